@@ -1,0 +1,129 @@
+// Typed syntax tree of a .bartopo file. Every node keeps its generic statement
+// (for edits) and spans (for diagnostics, hover, rename). Fields that failed to
+// parse are undefined; the statement is still kept so references to it resolve.
+
+import { Stmt } from './tree';
+import { Span } from './types';
+
+export interface Val<T> {
+  value: T;
+  span: Span;
+}
+
+export type BarKind = 'mem32' | 'mem64' | 'io';
+export type Policy = 'listed' | 'size-descending' | 'page-match';
+export type MsixMode = 'emulate' | 'paravirt' | 'relocate';
+
+export interface PciAddress {
+  domain: number;
+  bus: number;
+  device: number;
+  fn: number;
+}
+
+export interface HostWindowNode {
+  name?: Val<string>;
+  address?: Val<bigint>;
+  size?: Val<bigint>;
+  prefetch: boolean;
+  stmt: Stmt;
+}
+
+export interface HostNode {
+  keyword: Span;
+  name?: Val<string>;
+  pageSize?: Val<bigint>;
+  arch?: Val<string>;
+  msixMappable?: Val<boolean>;
+  windows: HostWindowNode[];
+  stmt: Stmt;
+}
+
+export interface BarNode {
+  index?: Val<number>;
+  kind?: Val<BarKind>;
+  prefetch: boolean;
+  size?: Val<bigint>;
+  address?: Val<bigint>;
+  stmt: Stmt;
+}
+
+export interface MsixNode {
+  entries?: Val<bigint>;
+  tableBar?: Val<number>;
+  tableOffset?: Val<bigint>;
+  pbaBar?: Val<number>;
+  pbaOffset?: Val<bigint>;
+  stmt: Stmt;
+}
+
+export interface RegionNode {
+  name?: Val<string>;
+  bar?: Val<number>;
+  offset?: Val<bigint>;
+  size?: Val<bigint>;
+  hot: boolean;
+  stmt: Stmt;
+}
+
+export interface RomNode {
+  size?: Val<bigint>;
+  address?: Val<bigint>;
+  stmt: Stmt;
+}
+
+export interface SriovNode {
+  vfs?: Val<bigint>;
+  bars: BarNode[];
+  stmt: Stmt;
+}
+
+export interface DeviceNode {
+  name?: Val<string>;
+  pci?: Val<PciAddress>;
+  group?: Val<bigint>;
+  label?: Val<string>;
+  id?: Val<string>;
+  bars: BarNode[];
+  msix: MsixNode[];
+  regions: RegionNode[];
+  roms: RomNode[];
+  sriovs: SriovNode[];
+  groups: Val<bigint>[];
+  stmt: Stmt;
+}
+
+export interface AssignBarNode {
+  index?: Val<number>;
+  address?: Val<bigint>;
+  stmt: Stmt;
+}
+
+export interface AssignNode {
+  device?: Val<string>;
+  bars: AssignBarNode[];
+  stmt: Stmt;
+}
+
+export interface GuestWindowNode {
+  address?: Val<bigint>;
+  size?: Val<bigint>;
+  stmt: Stmt;
+}
+
+export interface GuestNode {
+  name?: Val<string>;
+  windows: GuestWindowNode[];
+  allocates: Val<Policy>[];
+  msixModes: Val<MsixMode>[];
+  assigns: AssignNode[];
+  stmt: Stmt;
+}
+
+export interface FileNode {
+  hosts: HostNode[];
+  devices: DeviceNode[];
+  guests: GuestNode[];
+  /** Single-valued statements seen more than once (reported as `duplicate`). */
+  repeated: { span: Span; message: string }[];
+}
