@@ -1,0 +1,79 @@
+// The engine's entry point: text in, tree + topology + diagnostics + verdicts out.
+
+import { FileNode } from './ast';
+import { analyzeGuests, checkMsixPages, GuestAnalysis } from './guest';
+import { analyzeHost, decideVfHost, HostAnalysis, Resource } from './host';
+import { buildTopology, Topology } from './model';
+import { parse } from './parser';
+import { Reporter } from './report';
+import { Tree } from './tree';
+import { AnalyzeOptions, BarReport, Diagnostic, GuestPlacement } from './types';
+
+export interface Analysis {
+  text: string;
+  tree: Tree;
+  file: FileNode;
+  topology: Topology;
+  host: HostAnalysis;
+  guests: GuestAnalysis[];
+  diagnostics: Diagnostic[];
+  options: AnalyzeOptions;
+}
+
+export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
+  const { tree, file, errors } = parse(text);
+  const r = new Reporter(options.severities);
+  for (const e of errors) r.add('syntax', e.span, e.message);
+  const topology = buildTopology(file, r, options);
+  const host = analyzeHost(topology, r);
+  const guests = analyzeGuests(topology, host, r);
+  checkMsixPages(topology, guests, r);
+  const diagnostics = r.diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  return { text, tree, file, topology, host, guests, diagnostics, options };
+}
+
+/** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */
+export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarReport[] {
+  const out: BarReport[] = [];
+  const P = a.topology.host.pageSize;
+  const vfApertures = new Map<string, Resource>();
+  for (const res of a.host.resources) if (res.kind === 'vf') vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
+  for (const d of a.topology.devices) {
+    const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
+    for (const b of bars) {
+      if (b.kind === 'io' || b.size === undefined) continue;
+      const dec = a.host.decisions.get(b)!;
+      const guests = new Map<string, GuestPlacement>();
+      for (const ga of a.guests) {
+        const p = ga.placements.get(b);
+        if (p) guests.set(ga.guest.name, p);
+      }
+      out.push({ id: b.id, device: d.name, index: b.index, kind: b.kind, prefetch: b.prefetch, size: b.size, host: b.host, hostVerdict: dec.verdict, hostReason: dec.reason, guests, span: b.span });
+    }
+    const sr = d.sriov;
+    if (!sr) continue;
+    const limit = BigInt(opts.maxVfs ?? Number.MAX_SAFE_INTEGER);
+    for (const vb of sr.bars) {
+      if (vb.kind === 'io' || vb.size === undefined) continue;
+      const res = vfApertures.get(`${d.name}/${vb.index}`);
+      for (let k = 0n; k < sr.vfs && k < limit; k++) {
+        const v = res ? decideVfHost(res, k, P, a.host.pages) : { verdict: 'no-mmap' as const, reason: 'it has no host address' };
+        out.push({
+          id: `${d.name}.vf${k}.bar${vb.index}`,
+          device: d.name,
+          index: vb.index,
+          vf: Number(k),
+          kind: vb.kind,
+          prefetch: vb.prefetch,
+          size: vb.size,
+          host: vb.base !== undefined ? vb.base + k * vb.size : undefined,
+          hostVerdict: v.verdict,
+          hostReason: v.reason,
+          guests: new Map(),
+          span: vb.span,
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,310 @@
+// Guest address space: the three allocation policies, guest overlaps, and the
+// per-page guest verdict (can KVM map this host page into the guest?).
+
+import { HostAnalysis } from './host';
+import { Assign, Bar, Guest, Topology } from './model';
+import { Reporter } from './report';
+import { GuestPlacement, Span } from './types';
+import { alignUp, formatRange, formatSize, hex } from './values';
+
+export interface Placed {
+  bar: Bar;
+  assign: Assign;
+  address?: bigint;
+  explicit: boolean;
+  /** Where to report: the `bar N` line of the assign block, or the assign's device name. */
+  span: Span;
+}
+
+export interface GuestAnalysis {
+  guest: Guest;
+  placed: Placed[];
+  placements: Map<Bar, GuestPlacement>;
+}
+
+/** Sorted, merged set of half-open intervals. */
+export class IntervalSet {
+  private starts: bigint[] = [];
+  private ends: bigint[] = [];
+
+  /** Index of the last interval whose start < x, or -1. */
+  private lastBefore(x: bigint): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** The interval overlapping [a, b), if any. */
+  overlapping(a: bigint, b: bigint): [bigint, bigint] | undefined {
+    const i = this.lastBefore(b);
+    if (i >= 0 && this.ends[i] > a) return [this.starts[i], this.ends[i]];
+    return undefined;
+  }
+
+  add(a: bigint, b: bigint): void {
+    if (b <= a) return;
+    let i = this.lastBefore(a);
+    // Merge with the previous interval if it touches.
+    if (i >= 0 && this.ends[i] >= a) {
+      a = this.starts[i];
+      if (this.ends[i] > b) b = this.ends[i];
+    } else i++;
+    let j = i;
+    while (j < this.starts.length && this.starts[j] <= b) {
+      if (this.ends[j] > b) b = this.ends[j];
+      j++;
+    }
+    this.starts.splice(i, j - i, a);
+    this.ends.splice(i, j - i, b);
+  }
+}
+
+export function placementOrder(g: Guest): Placed[] {
+  const out: Placed[] = [];
+  for (const a of g.assigns) {
+    for (const ab of a.bars) {
+      out.push({ bar: ab.bar, assign: a, address: ab.address, explicit: ab.address !== undefined, span: ab.span ?? a.nameSpan });
+    }
+  }
+  return out;
+}
+
+/** Places every BAR of the guest that has no explicit address; returns all placements in placement order. */
+export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[] {
+  const placed = placementOrder(g);
+  const used = new IntervalSet();
+  for (const p of placed) if (p.explicit && p.bar.size !== undefined) used.add(p.address!, p.address! + p.bar.size);
+  let walk = placed.filter((p) => !p.explicit && p.bar.size !== undefined);
+  if (walk.length === 0) return placed;
+  if (!g.window) {
+    r?.add(
+      'guest-no-window',
+      g.nameSpan,
+      `guest ${g.name} has no \`window\`, so ${walk.length === 1 ? walk[0].bar.id + ' has' : walk.length + ' BARs have'} no guest address and cannot be judged. Add \`window ADDR size SIZE\` (where the guest firmware puts PCI BARs) or give each BAR \`at ADDR\` in its assign block.`,
+      { subject: g.name, target: { guest: g.name } },
+    );
+    return placed;
+  }
+  const wStart = g.window.start;
+  const wEnd = g.window.start + g.window.size;
+  if (g.policy === 'size-descending') {
+    walk = walk.map((p, i) => ({ p, i })).sort((x, y) => (x.p.bar.size! > y.p.bar.size! ? -1 : x.p.bar.size! < y.p.bar.size! ? 1 : x.i - y.i)).map((x) => x.p);
+  }
+  let cursor = wStart;
+  const lowestFit = (from: bigint, size: bigint, align: bigint): bigint | undefined => {
+    let addr = alignUp(from, align);
+    for (;;) {
+      if (addr + size > wEnd) return undefined;
+      const o = used.overlapping(addr, addr + size);
+      if (!o) return addr;
+      addr = alignUp(o[1], align);
+    }
+  };
+  const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
+  const full = (p: Placed): void => {
+    r?.add(
+      'guest-window-full',
+      p.span,
+      `guest ${g.name}: ${p.bar.id} (${formatSize(p.bar.size!)}) does not fit in the guest window ${formatRange(wStart, g.window!.size)} after the BARs placed before it; it gets no guest address. Enlarge the window or assign fewer devices.`,
+      { subject: p.bar.id, target: { device: p.bar.device.name, bar: p.bar.index, guest: g.name } },
+    );
+  };
+  for (const p of walk) {
+    const size = p.bar.size!;
+    const host = p.bar.host;
+    if (g.policy === 'page-match' && size < P && host !== undefined) {
+      const hp = host / P;
+      const off = host % P;
+      let gp = guestPageOf.get(hp);
+      if (gp === undefined) {
+        const at = lowestFit(wStart, P, P);
+        if (at === undefined) {
+          full(p);
+          continue;
+        }
+        gp = at;
+        guestPageOf.set(hp, gp);
+        used.add(gp, gp + P);
+      }
+      p.address = gp + off;
+      continue;
+    }
+    const at = lowestFit(cursor, size, size);
+    if (at === undefined) {
+      full(p);
+      continue;
+    }
+    p.address = at;
+    used.add(at, at + size);
+    cursor = at + size;
+  }
+  return placed;
+}
+
+export function analyzeGuests(topo: Topology, host: HostAnalysis, r: Reporter): GuestAnalysis[] {
+  const P = topo.host.pageSize;
+  const out: GuestAnalysis[] = [];
+  for (const g of topo.guests) {
+    const placed = allocate(g, P, r);
+    const withAddr = placed.filter((p) => p.address !== undefined && p.bar.size !== undefined);
+
+    // Guest overlaps: sort and sweep.
+    const sorted = [...withAddr].sort((a, b) => (a.address! < b.address! ? -1 : a.address! > b.address! ? 1 : 0));
+    let reach: Placed | undefined;
+    for (const p of sorted) {
+      if (reach && p.address! < reach.address! + reach.bar.size!) {
+        const victim = p.explicit || !reach.explicit ? p : reach;
+        const other = victim === p ? reach : p;
+        r.add(
+          'guest-overlap',
+          victim.span,
+          `guest ${g.name}: ${p.bar.id} ${formatRange(p.address!, p.bar.size!)} overlaps ${reach.bar.id} ${formatRange(reach.address!, reach.bar.size!)} in guest physical address space. Move one of them.`,
+          { subject: victim.bar.id, target: { device: victim.bar.device.name, bar: victim.bar.index, guest: g.name }, related: [{ span: other.span, message: `${other.bar.id} in guest ${g.name}` }] },
+        );
+      }
+      if (!reach || p.address! + p.bar.size! > reach.address! + reach.bar.size!) reach = p;
+    }
+
+    // Guest page buckets: first and last guest page of each placed BAR.
+    const gpages = new Map<bigint, Placed[]>();
+    const addTo = (pg: bigint, p: Placed): void => {
+      const l = gpages.get(pg);
+      if (l) l.push(p);
+      else gpages.set(pg, [p]);
+    };
+    for (const p of withAddr) {
+      const p0 = p.address! / P;
+      const p1 = (p.address! + p.bar.size! - 1n) / P;
+      addTo(p0, p);
+      if (p1 !== p0) addTo(p1, p);
+    }
+
+    const placements = new Map<Bar, GuestPlacement>();
+    for (const p of placed) {
+      placements.set(p.bar, judge(p, g, topo, host, gpages, r));
+    }
+    out.push({ guest: g, placed, placements });
+  }
+  return out;
+}
+
+function hostPages(start: bigint, size: bigint, P: bigint): bigint {
+  return (start + size - 1n) / P - start / P + 1n;
+}
+
+/** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
+function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: Map<bigint, Placed[]>, r: Reporter): GuestPlacement {
+  const P = topo.host.pageSize;
+  const b = p.bar;
+  const size = b.size;
+  const total = size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P;
+  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
+  if (p.address === undefined || size === undefined) return trapped('it has no guest address');
+  const dec = host.decisions.get(b)!;
+  if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(`the host does not mmap it: ${dec.reason}`);
+  const hOff = b.host % P;
+  const gOff = p.address % P;
+  const target = { device: b.device.name, bar: b.index, guest: g.name };
+  if (hOff !== gOff) {
+    r.add(
+      'guest-offset-mismatch',
+      p.span,
+      `guest ${g.name}: ${b.id} is at guest ${hex(p.address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(b.host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. Place it at a guest address with offset ${hex(hOff)} (or use \`allocate page-match\`).`,
+      { subject: b.id, target },
+    );
+    return trapped(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`);
+  }
+  const delta = p.address - b.host;
+  const blocked = new Set<bigint>(); // host page numbers that trap
+  const reasons: string[] = [];
+  const m = b.device.msix;
+  if (m && m.valid && m.tableBar === b.index && (g.msix === 'emulate' || !topo.host.msixMappable)) {
+    const t0 = (b.host + m.tableOffset) / P;
+    const t1 = (b.host + m.tableOffset + m.tableSize - 1n) / P;
+    for (let pg = t0; pg <= t1; pg++) blocked.add(pg);
+    reasons.push(
+      g.msix === 'emulate'
+        ? `the page${t1 > t0 ? 's' : ''} holding the MSI-X table (${hex(t0 * P)}) trap${t1 > t0 ? '' : 's'}: the VMM emulates the table (guest msix emulate)`
+        : `the page holding the MSI-X table (${hex(t0 * P)}) is not mmappable (host msix-mappable no)`,
+    );
+  }
+  // Guest pages at the BAR's edges: anything else there from another host page or delta blocks the mapping.
+  const conflicts: Placed[] = [];
+  const gp0 = p.address / P;
+  const gp1 = (p.address + size - 1n) / P;
+  for (const gp of gp1 === gp0 ? [gp0] : [gp0, gp1]) {
+    for (const q of gpages.get(gp) ?? []) {
+      if (q === p) continue;
+      if (q.bar.host !== undefined && q.address! - q.bar.host === delta) continue;
+      blocked.add(gp - delta / P);
+      if (!conflicts.includes(q)) conflicts.push(q);
+    }
+  }
+  if (conflicts.length > 0) {
+    const names = conflicts.slice(0, 3).map((q) => `${q.bar.id} at ${hex(q.address!)}`).join(', ') + (conflicts.length > 3 ? ` and ${conflicts.length - 3} more` : '');
+    reasons.push(`its guest page also holds ${names}, from another host page or offset`);
+    r.add(
+      'guest-page-conflict',
+      p.span,
+      `guest ${g.name}: ${b.id} needs guest page ${hex(gp0 * P)} to map host page ${hex((gp0 - delta / P) * P)}, but that ${formatSize(P)} guest page also holds ${names}, which come${conflicts.length === 1 ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${b.id} traps. Give it a guest page of its own (\`allocate page-match\`).`,
+      { subject: b.id, target, related: conflicts.slice(0, 8).map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })) },
+    );
+  }
+  const direct = total - BigInt(blocked.size);
+  return {
+    address: p.address,
+    verdict: direct === total ? 'direct' : direct <= 0n ? 'trapped' : 'partial',
+    directPages: direct < 0n ? 0n : direct,
+    totalPages: total,
+    reasons,
+  };
+}
+
+/** msix-page-shared: a region shares a host page with the MSI-X table, and that page traps. */
+export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], r: Reporter): void {
+  const P = topo.host.pageSize;
+  const assignedIn = new Map<string, Guest[]>();
+  for (const ga of guests) for (const a of ga.guest.assigns) {
+    const l = assignedIn.get(a.device.name);
+    if (l) l.push(ga.guest);
+    else assignedIn.set(a.device.name, [ga.guest]);
+  }
+  for (const d of topo.devices) {
+    const m = d.msix;
+    if (!m || !m.valid || d.regions.length === 0) continue;
+    const tb = d.barByIndex.get(m.tableBar);
+    if (tb?.host === undefined) continue;
+    const t0 = (tb.host + m.tableOffset) / P;
+    const t1 = (tb.host + m.tableOffset + m.tableSize - 1n) / P;
+    const gs = assignedIn.get(d.name);
+    const trapIn = gs ? gs.filter((g) => g.msix === 'emulate' || !topo.host.msixMappable).map((g) => g.name) : [];
+    if (gs && trapIn.length === 0) continue;
+    for (const reg of d.regions) {
+      if (!reg.valid) continue;
+      const rb = d.barByIndex.get(reg.bar);
+      if (rb?.host === undefined) continue;
+      const r0 = (rb.host + reg.offset) / P;
+      const r1 = (rb.host + reg.offset + reg.size - 1n) / P;
+      if (r1 < t0 || t1 < r0) continue;
+      const page = (r0 > t0 ? r0 : t0) * P;
+      const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${trapIn.join(', ')}` : 'in any guest under the default `msix emulate`';
+      const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
+      r.add(
+        'msix-page-shared',
+        reg.span,
+        `${d.name}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. Relocate the table (\`msix relocate\`, QEMU x-msix-relocation) or move the registers to another page.`,
+        {
+          subject: `${d.name}.${reg.name}`,
+          severity: reg.hot ? 'warning' : 'info',
+          target: { device: d.name, region: reg.name },
+          related: [{ span: m.span, message: `MSI-X table of ${d.name}` }],
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,7 @@
+// Public surface of the engine, shared by the CLI, the language server and the tests.
+export { analyze, barReports } from './analyze';
+export type { Analysis } from './analyze';
+export { computeFixes, guestRefactors, fixAll, applyEdits } from './fixes';
+export { LineIndex } from './lineIndex';
+export * from './types';
+export { formatSize, hex, parseSize } from './values';

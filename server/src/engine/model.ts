@@ -1,0 +1,680 @@
+// Resolved topology: the typed tree with names bound, defaults applied and
+// derived numbers (MSI-X table/PBA sizes, VF apertures) computed. Structural
+// rules that need only one statement or one device are checked here.
+
+import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
+import { Reporter } from './report';
+import { Span } from './types';
+import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, U64_LIMIT } from './values';
+
+export const DEFAULT_PAGE_SIZE = 4096n;
+const FOUR_G = 1n << 32n;
+
+export interface HostWindow {
+  name: string;
+  start: bigint;
+  size: bigint;
+  prefetch: boolean;
+  span: Span;
+}
+
+export interface Host {
+  name?: string;
+  pageSize: bigint;
+  /** Where the page size came from, for hover and messages. */
+  pageSizeSource: 'default' | 'host' | 'override';
+  pageSizeSpan?: Span;
+  arch?: string;
+  msixMappable: boolean;
+  windows: HostWindow[];
+  span?: Span;
+}
+
+export interface Bar {
+  device: Device;
+  index: number;
+  kind: BarKind;
+  prefetch: boolean;
+  /** Valid size (power of two ≥ minimum); undefined when invalid. */
+  size?: bigint;
+  host?: bigint;
+  id: string;
+  node: BarNode;
+  span: Span;
+}
+
+export interface Msix {
+  entries: bigint;
+  tableBar: number;
+  tableOffset: bigint;
+  tableSize: bigint;
+  pbaBar?: number;
+  pbaOffset?: bigint;
+  pbaSize: bigint;
+  span: Span;
+  /** Whether the layout is valid (inside memory BARs, aligned, no overlap). */
+  valid: boolean;
+}
+
+export interface Region {
+  name: string;
+  bar: number;
+  offset: bigint;
+  size: bigint;
+  hot: boolean;
+  span: Span;
+  valid: boolean;
+}
+
+export interface Rom {
+  size?: bigint;
+  host?: bigint;
+  span: Span;
+}
+
+export interface VfBar {
+  device: Device;
+  index: number;
+  kind: BarKind;
+  prefetch: boolean;
+  size?: bigint;
+  base?: bigint;
+  span: Span;
+  node: BarNode;
+}
+
+export interface Sriov {
+  vfs: bigint;
+  bars: VfBar[];
+  span: Span;
+}
+
+export interface Device {
+  name: string;
+  pci?: PciAddress;
+  /** Group key: `N` for a declared group, `solo:NAME` otherwise. */
+  group: string;
+  groupLabel: string;
+  label?: string;
+  id?: string;
+  bars: Bar[];
+  barByIndex: Map<number, Bar>;
+  /** BAR slots that were declared (even if the statement had errors), incl. mem64 upper halves. */
+  declaredSlots: Set<number>;
+  msix?: Msix;
+  regions: Region[];
+  rom?: Rom;
+  sriov?: Sriov;
+  node: DeviceNode;
+  nameSpan: Span;
+  span: Span;
+}
+
+export interface AssignedBar {
+  bar: Bar;
+  address?: bigint;
+  /** `bar N` line in the assign block, if any. */
+  span?: Span;
+}
+
+export interface Assign {
+  device: Device;
+  /** Memory BARs in placement order: listed ones first, then the rest by index. */
+  bars: AssignedBar[];
+  span: Span;
+  nameSpan: Span;
+}
+
+export interface Guest {
+  name: string;
+  window?: { start: bigint; size: bigint; span: Span };
+  policy: Policy;
+  msix: MsixMode;
+  assigns: Assign[];
+  node: GuestNode;
+  nameSpan: Span;
+  span: Span;
+}
+
+export interface Topology {
+  host: Host;
+  devices: Device[];
+  deviceByName: Map<string, Device>;
+  guests: Guest[];
+}
+
+export function stmtSpan(s: { start: number; end: number }): Span {
+  return { start: s.start, end: s.end };
+}
+
+function minBarSize(kind: BarKind): bigint {
+  return kind === 'io' ? 4n : 16n;
+}
+
+/** Checks one BAR-like statement's size, alignment and address range; returns the valid size. */
+function checkBarNumbers(
+  r: Reporter,
+  id: string,
+  node: BarNode,
+  kind: BarKind,
+  subject: string,
+  target: { device: string; bar: number },
+): bigint | undefined {
+  let size: bigint | undefined;
+  if (node.size) {
+    const s = node.size.value;
+    const min = minBarSize(kind);
+    if (!isPowerOfTwo(s)) {
+      r.add('bar-size', node.size.span, `${id}: size ${s === 0n ? '0' : hex(s)} is not a power of two; a BAR decodes a naturally aligned power-of-two window. Use e.g. ${formatSize(nextPow2(s < min ? min : s))}.`, { subject, target });
+    } else if (s < min) {
+      r.add('bar-size', node.size.span, `${id}: ${kind === 'io' ? 'an I/O' : 'a memory'} BAR is at least ${min} bytes; ${s} is too small.`, { subject, target });
+    } else size = s;
+  }
+  if (node.address && size !== undefined) {
+    const a = node.address.value;
+    if (a % size !== 0n) {
+      r.add(
+        'bar-alignment',
+        node.address.span,
+        `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. Use ${hex(a - (a % size))} or ${hex(a - (a % size) + size)}.`,
+        { subject, target },
+      );
+    }
+    if (a + size > U64_LIMIT) {
+      r.add('address-overflow', node.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space.`, { subject, target });
+    }
+  }
+  return size;
+}
+
+function nextPow2(v: bigint): bigint {
+  let p = 1n;
+  while (p < v) p <<= 1n;
+  return p;
+}
+
+export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bigint; msixMappableDefault?: boolean }): Topology {
+  for (const rep of file.repeated) r.add('duplicate', rep.span, rep.message);
+
+  // Host.
+  const hn = file.hosts[0];
+  for (const extra of file.hosts.slice(1)) {
+    r.add('duplicate', extra.keyword, 'a file describes one host; this second `host` block is ignored. Merge it into the first one.', {
+      related: [{ span: hn.keyword, message: 'the first host block' }],
+    });
+  }
+  const host: Host = {
+    pageSize: DEFAULT_PAGE_SIZE,
+    pageSizeSource: 'default',
+    msixMappable: opts.msixMappableDefault ?? true,
+    windows: [],
+  };
+  if (hn) {
+    host.name = hn.name?.value;
+    host.span = stmtSpan(hn.stmt);
+    host.arch = hn.arch?.value;
+    if (hn.pageSize) {
+      host.pageSize = hn.pageSize.value;
+      host.pageSizeSource = 'host';
+      host.pageSizeSpan = hn.pageSize.span;
+    }
+    if (hn.msixMappable) host.msixMappable = hn.msixMappable.value;
+    const seen = new Map<string, Span>();
+    for (const w of hn.windows) {
+      if (!w.name || !w.address || !w.size) continue;
+      const prev = seen.get(w.name.value);
+      if (prev) {
+        r.add('duplicate', w.name.span, `window \`${w.name.value}\` is declared twice.`, { related: [{ span: prev, message: 'first declaration' }] });
+        continue;
+      }
+      seen.set(w.name.value, w.name.span);
+      if (w.address.value + w.size.value > U64_LIMIT) {
+        r.add('address-overflow', w.size.span, `window ${w.name.value}: ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`);
+        continue;
+      }
+      host.windows.push({ name: w.name.value, start: w.address.value, size: w.size.value, prefetch: w.prefetch, span: stmtSpan(w.stmt) });
+    }
+  }
+  if (opts.pageSize !== undefined) {
+    host.pageSize = opts.pageSize;
+    host.pageSizeSource = 'override';
+  }
+
+  // Devices.
+  const devices: Device[] = [];
+  const deviceByName = new Map<string, Device>();
+  const byPci = new Map<string, Device>();
+  for (const dn of file.devices) {
+    if (!dn.name) continue;
+    const name = dn.name.value;
+    const groupVal: Val<bigint> | undefined = dn.groups[0];
+    for (const g of dn.groups.slice(1)) r.add('duplicate', g.span, `${name}: \`group\` is given twice; a function is in exactly one IOMMU group.`, { subject: name });
+    const d: Device = {
+      name,
+      pci: dn.pci?.value,
+      group: groupVal ? groupVal.value.toString() : `solo:${name}`,
+      groupLabel: groupVal ? `group ${groupVal.value}` : `its own group (${name} has no \`group\`)`,
+      label: dn.label?.value,
+      id: dn.id?.value,
+      bars: [],
+      barByIndex: new Map(),
+      declaredSlots: new Set(),
+      regions: [],
+      node: dn,
+      nameSpan: dn.name.span,
+      span: stmtSpan(dn.stmt),
+    };
+    const prev = deviceByName.get(name);
+    if (prev) {
+      r.add('duplicate', dn.name.span, `device \`${name}\` is declared twice; names must be unique (assign and messages refer to devices by name).`, {
+        subject: name,
+        related: [{ span: prev.nameSpan, message: `first \`${name}\`` }],
+      });
+    } else {
+      deviceByName.set(name, d);
+    }
+    if (dn.pci) {
+      const key = formatPci(dn.pci.value);
+      const other = byPci.get(key);
+      if (other) {
+        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${key}; one address is one function.`, {
+          subject: name,
+          related: [{ span: other.node.pci!.span, message: `${other.name} is at ${key}` }],
+        });
+      } else byPci.set(key, d);
+    }
+    devices.push(d);
+    buildBars(d, r);
+    buildMsix(d, r);
+    buildRegions(d, r);
+    buildRom(d, r);
+    buildSriov(d, r);
+  }
+
+  // Host-level checks per BAR: slots, 4G, windows.
+  for (const d of devices) {
+    for (const b of d.bars) {
+      if (b.host === undefined || b.size === undefined || b.kind === 'io') continue;
+      if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(host.windows, b.host, b.size, (w) => w.size <= FOUR_G)) {
+        r.add(
+          'bar32-above-4g',
+          b.node.address!.span,
+          `${b.id} is a 32-bit BAR but ${formatRange(b.host, b.size)} ends above 4 GiB; a mem32 BAR register cannot hold it. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
+          { subject: b.id, target: { device: d.name, bar: b.index } },
+        );
+      }
+    }
+  }
+  if (host.windows.length > 0) {
+    const check = (id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void => {
+      if (inWindow(host.windows, start, size, () => true)) return;
+      const names = host.windows.map((w) => `${w.name} ${formatRange(w.start, w.size)}`).join(', ');
+      r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
+        subject: id,
+        target,
+      });
+    };
+    for (const d of devices) {
+      for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io') check(b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
+      if (d.rom?.host !== undefined && d.rom.size !== undefined) check(`${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
+      for (const vb of d.sriov?.bars ?? []) {
+        if (vb.base === undefined || vb.size === undefined) continue;
+        check(`${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index });
+      }
+    }
+  }
+
+  // Guests.
+  const guests: Guest[] = [];
+  const guestNames = new Map<string, Span>();
+  for (const gn of file.guests) {
+    if (!gn.name) continue;
+    const name = gn.name.value;
+    const prevG = guestNames.get(name);
+    if (prevG) {
+      r.add('duplicate', gn.name.span, `guest \`${name}\` is declared twice; guest names must be unique.`, { subject: name, related: [{ span: prevG, message: 'first declaration' }] });
+      continue;
+    }
+    guestNames.set(name, gn.name.span);
+    const g: Guest = {
+      name,
+      policy: gn.allocates[0]?.value ?? 'listed',
+      msix: gn.msixModes[0]?.value ?? 'emulate',
+      assigns: [],
+      node: gn,
+      nameSpan: gn.name.span,
+      span: stmtSpan(gn.stmt),
+    };
+    for (const extra of gn.allocates.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`allocate\` is given twice; the first one counts.`, { subject: name });
+    for (const extra of gn.msixModes.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`msix\` is given twice; the first one counts.`, { subject: name });
+    for (const w of gn.windows) {
+      if (!w.address || !w.size) continue;
+      if (g.window) {
+        r.add('duplicate', stmtSpan(w.stmt), `guest ${name}: \`window\` is given twice; the first one counts.`, { subject: name });
+        continue;
+      }
+      if (w.address.value + w.size.value > U64_LIMIT) {
+        r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`, { subject: name });
+        continue;
+      }
+      g.window = { start: w.address.value, size: w.size.value, span: stmtSpan(w.stmt) };
+    }
+    const assigned = new Map<string, Span>();
+    for (const an of gn.assigns) {
+      if (!an.device) continue;
+      const dn = an.device.value;
+      const d = deviceByName.get(dn);
+      if (!d) {
+        r.add('unknown-reference', an.device.span, `guest ${name} assigns \`${dn}\`, but no device has that name.${suggest(dn, [...deviceByName.keys()])}`, { subject: name });
+        continue;
+      }
+      const prevA = assigned.get(dn);
+      if (prevA) {
+        r.add('duplicate', an.device.span, `guest ${name} assigns ${dn} twice.`, { subject: name, related: [{ span: prevA, message: 'first assign' }] });
+        continue;
+      }
+      assigned.set(dn, an.device.span);
+      const listed: AssignedBar[] = [];
+      const listedIdx = new Set<number>();
+      for (const ab of an.bars) {
+        if (!ab.index) continue;
+        const idx = ab.index.value;
+        const b = d.barByIndex.get(idx);
+        if (!b) {
+          if (!d.declaredSlots.has(idx)) {
+            r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
+          } else if (isUpperSlot(d, idx)) {
+            r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
+          }
+          continue;
+        }
+        if (b.kind === 'io') {
+          if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory.`, { subject: b.id });
+          continue;
+        }
+        if (listedIdx.has(idx)) {
+          r.add('duplicate', ab.index.span, `guest ${name}: ${b.id} is listed twice in this assign block.`, { subject: b.id });
+          continue;
+        }
+        listedIdx.add(idx);
+        listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
+        if (ab.address && b.size !== undefined) {
+          if (ab.address.value % b.size !== 0n) {
+            r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too.`, {
+              subject: b.id,
+              target: { device: dn, bar: idx, guest: name },
+            });
+          }
+          if (ab.address.value + b.size > U64_LIMIT) {
+            r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space.`, { subject: b.id });
+          }
+        }
+      }
+      const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
+      g.assigns.push({
+        device: d,
+        bars: [...listed, ...rest.map((bar) => ({ bar }))],
+        span: stmtSpan(an.stmt),
+        nameSpan: an.device.span,
+      });
+    }
+    guests.push(g);
+  }
+  return { host, devices, deviceByName, guests };
+}
+
+function isUpperSlot(d: Device, idx: number): boolean {
+  const lower = d.barByIndex.get(idx - 1);
+  return !!lower && lower.kind === 'mem64';
+}
+
+function describeBars(d: Device): string {
+  const idx = d.bars.map((b) => b.index);
+  return idx.length ? ` (it has ${idx.map((i) => 'bar' + i).join(', ')})` : ' (it declares no BARs)';
+}
+
+function suggest(name: string, candidates: string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dist = editDistance(name, c);
+    if (dist < bestD) {
+      bestD = dist;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? ` Did you mean \`${best}\`?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+export function inWindow(windows: HostWindow[], start: bigint, size: bigint, pred: (w: HostWindow) => boolean): boolean {
+  for (const w of windows) if (pred(w) && start >= w.start && start + size <= w.start + w.size) return true;
+  return false;
+}
+
+function buildBars(d: Device, r: Reporter): void {
+  for (const bn of d.node.bars) {
+    if (!bn.index) continue;
+    const idx = bn.index.value;
+    const kind = bn.kind?.value;
+    const id = `${d.name}.bar${idx}`;
+    const subject = id;
+    const target = { device: d.name, bar: idx };
+    if (d.declaredSlots.has(idx)) {
+      const upper = isUpperSlot(d, idx);
+      const first = d.barByIndex.get(idx) ?? d.barByIndex.get(idx - 1);
+      r.add(
+        'duplicate',
+        bn.index.span,
+        upper
+          ? `${d.name}: slot ${idx} is already the upper half of the 64-bit ${d.name}.bar${idx - 1}; a mem64 BAR takes two slots.`
+          : `${d.name}: BAR ${idx} is declared twice.`,
+        { subject, related: first ? [{ span: first.span, message: upper ? `64-bit ${first.id}` : `first ${first.id}` }] : [] },
+      );
+      continue;
+    }
+    d.declaredSlots.add(idx);
+    if (kind === 'mem64') {
+      if (idx === 5) {
+        r.add('bar64-slot', bn.index.span, `${id}: a 64-bit BAR uses two slots (5 and 6), and there is no slot 6. Move it to an index 0-4 or make it mem32.`, { subject, target });
+      } else if (d.declaredSlots.has(idx + 1)) {
+        const other = d.barByIndex.get(idx + 1);
+        r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1} too, which ${other ? other.id : 'another BAR'} already uses.`, {
+          subject,
+          related: other ? [{ span: other.span, message: `${other.id} uses slot ${idx + 1}` }] : [],
+        });
+      } else d.declaredSlots.add(idx + 1);
+    }
+    if (!kind || !bn.size) continue; // syntax error already reported
+    const size = checkBarNumbers(r, id, bn, kind, subject, target);
+    const bar: Bar = {
+      device: d,
+      index: idx,
+      kind,
+      prefetch: bn.prefetch,
+      size,
+      host: size !== undefined ? bn.address?.value : undefined,
+      id,
+      node: bn,
+      span: stmtSpan(bn.stmt),
+    };
+    d.bars.push(bar);
+    d.barByIndex.set(idx, bar);
+    if (bn.address === undefined && kind !== 'io' && size !== undefined) {
+      r.add('bar-unassigned', bn.index.span, `${id} (${formatSize(size)}) has no host address: the firmware or kernel did not assign it, so it cannot be used or passed through until it is.`, {
+        subject,
+        target,
+      });
+    }
+  }
+}
+
+function checkRef(d: Device, r: Reporter, bar: Val<number>, what: string): Bar | undefined {
+  const b = d.barByIndex.get(bar.value);
+  if (!b) {
+    if (!d.declaredSlots.has(bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names BAR ${bar.value}, which ${d.name} does not declare${describeBars(d)}.`, { subject: d.name });
+    else if (isUpperSlot(d, bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names slot ${bar.value}, the upper half of the 64-bit bar${bar.value - 1}; use bar ${bar.value - 1}.`, { subject: d.name });
+    return undefined;
+  }
+  return b;
+}
+
+function buildMsix(d: Device, r: Reporter): void {
+  for (const extra of d.node.msix.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one MSI-X capability; this second \`msix\` is ignored.`, { subject: d.name });
+  const m = d.node.msix[0];
+  if (!m || !m.entries || !m.tableBar || !m.tableOffset) return;
+  const span = stmtSpan(m.stmt);
+  const n = m.entries.value;
+  const subject = `${d.name}.msix`;
+  const target = { device: d.name };
+  const msix: Msix = {
+    entries: n,
+    tableBar: m.tableBar.value,
+    tableOffset: m.tableOffset.value,
+    tableSize: 16n * n,
+    pbaBar: m.pbaBar?.value,
+    pbaOffset: m.pbaOffset?.value,
+    pbaSize: 8n * ((n + 63n) / 64n),
+    span,
+    valid: false,
+  };
+  d.msix = msix;
+  if (n < 1n || n > 2048n) {
+    r.add('msix-layout', m.entries.span, `${d.name}: MSI-X has 1 to 2048 vectors; ${n} is out of range.`, { subject, target });
+    return;
+  }
+  const tb = checkRef(d, r, m.tableBar, 'the MSI-X table');
+  const pb = m.pbaBar ? checkRef(d, r, m.pbaBar, 'the MSI-X PBA') : undefined;
+  if (!tb || (m.pbaBar && !pb)) return;
+  let ok = true;
+  const place = (what: string, b: Bar, off: bigint, len: bigint, offSpan: Span): void => {
+    if (b.kind === 'io') {
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} is in ${b.id}, an I/O BAR; it must live in a memory BAR.`, { subject, target });
+      ok = false;
+      return;
+    }
+    if (off % 8n !== 0n) {
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} offset ${hex(off)} is not 8-byte aligned (its low 3 bits hold the BAR index).`, { subject, target });
+      ok = false;
+    }
+    if (b.size !== undefined && off + len > b.size) {
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${len} bytes) does not fit in ${b.id} (${formatSize(b.size)}).`, {
+        subject,
+        target,
+        related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }],
+      });
+      ok = false;
+    }
+  };
+  place('table', tb, msix.tableOffset, msix.tableSize, m.tableOffset.span);
+  if (pb && msix.pbaOffset !== undefined) {
+    place('PBA', pb, msix.pbaOffset, msix.pbaSize, m.pbaOffset!.span);
+    if (msix.pbaBar === msix.tableBar && msix.pbaOffset < msix.tableOffset + msix.tableSize && msix.tableOffset < msix.pbaOffset + msix.pbaSize) {
+      r.add(
+        'msix-layout',
+        m.pbaOffset!.span,
+        `${d.name}: the MSI-X table ${formatRange(msix.tableOffset, msix.tableSize)} and PBA ${formatRange(msix.pbaOffset, msix.pbaSize)} overlap in ${tb.id}.`,
+        { subject, target },
+      );
+      ok = false;
+    }
+  }
+  msix.valid = ok;
+}
+
+function buildRegions(d: Device, r: Reporter): void {
+  const names = new Map<string, Span>();
+  for (const rn of d.node.regions) {
+    if (!rn.name || !rn.bar || rn.offset === undefined || !rn.size) continue;
+    const name = rn.name.value;
+    const prev = names.get(name);
+    if (prev) {
+      r.add('duplicate', rn.name.span, `${d.name}: region \`${name}\` is declared twice.`, { subject: `${d.name}.${name}`, related: [{ span: prev, message: 'first declaration' }] });
+      continue;
+    }
+    names.set(name, rn.name.span);
+    const b = checkRef(d, r, rn.bar, `region ${name}`);
+    const region: Region = { name, bar: rn.bar.value, offset: rn.offset.value, size: rn.size.value, hot: rn.hot, span: stmtSpan(rn.stmt), valid: false };
+    d.regions.push(region);
+    if (!b) continue;
+    if (b.size !== undefined && region.offset + region.size > b.size) {
+      r.add(
+        'region-outside-bar',
+        rn.size.span,
+        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}).`,
+        { subject: `${d.name}.${name}`, related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }] },
+      );
+      continue;
+    }
+    region.valid = region.size > 0n;
+  }
+}
+
+function buildRom(d: Device, r: Reporter): void {
+  for (const extra of d.node.roms.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one expansion ROM; this second \`rom\` is ignored.`, { subject: d.name });
+  const rn = d.node.roms[0];
+  if (!rn || !rn.size) return;
+  const id = `${d.name}.rom`;
+  let size: bigint | undefined;
+  const s = rn.size.value;
+  if (!isPowerOfTwo(s) || s < 2048n) {
+    r.add('bar-size', rn.size.span, `${id}: an expansion ROM is a power of two of at least 2K; ${s === 0n ? '0' : formatSize(s)} is not.`, { subject: id });
+  } else size = s;
+  if (rn.address && size !== undefined) {
+    const a = rn.address.value;
+    if (a % size !== 0n) r.add('bar-alignment', rn.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}.`, { subject: id, target: { device: d.name, bar: -1 } });
+    if (a + size > U64_LIMIT) r.add('address-overflow', rn.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space.`, { subject: id });
+  }
+  d.rom = { size, host: size !== undefined ? rn.address?.value : undefined, span: stmtSpan(rn.stmt) };
+}
+
+function buildSriov(d: Device, r: Reporter): void {
+  for (const extra of d.node.sriovs.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one SR-IOV capability; this second \`sriov\` is ignored.`, { subject: d.name });
+  const sn = d.node.sriovs[0];
+  if (!sn || !sn.vfs) return;
+  const vfs = sn.vfs.value;
+  const sriov: Sriov = { vfs, bars: [], span: stmtSpan(sn.stmt) };
+  d.sriov = sriov;
+  if (vfs < 1n || vfs > 65535n) {
+    r.add('syntax', sn.vfs.span, `${d.name}: \`sriov vfs\` is 1 to 65535; ${vfs} is out of range.`, { subject: d.name });
+    sriov.vfs = 0n;
+    return;
+  }
+  const seen = new Set<number>();
+  for (const bn of sn.bars) {
+    if (!bn.index || !bn.kind || !bn.size) continue;
+    const idx = bn.index.value;
+    const id = `${d.name}.vf*.bar${idx}`;
+    if (seen.has(idx)) {
+      r.add('duplicate', bn.index.span, `${d.name}: VF BAR ${idx} is declared twice.`, { subject: id });
+      continue;
+    }
+    seen.add(idx);
+    if (bn.kind.value === 'mem64') {
+      if (idx === 5) r.add('bar64-slot', bn.index.span, `${id}: a 64-bit VF BAR cannot start at index 5.`, { subject: id });
+      else if (seen.has(idx + 1)) r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1}, which another VF BAR uses.`, { subject: id });
+      seen.add(idx + 1);
+    }
+    const size = checkBarNumbers(r, id, bn, bn.kind.value, id, { device: d.name, bar: idx });
+    let base = size !== undefined ? bn.address?.value : undefined;
+    if (base !== undefined && size !== undefined && base + size * vfs > U64_LIMIT) {
+      r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space.`, { subject: id });
+      base = undefined;
+    }
+    sriov.bars.push({ device: d, index: idx, kind: bn.kind.value, prefetch: bn.prefetch, size, base, span: stmtSpan(bn.stmt), node: bn });
+  }
+}

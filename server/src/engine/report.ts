@@ -1,0 +1,31 @@
+// Collects diagnostics, applying the default severity of each rule and the
+// user's per-rule overrides.
+
+import { DEFAULT_SEVERITY, Diagnostic, FixTarget, RelatedInfo, RuleId, Severity, SeverityOverride, Span } from './types';
+
+export interface AddOptions {
+  subject?: string;
+  related?: RelatedInfo[];
+  target?: FixTarget;
+  /** Severity before overrides, when the rule's default depends on the case (msix-page-shared). */
+  severity?: Severity;
+}
+
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(private readonly overrides: Partial<Record<RuleId, SeverityOverride>> = {}) {}
+
+  add(rule: RuleId, span: Span, message: string, opts: AddOptions = {}): void {
+    const o = this.overrides[rule];
+    if (o === 'off') return;
+    this.diagnostics.push({
+      rule,
+      severity: o ?? opts.severity ?? DEFAULT_SEVERITY[rule],
+      message,
+      span,
+      subject: opts.subject,
+      related: opts.related ?? [],
+      target: opts.target,
+    });
+  }
+}
