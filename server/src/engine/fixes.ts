@@ -1,9 +1,512 @@
-// Quick fixes (spec section 5), computed as text edits and verified by
-// re-analysing the edited text. (Being written.)
+// Quick fixes (spec section 5). Each fix is a list of text edits that touch
+// only the statements they change; before a fix is offered, the edited text is
+// analysed again and the fix is dropped unless the diagnostic it targets is
+// gone and no new error appeared.
 
-import { Analysis } from './analyze';
-import { Diagnostic, Fix } from './types';
+import { analyze, Analysis } from './analyze';
+import { GuestAnalysis, IntervalSet, Placed } from './guest';
+import { Bar, Device, Guest, stmtSpan } from './model';
+import { Stmt } from './tree';
+import { Diagnostic, Fix, TextEdit } from './types';
+import { alignDown, alignUp, formatSize, hex, hexGrouped } from './values';
 
-export function computeFixes(_a: Analysis, _d: Diagnostic): Fix[] {
-  return [];
+export function applyEdits(text: string, edits: TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+  return out;
 }
+
+export function diagnosticKey(d: Diagnostic): string {
+  return `${d.rule}|${d.subject ?? ''}|${d.target?.guest ?? ''}`;
+}
+
+interface Verified {
+  ok: boolean;
+  /** No diagnostic at all that the original did not have (by rule and subject). */
+  clean: boolean;
+}
+
+function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (b: Analysis) => boolean = () => true): Verified {
+  if (edits.length === 0) return { ok: false, clean: false };
+  const b = analyze(applyEdits(a.text, edits), a.options);
+  if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
+  if (!gone(b)) return { ok: false, clean: false };
+  const before = new Set(a.diagnostics.map(diagnosticKey));
+  const beforeErrors = new Set(a.diagnostics.filter((x) => x.severity === 'error').map(diagnosticKey));
+  if (b.diagnostics.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
+  return { ok: true, clean: !b.diagnostics.some((x) => !before.has(diagnosticKey(x))) };
+}
+
+// ---- text helpers -------------------------------------------------------
+
+function lineStart(text: string, off: number): number {
+  let i = off;
+  while (i > 0 && text[i - 1] !== '\n' && text[i - 1] !== '\r') i--;
+  return i;
+}
+
+function indentOf(text: string, off: number): string {
+  const s = lineStart(text, off);
+  let e = s;
+  while (e < text.length && (text[e] === ' ' || text[e] === '\t')) e++;
+  return text.slice(s, e);
+}
+
+function eol(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+/** Formats a new address in the style of the one it replaces (underscores or not). */
+function formatAddressLike(v: bigint, like?: string): string {
+  return like && like.includes('_') ? hexGrouped(v) : hex(v);
+}
+
+/** Indentation step used in the file (two spaces unless the file uses tabs or four). */
+function indentUnit(text: string): string {
+  const m = /\n([ \t]+)\S/.exec(text);
+  if (!m) return '  ';
+  return m[1].startsWith('\t') ? '\t' : m[1].length >= 4 && m[1].length % 4 === 0 ? '    ' : '  ';
+}
+
+// ---- lookups --------------------------------------------------------------
+
+function findGuest(a: Analysis, name: string | undefined): GuestAnalysis | undefined {
+  return a.guests.find((g) => g.guest.name === name);
+}
+
+function findBar(a: Analysis, device: string | undefined, index: number | undefined): Bar | undefined {
+  if (device === undefined || index === undefined) return undefined;
+  return a.topology.deviceByName.get(device)?.barByIndex.get(index);
+}
+
+/** Edits that set the guest address of `bar` inside its assign statement. */
+function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdit[] {
+  const text = a.text;
+  const assign = g.assigns.find((x) => x.device === bar.device);
+  if (!assign) return [];
+  const an = g.node.assigns.find((x) => x.device?.value === bar.device.name);
+  if (!an) return [];
+  const line = an.bars.find((x) => x.index?.value === bar.index);
+  if (line) {
+    if (line.address) return [{ span: line.address.span, newText: formatAddressLike(addr, text.slice(line.address.span.start, line.address.span.end)) }];
+    const idxEnd = line.index!.span.end;
+    return [{ span: { start: idxEnd, end: idxEnd }, newText: ` at ${hex(addr)}` }];
+  }
+  const nl = eol(text);
+  const ind = indentOf(text, an.stmt.start);
+  const unit = indentUnit(text);
+  const block = an.stmt.block;
+  if (block) {
+    const at = block.open.end;
+    return [{ span: { start: at, end: at }, newText: `${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}` }];
+  }
+  const lastWord = an.stmt.words[an.stmt.words.length - 1];
+  return [{ span: { start: lastWord.end, end: lastWord.end }, newText: ` {${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}${nl}${ind}}` }];
+}
+
+/** Edits that set a guest-level single statement (`allocate`, `msix`) to `value`. */
+function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', value: string): TextEdit[] {
+  const vals = keyword === 'allocate' ? g.node.allocates : g.node.msixModes;
+  if (vals.length > 0) return [{ span: vals[0].span, newText: value }];
+  const block = g.node.stmt.block;
+  if (!block) return [];
+  const text = a.text;
+  const nl = eol(text);
+  const first = block.stmts[0];
+  const ind = first ? indentOf(text, first.start) : indentOf(text, g.node.stmt.start) + indentUnit(text);
+  // After the window line when there is one, else first in the block.
+  const win = g.node.windows[0];
+  const after = win ? (win.stmt.trailingComment?.end ?? win.stmt.end) : block.open.end;
+  return [{ span: { start: after, end: after }, newText: `${nl}${ind}${keyword} ${value}` }];
+}
+
+// ---- fixes per rule -------------------------------------------------------
+
+function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
+  const ga = findGuest(a, d.target?.guest);
+  const bar = findBar(a, d.target?.device, d.target?.bar);
+  if (!ga || !bar || bar.host === undefined || bar.size === undefined) return [];
+  const P = a.topology.host.pageSize;
+  const hOff = bar.host % P;
+  const need = alignUp(hOff + bar.size, P);
+  const align = bar.size > P ? bar.size : P;
+  const others = new IntervalSet();
+  let top = 0n;
+  for (const p of ga.placed) {
+    if (p.bar === bar || p.address === undefined || p.bar.size === undefined) continue;
+    others.add(alignDown(p.address, P), alignUp(p.address + p.bar.size, P));
+    if (p.address + p.bar.size > top) top = p.address + p.bar.size;
+  }
+  const w = ga.guest.window;
+  const start = w ? w.start : top;
+  const end = w ? w.start + w.size : 1n << 64n;
+  const candidates: bigint[] = [];
+  let g0 = alignUp(start, align);
+  for (let tries = 0; tries < 64 && candidates.length < 2 && g0 + need <= end; tries++) {
+    const o = others.overlapping(g0, g0 + need);
+    if (!o) {
+      candidates.push(g0 + hOff);
+      g0 = alignUp(g0 + need, align);
+    } else g0 = alignUp(o[1], align);
+  }
+  const above = alignUp(top > start ? top : start, align);
+  if (above + need <= end && !candidates.includes(above + hOff)) candidates.push(above + hOff);
+  let fallback: Fix | undefined;
+  for (const addr of candidates) {
+    const edits = setGuestAddress(a, ga.guest, bar, addr);
+    const v = verify(a, d, edits);
+    if (!v.ok) continue;
+    const fix: Fix = { title: `Place ${bar.id} at ${hex(addr)} in guest ${ga.guest.name} (offset ${hex(hOff)} matches the host)`, kind: 'quickfix', isPreferred: false, edits };
+    if (v.clean) return [fix];
+    fallback = fallback ?? fix;
+  }
+  return fallback ? [fallback] : [];
+}
+
+function pageMatchFix(a: Analysis, d: Diagnostic): Fix[] {
+  const ga = findGuest(a, d.target?.guest);
+  if (!ga || ga.guest.policy === 'page-match') return [];
+  const edits = setGuestOption(a, ga.guest, 'allocate', 'page-match');
+  const v = verify(a, d, edits);
+  if (!v.ok) return [];
+  return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
+}
+
+function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
+  const bar = findBar(a, d.target?.device, d.target?.bar);
+  if (!bar || bar.host === undefined || bar.size === undefined) return [];
+  const P = a.topology.host.pageSize;
+  const used = new IntervalSet();
+  for (const res of a.host.resources) {
+    if (res.space !== 'mem' || res.bar === bar) continue;
+    used.add(alignDown(res.start, P), alignUp(res.end, P));
+  }
+  const win = a.topology.host.windows.find((w) => bar.host! >= w.start && bar.host! + bar.size! <= w.start + w.size);
+  const starts: bigint[] = win ? [win.start] : [];
+  starts.push(alignDown(bar.host, P)); // nearest free page at or above its own page
+  const end = win ? win.start + win.size : 1n << 64n;
+  const seen = new Set<bigint>();
+  const addrText = a.text.slice(bar.node.address!.span.start, bar.node.address!.span.end);
+  let fallback: Fix | undefined;
+  for (const s of starts) {
+    let at = alignUp(s, P);
+    for (let tries = 0; tries < 10000 && at + P <= end; tries++) {
+      const o = used.overlapping(at, at + P);
+      if (!o) break;
+      at = alignUp(o[1], P);
+    }
+    if (at + P > end || seen.has(at)) continue;
+    seen.add(at);
+    const edits: TextEdit[] = [{ span: bar.node.address!.span, newText: formatAddressLike(at, addrText) }];
+    const v = verify(a, d, edits);
+    if (!v.ok) continue;
+    const fix: Fix = { title: `Align ${bar.id} to the ${formatSize(P)} page: move it to ${hex(at)}, a page of its own`, kind: 'quickfix', isPreferred: true, edits };
+    if (v.clean) return [fix];
+    fallback = fallback ?? fix;
+  }
+  return fallback ? [fallback] : [];
+}
+
+function relocateMsixFix(a: Analysis, d: Diagnostic): Fix[] {
+  if (!a.topology.host.msixMappable) return [];
+  const dev = a.topology.deviceByName.get(d.target?.device ?? '');
+  if (!dev) return [];
+  const edits: TextEdit[] = [];
+  const names: string[] = [];
+  for (const ga of a.guests) {
+    const g = ga.guest;
+    if (g.msix !== 'emulate' || !g.assigns.some((x) => x.device === dev)) continue;
+    edits.push(...setGuestOption(a, g, 'msix', 'relocate'));
+    names.push(g.name);
+  }
+  const v = verify(a, d, edits);
+  if (!v.ok) return [];
+  return [{ title: `Relocate the MSI-X table: \`msix relocate\` in guest ${names.join(', ')} (QEMU x-msix-relocation)`, kind: 'quickfix', isPreferred: true, edits }];
+}
+
+function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
+  const t = d.target;
+  if (!t?.device) return [];
+  const dev = a.topology.deviceByName.get(t.device);
+  if (!dev) return [];
+  let span: { start: number; end: number } | undefined;
+  let addr: bigint | undefined;
+  let size: bigint | undefined;
+  if (t.guest) {
+    const gn = a.file.guests.find((g) => g.name?.value === t.guest);
+    const line = gn?.assigns.find((x) => x.device?.value === t.device)?.bars.find((x) => x.index?.value === t.bar);
+    const bar = dev.barByIndex.get(t.bar ?? -99);
+    if (line?.address && bar?.size) {
+      span = line.address.span;
+      addr = line.address.value;
+      size = bar.size;
+    }
+  } else if (t.bar === -1) {
+    const rn = dev.node.roms[0];
+    if (rn?.address && dev.rom?.size) {
+      span = rn.address.span;
+      addr = rn.address.value;
+      size = dev.rom.size;
+    }
+  } else {
+    const bn = dev.bars.find((b) => b.index === t.bar)?.node ?? dev.sriov?.bars.find((b) => b.index === t.bar)?.node;
+    if (bn?.address && bn.size) {
+      span = bn.address.span;
+      addr = bn.address.value;
+      size = bn.size.value;
+    }
+  }
+  if (!span || addr === undefined || !size) return [];
+  const like = a.text.slice(span.start, span.end);
+  const out: Fix[] = [];
+  for (const [dir, v] of [
+    ['down', alignDown(addr, size)],
+    ['up', alignDown(addr, size) + size],
+  ] as const) {
+    const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
+    const res = verify(a, d, edits);
+    if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
+  }
+  return out;
+}
+
+export function computeFixes(a: Analysis, d: Diagnostic): Fix[] {
+  try {
+    switch (d.rule) {
+      case 'guest-offset-mismatch':
+      case 'guest-page-conflict': {
+        const out = [...placeFixes(a, d), ...reorderFixesFor(a, d), ...pageMatchFix(a, d)];
+        if (!out.some((f) => f.isPreferred) && out.length > 0) out[0].isPreferred = true;
+        return out;
+      }
+      case 'subpage-unaligned':
+      case 'subpage-shared':
+        return alignHostFix(a, d);
+      case 'msix-page-shared':
+        return relocateMsixFix(a, d);
+      case 'bar-alignment':
+        return alignmentFixes(a, d);
+      default:
+        return [];
+    }
+  } catch {
+    return []; // a fix is a convenience: never let it take the caller down
+  }
+}
+
+// ---- reorder refactor -------------------------------------------------------
+
+type Cls = 'S' | 'B' | 'T';
+
+interface DevItems {
+  device: Device;
+  S: Bar[];
+  B: Bar[];
+  T: Bar[];
+}
+
+/** Finds device and BAR orders for which `listed` gives every mappable BAR its own page at the host offset. */
+function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[] }[] | undefined {
+  const P = a.topology.host.pageSize;
+  const items: DevItems[] = [];
+  for (const as of ga.guest.assigns) {
+    const it: DevItems = { device: as.device, S: [], B: [], T: [] };
+    for (const ab of as.bars) {
+      const b = ab.bar;
+      if (ab.address !== undefined || b.size === undefined) continue;
+      const mmap = a.host.decisions.get(b)?.verdict === 'mmap';
+      if (b.size >= P) it.B.push(b);
+      else if (mmap) it.S.push(b);
+      else it.T.push(b);
+    }
+    items.push(it);
+  }
+  items.forEach((it) => it.B.sort((x, y) => (x.size! > y.size! ? -1 : x.size! < y.size! ? 1 : x.index - y.index)));
+  const n = items.length;
+  const used = new Array<boolean>(n).fill(false);
+  const failed = new Set<string>();
+  const seq: { dev: number; cls: Cls }[] = [];
+  let budget = 50000;
+  const ok = (last: Cls | undefined, next: Cls): boolean => !((last === 'S' && next !== 'B') || (next === 'S' && last !== undefined && last !== 'B'));
+  const sig = (): string => {
+    const parts: string[] = [];
+    for (let i = 0; i < n; i++) if (!used[i]) parts.push(`${items[i].S.length},${items[i].B.length},${items[i].T.length}`);
+    return parts.sort().join(';');
+  };
+  // dfs over: pick a device, then arrange its items (counts), then continue.
+  const arrange = (i: number, s: number, b: number, t: number, last: Cls | undefined): boolean => {
+    if (--budget < 0) return false;
+    if (s === 0 && b === 0 && t === 0) return pick(last);
+    for (const c of ['B', 'S', 'T'] as Cls[]) {
+      const left = c === 'S' ? s : c === 'B' ? b : t;
+      if (left === 0 || !ok(last, c)) continue;
+      seq.push({ dev: i, cls: c });
+      if (arrange(i, s - (c === 'S' ? 1 : 0), b - (c === 'B' ? 1 : 0), t - (c === 'T' ? 1 : 0), c)) return true;
+      seq.pop();
+    }
+    return false;
+  };
+  const pick = (last: Cls | undefined): boolean => {
+    if (used.every((u) => u)) return true;
+    const key = `${sig()}|${last ?? ''}`;
+    if (failed.has(key)) return false;
+    const tried = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      if (used[i]) continue;
+      const k = `${items[i].S.length},${items[i].B.length},${items[i].T.length}`;
+      if (tried.has(k)) continue;
+      tried.add(k);
+      used[i] = true;
+      const mark = seq.length;
+      if (arrange(i, items[i].S.length, items[i].B.length, items[i].T.length, last)) return true;
+      seq.length = mark;
+      used[i] = false;
+    }
+    failed.add(key);
+    return false;
+  };
+  if (!pick(undefined)) return undefined;
+  const out: { device: Device; bars: Bar[] }[] = [];
+  const taken = items.map(() => ({ S: 0, B: 0, T: 0 }));
+  for (const { dev, cls } of seq) {
+    const it = items[dev];
+    let cur = out[out.length - 1];
+    if (!cur || cur.device !== it.device) out.push((cur = { device: it.device, bars: [] }));
+    cur.bars.push(it[cls][taken[dev][cls]++]);
+  }
+  for (const it of items) if (!out.some((o) => o.device === it.device)) out.push({ device: it.device, bars: [] });
+  return out;
+}
+
+/** Text of one assign statement with its block listing `order` (explicit `bar … at` lines kept). */
+function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[]): string {
+  const text = a.text;
+  const an = g.node.assigns.find((x) => x.device?.value === dev.name)!;
+  const stmt = an.stmt;
+  const end = stmt.trailingComment?.end ?? stmt.end;
+  const original = text.slice(stmt.start, end);
+  const natural = dev.bars.filter((b) => b.kind !== 'io').sort((x, y) => x.index - y.index);
+  const listedNow = an.bars.filter((x) => !x.address && x.index).map((x) => x.index!.value);
+  const current = [...listedNow, ...natural.map((b) => b.index).filter((i) => !listedNow.includes(i))];
+  const wanted = order.map((b) => b.index);
+  if (wanted.every((v, i) => current.filter((c) => wanted.includes(c))[i] === v)) return original;
+  const nl = eol(text);
+  const ind = indentOf(text, stmt.start);
+  const unit = indentUnit(text);
+  const explicitLines = an.bars.filter((x) => x.address).map((x) => text.slice(x.stmt.start, x.stmt.trailingComment?.end ?? x.stmt.end));
+  const lineFor = (b: Bar): string => {
+    const ex = an.bars.find((x) => !x.address && x.index?.value === b.index);
+    return ex ? text.slice(ex.stmt.start, ex.stmt.trailingComment?.end ?? ex.stmt.end) : `bar ${b.index}`;
+  };
+  const lines = [...explicitLines, ...order.map(lineFor)];
+  const block = stmt.block;
+  if (!block) {
+    const lastWord = stmt.words[stmt.words.length - 1];
+    const head = text.slice(stmt.start, lastWord.end);
+    const tail = text.slice(lastWord.end, end); // trailing comment, if any
+    return `${head} {${tail}${nl}${lines.map((l) => ind + unit + l).join(nl)}${nl}${ind}}`;
+  }
+  const slots: Stmt[] = block.stmts.filter((s) => s.words[0]?.text === 'bar');
+  const edits: TextEdit[] = [];
+  slots.forEach((s, i) => edits.push({ span: { start: s.start, end: s.trailingComment?.end ?? s.end }, newText: lines[i] }));
+  const extra = lines.slice(slots.length);
+  if (extra.length > 0) {
+    const anchor = slots.length ? slots[slots.length - 1] : undefined;
+    const at = anchor ? (anchor.trailingComment?.end ?? anchor.end) : block.open.end;
+    const lind = anchor ? indentOf(text, anchor.start) : ind + unit;
+    edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + lind + l).join('') });
+  }
+  const rel = edits.map((e) => ({ span: { start: e.span.start - stmt.start, end: e.span.end - stmt.start }, newText: e.newText }));
+  return applyEdits(original, rel);
+}
+
+function reorderEdits(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
+  const order = findOrder(ga, a);
+  if (!order) return undefined;
+  const g = ga.guest;
+  const text = a.text;
+  const slots = g.assigns.map((as) => g.node.assigns.find((x) => x.device?.value === as.device.name)!.stmt);
+  const edits: TextEdit[] = [];
+  order.forEach((o, i) => {
+    const slot = slots[i];
+    const newText = rewriteAssign(a, g, o.device, o.bars);
+    const span = { start: slot.start, end: slot.trailingComment?.end ?? slot.end };
+    if (text.slice(span.start, span.end) !== newText) edits.push({ span, newText });
+  });
+  return edits;
+}
+
+function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined): Fix | undefined {
+  if (ga.guest.policy !== 'listed') return undefined;
+  const edits = reorderEdits(a, ga);
+  if (!edits || edits.length === 0) return undefined;
+  const name = ga.guest.name;
+  const v = verify(a, d, edits, (b) => !b.diagnostics.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
+  if (!v.ok) return undefined;
+  return { title: 'Reorder assigned BARs for page-matched offsets', kind: 'quickfix', isPreferred: false, edits };
+}
+
+function reorderFixesFor(a: Analysis, d: Diagnostic): Fix[] {
+  const ga = findGuest(a, d.target?.guest);
+  if (!ga) return [];
+  const f = reorderFix(a, ga, d);
+  return f ? [f] : [];
+}
+
+/** Refactors offered on a guest block (the *Reorder assigned BARs* action). */
+export function guestRefactors(a: Analysis, guestName: string): Fix[] {
+  try {
+    const ga = findGuest(a, guestName);
+    if (!ga) return [];
+    const hasProblem = a.diagnostics.some((x) => x.target?.guest === guestName && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict'));
+    if (!hasProblem) return [];
+    const f = reorderFix(a, ga, undefined);
+    return f ? [{ ...f, kind: 'refactor' }] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Applies the preferred fix of each fixable diagnostic, one at a time, re-analysing in between. */
+export function fixAll(a: Analysis, maxSteps = 100): { text: string; applied: string[] } {
+  let cur = a;
+  const applied: string[] = [];
+  const skip = new Set<string>();
+  for (let step = 0; step < maxSteps; step++) {
+    let done = false;
+    for (const d of cur.diagnostics) {
+      const key = diagnosticKey(d);
+      if (skip.has(key)) continue;
+      const fixes = computeFixes(cur, d);
+      const f = fixes.find((x) => x.isPreferred) ?? fixes[0];
+      if (!f) {
+        skip.add(key);
+        continue;
+      }
+      cur = analyze(applyEdits(cur.text, f.edits), a.options);
+      applied.push(f.title);
+      done = true;
+      break;
+    }
+    if (!done) break;
+  }
+  return { text: cur.text, applied };
+}
+
+/** One edit replacing the changed middle of `before` with that of `after`. */
+export function diffEdit(before: string, after: string): TextEdit | undefined {
+  if (before === after) return undefined;
+  let s = 0;
+  while (s < before.length && s < after.length && before[s] === after[s]) s++;
+  let e1 = before.length;
+  let e2 = after.length;
+  while (e1 > s && e2 > s && before[e1 - 1] === after[e2 - 1]) {
+    e1--;
+    e2--;
+  }
+  return { span: { start: s, end: e1 }, newText: after.slice(s, e2) };
+}
+
+export { stmtSpan };
+export type { Placed };

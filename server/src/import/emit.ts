@@ -1,0 +1,290 @@
+// Shared writer of `.bartopo` text for the importers (lspci.ts, sysfs.ts):
+// indentation, comments, number/size formatting, string quoting and the
+// generation of unique, valid device names. Pure functions, no I/O.
+
+/** One diagnostic about the importer's input: 1-based line number (0 when no line applies). */
+export interface ImportWarning {
+  line: number;
+  message: string;
+}
+
+/** What every importer returns. */
+export interface ImportResult {
+  /** The generated `.bartopo` text. */
+  text: string;
+  /** Number of `device` blocks written. */
+  devices: number;
+  /** Number of device `bar` statements written (VF BARs inside `sriov` blocks and ROMs are not counted). */
+  bars: number;
+  warnings: ImportWarning[];
+}
+
+export type BarKind = 'mem32' | 'mem64' | 'io';
+
+export const KiB = 1024n;
+export const DEFAULT_PAGE_SIZE = 4096n;
+export const FOUR_GIB = 1n << 32n;
+
+/** `0x` + lower-case hex, no padding, no separators. */
+export function hex(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+/** A size as the language writes it: 256, 4K, 64K, 1M, 16G, 2T; an odd value falls back to decimal bytes. */
+export function formatSize(v: bigint): string {
+  const units: [bigint, string][] = [
+    [1n << 40n, 'T'],
+    [1n << 30n, 'G'],
+    [1n << 20n, 'M'],
+    [1n << 10n, 'K'],
+  ];
+  for (const [u, s] of units) if (v >= u && v % u === 0n) return `${v / u}${s}`;
+  return v.toString();
+}
+
+/** Parses an lspci size (`256`, `4K`, `16G`, also `64KB`, `1MiB`) into bytes; undefined when not a size. */
+export function parseSizeText(text: string): bigint | undefined {
+  const m = /^(\d+)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const shift: Record<string, bigint> = { '': 0n, K: 10n, M: 20n, G: 30n, T: 40n };
+  return BigInt(m[1]) << shift[m[2].toUpperCase()];
+}
+
+export function isPowerOfTwo(v: bigint): boolean {
+  return v > 0n && (v & (v - 1n)) === 0n;
+}
+
+/** log2 of a power of two. */
+export function log2(v: bigint): number {
+  let n = 0;
+  while (v > 1n) {
+    v >>= 1n;
+    n++;
+  }
+  return n;
+}
+
+/** A double-quoted string literal: `"` and `\` escaped, control characters (incl. newlines) replaced by spaces. */
+export function quote(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return '"' + clean.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+export interface PciAddr {
+  domain: number;
+  bus: number;
+  device: number;
+  fn: number;
+}
+
+const PCI_RE = /^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/;
+
+/** `[dddd:]bb:dd.f` → parts; undefined when not a PCI address (device above 1f included). */
+export function parsePciAddr(text: string): PciAddr | undefined {
+  const m = PCI_RE.exec(text);
+  if (!m) return undefined;
+  const device = parseInt(m[3], 16);
+  if (device > 0x1f) return undefined;
+  return { domain: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2], 16), device, fn: parseInt(m[4], 10) };
+}
+
+/** `dddd:bb:dd.f`, lower case. */
+export function formatPciAddr(p: PciAddr): string {
+  const h = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+  return `${h(p.domain, 4)}:${h(p.bus, 2)}:${h(p.device, 2)}.${p.fn}`;
+}
+
+/** Routing ID (bus << 8 | devfn). */
+export function routingId(p: PciAddr): number {
+  return (p.bus << 8) | (p.device << 3) | p.fn;
+}
+
+export function fromRoutingId(domain: number, rid: number): PciAddr {
+  return { domain, bus: (rid >> 8) & 0xff, device: (rid >> 3) & 0x1f, fn: rid & 7 };
+}
+
+/** Name prefixes by PCI class name (lspci wording) — first match wins. */
+const CLASS_NAME_PREFIXES: [RegExp, string][] = [
+  [/non-volatile memory/i, 'nvme'],
+  [/ethernet/i, 'eth'],
+  [/network and computing encryption|encryption/i, 'crypto'],
+  [/network/i, 'net'],
+  [/infiniband/i, 'ib'],
+  [/fibre channel/i, 'fc'],
+  [/^vga/i, 'vga'],
+  [/^3d/i, 'gpu'],
+  [/display/i, 'display'],
+  [/audio/i, 'audio'],
+  [/multimedia/i, 'media'],
+  [/usb/i, 'usb'],
+  [/sata/i, 'sata'],
+  [/serial attached scsi/i, 'sas'],
+  [/raid/i, 'raid'],
+  [/scsi/i, 'scsi'],
+  [/ide interface/i, 'ide'],
+  [/mass storage|storage/i, 'storage'],
+  [/host bridge/i, 'hostbridge'],
+  [/pci bridge|cardbus bridge/i, 'bridge'],
+  [/isa bridge/i, 'isa'],
+  [/bridge/i, 'bridge'],
+  [/smbus/i, 'smbus'],
+  [/sd host/i, 'sd'],
+  [/signal processing/i, 'dsp'],
+  [/communication/i, 'comm'],
+  [/serial controller/i, 'serial'],
+  [/serial bus/i, 'serialbus'],
+  [/iommu/i, 'iommu'],
+  [/system peripheral/i, 'sysp'],
+  [/ram memory|memory controller|^memory/i, 'mem'],
+  [/fabric/i, 'fabric'],
+  [/processing accelerator|accelerator/i, 'accel'],
+  [/encryption/i, 'crypto'],
+];
+
+/** PCI base class codes (the high byte of the class) → name prefix. */
+const CLASS_CODE_PREFIXES: Record<number, string> = {
+  0x01: 'storage',
+  0x02: 'net',
+  0x03: 'display',
+  0x04: 'media',
+  0x05: 'mem',
+  0x06: 'bridge',
+  0x07: 'comm',
+  0x08: 'sysp',
+  0x0c: 'serialbus',
+  0x10: 'crypto',
+  0x11: 'dsp',
+  0x12: 'accel',
+};
+
+/** Sub-class refinements for the commonest classes (class code 0xCCSS). */
+const SUBCLASS_PREFIXES: Record<number, string> = {
+  0x0108: 'nvme',
+  0x0106: 'sata',
+  0x0104: 'raid',
+  0x0107: 'sas',
+  0x0101: 'ide',
+  0x0200: 'eth',
+  0x0280: 'net',
+  0x0300: 'vga',
+  0x0302: 'gpu',
+  0x0403: 'audio',
+  0x0600: 'hostbridge',
+  0x0601: 'isa',
+  0x0604: 'bridge',
+  0x0c03: 'usb',
+  0x0c04: 'fc',
+  0x0c05: 'smbus',
+};
+
+/**
+ * Name prefix for a function: from the 16-bit class code (base class << 8 | sub-class) when known,
+ * else from the class name as lspci prints it, else `dev`.
+ */
+export function classPrefix(className?: string, classCode?: number): string {
+  if (classCode !== undefined) {
+    const sub = SUBCLASS_PREFIXES[classCode];
+    if (sub) return sub;
+  }
+  if (className) {
+    for (const [re, p] of CLASS_NAME_PREFIXES) if (re.test(className)) return p;
+  }
+  if (classCode !== undefined) {
+    const base = CLASS_CODE_PREFIXES[classCode >> 8];
+    if (base) return base;
+  }
+  return 'dev';
+}
+
+/** Hands out unique names matching `[A-Za-z_][A-Za-z0-9_-]*`. */
+export class NameAllocator {
+  private readonly used = new Set<string>();
+
+  /** `PREFIX_bb_dd_f` (with `dddd_` first when the domain is not 0), made unique with `_2`, `_3`… */
+  forDevice(prefix: string, pci: PciAddr): string {
+    const h = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+    const dom = pci.domain !== 0 ? `${h(pci.domain, 4)}_` : '';
+    return this.take(`${prefix}_${dom}${h(pci.bus, 2)}_${h(pci.device, 2)}_${pci.fn}`);
+  }
+
+  take(wanted: string): string {
+    let base = wanted.replace(/[^A-Za-z0-9_-]/g, '_');
+    if (!/^[A-Za-z_]/.test(base)) base = '_' + base;
+    let name = base;
+    for (let k = 2; this.used.has(name); k++) name = `${base}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** Line-oriented writer with two-space indentation and `#` comments. */
+export class BartopoWriter {
+  private readonly lines: string[] = [];
+  private depth = 0;
+
+  private pad(): string {
+    return '  '.repeat(this.depth);
+  }
+
+  /** One or more comment lines (the text is split on newlines; never empty `#`-less output). */
+  comment(text: string): this {
+    for (const part of text.split(/\r?\n|\r/)) this.lines.push(`${this.pad()}# ${part}`.trimEnd());
+    return this;
+  }
+
+  stmt(text: string): this {
+    this.lines.push(this.pad() + text);
+    return this;
+  }
+
+  /** `text {` and indent. */
+  open(text: string): this {
+    this.lines.push(`${this.pad()}${text} {`);
+    this.depth++;
+    return this;
+  }
+
+  close(): this {
+    if (this.depth > 0) this.depth--;
+    this.lines.push(`${this.pad()}}`);
+    return this;
+  }
+
+  blank(): this {
+    if (this.lines.length > 0 && this.lines[this.lines.length - 1] !== '') this.lines.push('');
+    return this;
+  }
+
+  toString(): string {
+    while (this.depth > 0) this.close();
+    const out = [...this.lines];
+    while (out.length > 0 && out[out.length - 1] === '') out.pop();
+    return out.join('\n') + '\n';
+  }
+}
+
+/** The `bar` statement text (without indentation). */
+export function barStatement(b: { index: number; kind: BarKind; prefetch: boolean; size: bigint; address?: bigint }): string {
+  const pf = b.prefetch && b.kind !== 'io' ? ' prefetch' : '';
+  const at = b.address !== undefined ? ` at ${hex(b.address)}` : '';
+  return `bar ${b.index} ${b.kind}${pf} size ${formatSize(b.size)}${at}`;
+}
+
+/** Shortens a quoted input line for a comment. */
+export function excerpt(s: string, max = 120): string {
+  const t = s.trim().replace(/\s+/g, ' ');
+  return t.length > max ? t.slice(0, max - 1) + '…' : t;
+}
+
+/** Page size for the `host` block: from the explicit option, else the evidence, else 4K. */
+export function hostBlock(
+  w: BartopoWriter,
+  pageSize: bigint,
+  comments: string[],
+): void {
+  for (const c of comments) w.comment(c);
+  w.open('host');
+  w.stmt(`page-size ${formatSize(pageSize)}`);
+  w.close();
+}
