@@ -1,0 +1,169 @@
+// The `bartopo` command line: the same engine as the language server, for CI
+// and terminals. Exit codes: 0 no errors, 1 errors found, 2 bad usage or input.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import * as fs from 'fs';
+import { analyze } from '../engine/analyze';
+import { fixAll } from '../engine/fixes';
+import { LineIndex } from '../engine/lineIndex';
+import { AnalyzeOptions, isRuleId, RuleId, SeverityOverride } from '../engine/types';
+import { isPowerOfTwo, parseSize } from '../engine/values';
+import { CheckedFile, formatJson, formatSarif, formatText, summarize } from './report';
+
+// Replaced by the bundler; falls back to package.json when running from out/.
+declare const BARTOPO_VERSION: string | undefined;
+
+export function version(): string {
+  if (typeof BARTOPO_VERSION === 'string') return BARTOPO_VERSION;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require('../../../../package.json').version as string;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** A problem with the input or the command line: one line on stderr, exit code 2. */
+export class UsageError extends Error {}
+
+export function readTopology(path: string): string {
+  let buf: Buffer;
+  try {
+    const st = fs.statSync(path);
+    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a .bartopo file`);
+    buf = fs.readFileSync(path);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
+    throw new UsageError(`${path}: cannot read: ${why}`);
+  }
+  if (buf.includes(0)) throw new UsageError(`${path}: is a binary file, not a .bartopo topology`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw new UsageError(`${path}: is not valid UTF-8 text`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+function parsePageSize(v: string): bigint {
+  const r = parseSize(v);
+  if (!r.ok || !isPowerOfTwo(r.value) || r.value < 4096n) throw new InvalidArgumentError(`expected a power of two of at least 4K, such as 4K, 16K or 64K`);
+  return r.value;
+}
+
+function collectSeverity(v: string, prev: Partial<Record<RuleId, SeverityOverride>>): Partial<Record<RuleId, SeverityOverride>> {
+  const m = /^([a-z0-9-]+)=(error|warning|info|off)$/.exec(v);
+  if (!m || !isRuleId(m[1])) throw new InvalidArgumentError(`expected RULE=error|warning|info|off with a rule id from docs/rules.md`);
+  return { ...prev, [m[1]]: m[2] as SeverityOverride };
+}
+
+/** True when the text has no statement that could belong to a topology. */
+function looksForeign(a: ReturnType<typeof analyze>): boolean {
+  const f = a.file;
+  return f.hosts.length + f.devices.length + f.guests.length === 0 && a.tree.stmts.length > 0;
+}
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let code = 0;
+  const program = new Command();
+  program
+    .name('bartopo')
+    .description('Check PCI passthrough topologies (.bartopo): which BARs a guest maps directly, which trap to the VMM, which pages break IOMMU isolation.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run bartopo --help for usage)');
+
+  program
+    .command('check')
+    .description('check .bartopo files and report diagnostics and verdicts')
+    .argument('<files...>', '.bartopo files to check')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('-p, --page-size <size>', "override the host's page size (what-if: 4K, 16K, 64K)", parsePageSize)
+    .option('-s, --severity <rule=level>', 'override a rule severity (error|warning|info|off); repeatable', collectSeverity, {})
+    .option('--verdicts', 'text format: also print the BAR verdict table', false)
+    .option('--no-color', 'no colour in text output')
+    .action((files: string[], o: { format: string; pageSize?: bigint; severity: Partial<Record<RuleId, SeverityOverride>>; verdicts: boolean; color: boolean }) => {
+      const options: AnalyzeOptions = { pageSize: o.pageSize, severities: o.severity };
+      const checked: CheckedFile[] = [];
+      for (const path of files) {
+        const text = readTopology(path);
+        const analysis = analyze(text, options);
+        if (text.trim() !== '' && looksForeign(analysis)) throw new UsageError(`${path}: does not look like a .bartopo topology (no host, device or guest statement)`);
+        checked.push({ path, analysis, lines: new LineIndex(text) });
+      }
+      if (o.format === 'json') io.out(formatJson(checked));
+      else if (o.format === 'sarif') io.out(formatSarif(checked, version()));
+      else {
+        const color = o.color && io.isTTY && !process.env.NO_COLOR;
+        io.out(formatText(checked, { color: color || !!process.env.FORCE_COLOR, verdicts: o.verdicts }));
+      }
+      code = summarize(checked).errors > 0 ? 1 : 0;
+    });
+
+  program
+    .command('fix')
+    .description('apply the preferred quick fix of every fixable diagnostic (each re-checked) and print or write the result')
+    .argument('<file>', '.bartopo file')
+    .option('-w, --write', 'write the fixed text back to the file instead of printing it', false)
+    .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
+    .action((path: string, o: { write: boolean; pageSize?: bigint }) => {
+      const text = readTopology(path);
+      const { text: fixed, applied } = fixAll(analyze(text, { pageSize: o.pageSize }));
+      for (const t of applied) io.err(`fixed: ${t}\n`);
+      if (o.write) {
+        if (fixed !== text) fs.writeFileSync(path, fixed);
+      } else io.out(fixed);
+      code = analyze(fixed, { pageSize: o.pageSize }).diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      io.err(`bartopo: ${e.message}\n`);
+      return 2;
+    }
+    io.err(`bartopo: internal error: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (argv.length === 0) {
+    io.out(program.helpInformation());
+    return 2;
+  }
+  return code;
+}
+
+/** Runs the CLI on this process's arguments and sets its exit code. */
+export function runCli(): void {
+  const io: Io = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    isTTY: !!process.stdout.isTTY,
+  };
+  main(process.argv.slice(2), io).then(
+    (c) => {
+      process.exitCode = c;
+    },
+    (e) => {
+      process.stderr.write(`bartopo: internal error: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
+
+if (require.main === module) runCli();

@@ -1,0 +1,151 @@
+// Output formats of `bartopo check`: compiler-style text, the spec's JSON
+// (section 6) and SARIF 2.1.0 for code scanning.
+
+import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
+import { styleText } from 'util';
+import { Analysis, barReports } from '../engine/analyze';
+import { LineIndex } from '../engine/lineIndex';
+import { RULE_DOCS_URL, RULE_SUMMARY } from '../engine/rules';
+import { RULES, Severity } from '../engine/types';
+import { formatSize, hex } from '../engine/values';
+
+export interface CheckedFile {
+  path: string;
+  analysis: Analysis;
+  lines: LineIndex;
+}
+
+export interface Summary {
+  errors: number;
+  warnings: number;
+  infos: number;
+}
+
+export function summarize(files: CheckedFile[]): Summary {
+  const s: Summary = { errors: 0, warnings: 0, infos: 0 };
+  for (const f of files)
+    for (const d of f.analysis.diagnostics) {
+      if (d.severity === 'error') s.errors++;
+      else if (d.severity === 'warning') s.warnings++;
+      else s.infos++;
+    }
+  return s;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+export function formatText(files: CheckedFile[], opts: { color: boolean; verdicts: boolean }): string {
+  const paint = (style: Style, s: string): string => (opts.color ? styleText(style, s) : s);
+  const sevStyle: Record<Severity, Style> = { error: ['bold', 'red'], warning: ['bold', 'yellow'], info: ['bold', 'cyan'] };
+  const out: string[] = [];
+  for (const f of files) {
+    for (const d of f.analysis.diagnostics) {
+      const p = f.lines.positionAt(d.span.start);
+      out.push(`${paint('bold', `${f.path}:${p.line + 1}:${p.character + 1}:`)} ${paint(sevStyle[d.severity], d.severity)} ${paint('dim', d.rule + ':')} ${d.message}`);
+      for (const r of d.related) {
+        const rp = f.lines.positionAt(r.span.start);
+        out.push(`  ${paint('dim', `${f.path}:${rp.line + 1}:${rp.character + 1}: note:`)} ${r.message}`);
+      }
+    }
+    if (opts.verdicts) out.push(...verdictTable(f, paint));
+  }
+  const s = summarize(files);
+  const line = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.infos, 'info')} in ${plural(files.length, 'file')}`;
+  out.push(s.errors > 0 ? paint(['bold', 'red'], line) : s.warnings > 0 ? paint(['bold', 'yellow'], line) : paint(['bold', 'green'], line));
+  return out.join('\n') + '\n';
+}
+
+function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string): string[] {
+  const P = f.analysis.topology.host.pageSize;
+  const reports = barReports(f.analysis, { maxVfs: 4 });
+  const guests = f.analysis.topology.guests.map((g) => g.name);
+  const rows: string[][] = [['BAR', 'size', 'host address', 'host', ...guests]];
+  for (const b of reports) {
+    rows.push([
+      b.id,
+      formatSize(b.size),
+      b.host !== undefined ? hex(b.host) : 'unassigned',
+      b.hostVerdict,
+      ...guests.map((g) => {
+        const p = b.guests.get(g);
+        if (!p) return '-';
+        return `${p.verdict}${p.address !== undefined ? ' @' + hex(p.address) : ''}`;
+      }),
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const colour = (cell: string): string => {
+    if (/^(mmap|direct)/.test(cell)) return paint('green', cell);
+    if (/^partial/.test(cell)) return paint('yellow', cell);
+    if (/^(no-mmap|trapped)/.test(cell)) return paint('red', cell);
+    return cell;
+  };
+  const lines = [``, paint('bold', `${f.path}: BAR verdicts (host page ${formatSize(P)})`)];
+  rows.forEach((r, i) => {
+    const cells = r.map((c, j) => c.padEnd(widths[j]));
+    lines.push('  ' + (i === 0 ? paint('dim', cells.join('  ')) : cells.map(colour).join('  ')).trimEnd());
+  });
+  lines.push('');
+  return lines;
+}
+
+export function formatJson(files: CheckedFile[]): string {
+  const out = {
+    version: 1,
+    files: files.map((f) => ({
+      path: f.path,
+      pageSize: hex(f.analysis.topology.host.pageSize),
+      diagnostics: f.analysis.diagnostics.map((d) => ({
+        rule: d.rule,
+        severity: d.severity,
+        message: d.message,
+        range: { start: f.lines.positionAt(d.span.start), end: f.lines.positionAt(d.span.end) },
+        ...(d.subject !== undefined ? { subject: d.subject } : {}),
+        ...(d.related.length ? { related: d.related.map((r) => ({ message: r.message, range: { start: f.lines.positionAt(r.span.start), end: f.lines.positionAt(r.span.end) } })) } : {}),
+      })),
+      bars: barReports(f.analysis).map((b) => ({
+        id: b.id,
+        kind: b.kind,
+        size: hex(b.size),
+        ...(b.host !== undefined ? { host: hex(b.host) } : {}),
+        hostVerdict: b.hostVerdict,
+        guests: Object.fromEntries(
+          [...b.guests].map(([name, p]) => [name, { ...(p.address !== undefined ? { address: hex(p.address) } : {}), verdict: p.verdict }]),
+        ),
+      })),
+    })),
+    summary: summarize(files),
+  };
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+export function formatSarif(files: CheckedFile[], version: string): string {
+  const builder = new SarifBuilder();
+  const run = new SarifRunBuilder().initSimple({ toolDriverName: 'bartopo', toolDriverVersion: version, url: RULE_DOCS_URL });
+  for (const id of RULES) {
+    run.addRule(new SarifRuleBuilder().initSimple({ ruleId: id, shortDescriptionText: RULE_SUMMARY[id], helpUri: `${RULE_DOCS_URL}#${id}` }));
+  }
+  for (const f of files) {
+    for (const d of f.analysis.diagnostics) {
+      const s = f.lines.positionAt(d.span.start);
+      const e = f.lines.positionAt(d.span.end);
+      const r = new SarifResultBuilder().initSimple({
+        level: d.severity === 'info' ? 'note' : d.severity,
+        messageText: d.message,
+        ruleId: d.rule,
+        fileUri: f.path.replace(/\\/g, '/'),
+        startLine: s.line + 1,
+        startColumn: s.character + 1,
+        endLine: e.line + 1,
+        endColumn: e.character + 1,
+      });
+      run.addResult(r);
+    }
+  }
+  builder.addRun(run);
+  return builder.buildSarifJsonString({ indent: true }) + '\n';
+}
