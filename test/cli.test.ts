@@ -1,0 +1,164 @@
+// The `bartopo` CLI as a user runs it: a real child process on real files.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { EXAMPLES_DIR, REPO_ROOT } from './paths';
+
+const BIN = path.join(REPO_ROOT, 'bin', 'bartopo.js');
+
+function run(args: string[], cwd = REPO_ROOT): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmpFile(name: string, content: string | Buffer): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-cli-'));
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, content);
+  return p;
+}
+
+const CLEAN = `host h {\n  page-size 4K\n}\ndevice nic at 01:00.0 {\n  group 1\n  bar 0 mem64 size 1M at 0xfe000000\n}\n`;
+const WITH_ERROR = `device nic at 01:00.0 {\n  bar 0 mem64 size 1M at 0xfe001000\n}\n`;
+
+describe('bartopo CLI', () => {
+  it('exits 0 on a file without errors and prints a compiler-style summary', () => {
+    const r = run(['check', tmpFile('ok.bartopo', CLEAN)]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /0 errors, 0 warnings, 0 infos in 1 file/);
+  });
+
+  it('exits 1 when there are errors, with file:line:col: severity rule: message', () => {
+    const f = tmpFile('bad.bartopo', WITH_ERROR);
+    const r = run(['check', f]);
+    assert.strictEqual(r.code, 1);
+    // 1-based line 2, column of the address token.
+    const col = '  bar 0 mem64 size 1M at '.length + 1;
+    assert.ok(r.stdout.includes(`${f}:2:${col}: error bar-alignment: nic.bar0: address 0xfe001000 is not a multiple of its size 1M`), r.stdout);
+  });
+
+  it('exits 2 with a one-line error for a missing file, a directory, invalid UTF-8, binary and foreign files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-cli-'));
+    const cases: [string, RegExp][] = [
+      [path.join(dir, 'missing.bartopo'), /cannot read: no such file/],
+      [dir, /is a directory/],
+      [tmpFile('latin1.bartopo', Buffer.from([0x64, 0x65, 0x76, 0xe9, 0x0a])), /not valid UTF-8/],
+      [tmpFile('bin.bartopo', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01])), /binary file/],
+      [tmpFile('pkg.json', '{ "name": "x", "version": "1.0.0" }\n'), /does not look like a \.bartopo topology/],
+    ];
+    for (const [p, re] of cases) {
+      const r = run(['check', p]);
+      assert.strictEqual(r.code, 2, `${p}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.strictEqual(r.stderr.trim().split('\n').length, 1, `one line, no stack trace: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
+    }
+  });
+
+  it('exits 2 on bad usage', () => {
+    assert.strictEqual(run(['check']).code, 2);
+    assert.strictEqual(run(['check', '--format', 'xml', 'x.bartopo']).code, 2);
+    assert.strictEqual(run(['check', '--page-size', '3K', 'x.bartopo']).code, 2);
+    assert.strictEqual(run(['frobnicate']).code, 2);
+  });
+
+  it('prints --help and --version', () => {
+    const h = run(['--help']);
+    assert.strictEqual(h.code, 0);
+    assert.match(h.stdout, /check/);
+    const v = run(['--version']);
+    assert.strictEqual(v.code, 0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    assert.strictEqual(v.stdout.trim(), pkg.version);
+  });
+
+  it('--format json follows the spec: hex strings, 0-based ranges, bars in file order, guests that assign the device', () => {
+    const f = tmpFile(
+      'j.bartopo',
+      `host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x3fe080021000\n  bar 2 mem64 size 64K\n}\nguest vm0 {\n  window 0x200080000000 size 1G\n  assign a\n}\n`,
+    );
+    const r = run(['check', '--format', 'json', f]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.strictEqual(j.version, 1);
+    assert.strictEqual(j.files[0].path, f);
+    assert.strictEqual(j.files[0].pageSize, '0x10000');
+    const sub = j.files[0].diagnostics.find((d: { rule: string }) => d.rule === 'subpage-unaligned');
+    assert.deepStrictEqual(sub.range.start, { line: 5, character: '  bar 0 mem64 size 4K at '.length });
+    assert.strictEqual(sub.subject, 'a.bar0');
+    assert.strictEqual(sub.severity, 'warning');
+    assert.deepStrictEqual(
+      j.files[0].bars.map((b: { id: string }) => b.id),
+      ['a.bar0', 'a.bar2'],
+    );
+    const [b0, b2] = j.files[0].bars;
+    assert.deepStrictEqual(b0, { id: 'a.bar0', kind: 'mem64', size: '0x1000', host: '0x3fe080021000', hostVerdict: 'no-mmap', guests: { vm0: { address: '0x200080000000', verdict: 'trapped' } } });
+    // listed policy: bar0 first at the window start, then the 64K bar2 at the next 64K multiple.
+    assert.deepStrictEqual(b2.guests, { vm0: { address: '0x200080010000', verdict: 'trapped' } });
+    assert.strictEqual(b2.host, undefined, 'host is absent for an unassigned BAR');
+    assert.strictEqual(b2.hostVerdict, 'no-mmap');
+    assert.deepStrictEqual(j.summary, { errors: 0, warnings: 1, infos: 1 });
+  });
+
+  it('--page-size overrides the host page size (what-if)', () => {
+    const f = tmpFile('p.bartopo', `host h {\n  page-size 4K\n}\ndevice a at 01:00.0 {\n  bar 0 mem32 size 4K at 0xf0001000\n}\n`);
+    assert.doesNotMatch(run(['check', f]).stdout, /subpage/);
+    const r = run(['check', '--page-size', '64K', f]);
+    assert.match(r.stdout, /warning subpage-unaligned/);
+    assert.strictEqual(JSON.parse(run(['check', '-f', 'json', '-p', '64K', f]).stdout).files[0].pageSize, '0x10000');
+  });
+
+  it('--severity changes or silences a rule, and errors drive the exit code', () => {
+    const f = tmpFile('s.bartopo', WITH_ERROR);
+    const off = run(['check', '--severity', 'bar-alignment=off', f]);
+    assert.strictEqual(off.code, 0);
+    assert.doesNotMatch(off.stdout, /bar-alignment/);
+    const up = run(['check', '-f', 'json', '--severity', 'bar-unassigned=error', tmpFile('u.bartopo', `device a at 01:00.0 {\n  bar 0 mem32 size 4K\n}\n`)]);
+    assert.strictEqual(up.code, 1);
+    assert.strictEqual(JSON.parse(up.stdout).files[0].diagnostics[0].severity, 'error');
+  });
+
+  it('--format sarif writes SARIF 2.1.0 that code scanning accepts', () => {
+    const f = tmpFile('s.bartopo', WITH_ERROR);
+    const r = run(['check', '--format', 'sarif', f]);
+    assert.strictEqual(r.code, 1);
+    const s = JSON.parse(r.stdout);
+    assert.strictEqual(s.version, '2.1.0');
+    assert.match(s.$schema, /sarif/);
+    const run0 = s.runs[0];
+    assert.strictEqual(run0.tool.driver.name, 'bartopo');
+    const ruleIds = run0.tool.driver.rules.map((x: { id: string }) => x.id);
+    assert.ok(ruleIds.includes('bar-alignment') && ruleIds.includes('guest-offset-mismatch'));
+    const res = run0.results[0];
+    assert.strictEqual(res.ruleId, 'bar-alignment');
+    assert.strictEqual(res.level, 'error');
+    assert.ok(res.message.text.length > 0);
+    const loc = res.locations[0].physicalLocation;
+    assert.strictEqual(loc.artifactLocation.uri, f);
+    assert.strictEqual(loc.region.startLine, 2);
+    assert.strictEqual(loc.region.startColumn, '  bar 0 mem64 size 1M at '.length + 1);
+  });
+
+  it('checks every bundled example without errors', () => {
+    const files = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => path.join(EXAMPLES_DIR, f));
+    assert.ok(files.length >= 5);
+    const r = run(['check', '-f', 'json', ...files]);
+    assert.strictEqual(r.code, 0, r.stdout);
+    const j = JSON.parse(r.stdout);
+    assert.strictEqual(j.files.length, files.length);
+    assert.strictEqual(j.summary.errors, 0);
+  });
+
+  it('bartopo fix applies the preferred fixes and the result re-checks clean of the fixed rules', () => {
+    const f = tmpFile('f.bartopo', fs.readFileSync(path.join(EXAMPLES_DIR, 'page-match-guest.bartopo'), 'utf8'));
+    const r = run(['fix', '--write', f]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /fixed: /);
+    const after = run(['check', '-f', 'json', f]);
+    const rules = JSON.parse(after.stdout).files[0].diagnostics.map((d: { rule: string }) => d.rule);
+    assert.ok(!rules.includes('guest-offset-mismatch') && !rules.includes('guest-page-conflict'), rules.join(','));
+    assert.ok(fs.readFileSync(f, 'utf8').includes('# The VMM places each BAR in its own guest page'), 'comments survive');
+  });
+});
