@@ -1,0 +1,134 @@
+// Every quick fix the engine offers, applied: the diagnostic it targets is gone,
+// no new error appears, and every line it does not touch (comments included)
+// is still there, in order.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { analyze, Analysis } from '../server/src/engine/analyze';
+import { applyEdits, computeFixes, diagnosticKey, fixAll, guestRefactors } from '../server/src/engine/fixes';
+import { Fix } from '../server/src/engine/types';
+import { EXAMPLES_DIR } from './paths';
+
+function untouchedLinesSurvive(before: string, fix: Fix, after: string): void {
+  const lines: { start: number; end: number; text: string }[] = [];
+  let off = 0;
+  for (const text of before.split('\n')) {
+    lines.push({ start: off, end: off + text.length, text });
+    off += text.length + 1;
+  }
+  let cursor = 0;
+  for (const l of lines) {
+    const touched = fix.edits.some((e) => e.span.start <= l.end + 1 && e.span.end >= l.start);
+    if (touched || l.text.trim() === '') continue;
+    const at = after.indexOf(l.text, cursor);
+    assert.ok(at >= 0, `line lost or reordered by "${fix.title}": ${JSON.stringify(l.text)}`);
+    cursor = at + l.text.length;
+  }
+  const comments = before.match(/#[^\n]*/g) ?? [];
+  for (const c of comments) assert.ok(after.includes(c.trimEnd()), `comment lost by "${fix.title}": ${c}`);
+}
+
+function checkAllFixes(name: string, text: string): number {
+  const a = analyze(text);
+  let count = 0;
+  for (const d of a.diagnostics) {
+    for (const fix of computeFixes(a, d)) {
+      count++;
+      const after = applyEdits(text, fix.edits);
+      const b = analyze(after);
+      assert.ok(!b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d)), `${name}: "${fix.title}" left ${d.rule} on ${d.subject}`);
+      const errorsBefore = new Set(a.diagnostics.filter((x) => x.severity === 'error').map(diagnosticKey));
+      const newErrors = b.diagnostics.filter((x) => x.severity === 'error' && !errorsBefore.has(diagnosticKey(x)));
+      assert.deepStrictEqual(newErrors.map((x) => x.message), [], `${name}: "${fix.title}" created errors`);
+      untouchedLinesSurvive(text, fix, after);
+    }
+  }
+  return count;
+}
+
+const SCENARIOS: Record<string, string> = {
+  'host BAR not aligned to its size': `device nic at 01:00.0 {\n  bar 0 mem64 size 1M at 0xfe001000   # typo in the address\n}\n`,
+  'ROM not aligned': `device gpu at 01:00.0 {\n  bar 0 mem32 size 16M at 0xe0000000\n  rom size 1M at 0xe1080000\n}\n`,
+  'guest address not aligned': `device nic at 01:00.0 {\n  bar 0 mem32 size 64K at 0xe0000000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign nic {\n    bar 0 at 0x80001000\n  }\n}\n`,
+  'sub-page BAR unaligned in a window': `host h {\n  page-size 64K\n  window m32 0xe0000000 size 256M\n}\n# keep me\ndevice usb at 00:14.0 {\n  bar 0 mem32 size 4K at 0xe0001000\n}\ndevice other at 00:15.0 {\n  bar 0 mem32 size 64K at 0xe0000000\n}\n`,
+  'sub-page BARs sharing a page': `host h {\n  page-size 64K\n}\ndevice a at 00:14.0 {\n  group 1\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:14.1 {\n  group 2\n  bar 0 mem32 size 4K at 0xe0011000\n}\n`,
+  'MSI-X table next to hot doorbells': `host h {\n  page-size 64K\n}\ndevice nic at 01:00.0 {\n  bar 0 mem64 size 1M at 0x4000000000\n  msix entries 32 table bar 0 offset 0x2000 pba bar 0 offset 0x3000\n  region db bar 0 offset 0x0 size 4K hot\n}\nguest vm {\n  window 0x8000000000 size 1G\n  # the NIC\n  assign nic\n}\n`,
+  'guest offsets broken by size-descending, no blocks': `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  bar 0 mem32 size 4K at 0xe0020000\n  bar 1 mem32 size 64K at 0xe0030000\n}\nguest vm {\n  window 0x80000000 size 1G\n  allocate size-descending\n  assign a   # first\n  assign b\n}\n`,
+  'listed order that reordering fixes': `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  bar 0 mem32 size 4K at 0xe0020000\n}\ndevice big at 00:02.0 {\n  bar 0 mem64 size 1M at 0x100000000\n  bar 2 mem64 size 64K at 0x100100000\n}\nguest vm {\n  window 0x80000000 size 1G\n  # order matters under listed\n  assign a\n  assign b\n  assign big {\n    bar 2   # small one first\n  }\n}\n`,
+  'explicit guest address at the wrong offset': `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign a {\n    bar 0 at 0x80001000\n  }\n}\n`,
+};
+
+describe('quick fixes', () => {
+  for (const [name, text] of Object.entries(SCENARIOS)) {
+    it(`${name}: every offered fix removes its diagnostic and keeps other lines`, () => {
+      const n = checkAllFixes(name, text);
+      assert.ok(n > 0, `no fix offered for: ${name}`);
+    });
+  }
+
+  it('the same fixes work on CRLF text', () => {
+    const text = SCENARIOS['MSI-X table next to hot doorbells'].replace(/\n/g, '\r\n');
+    assert.ok(checkAllFixes('crlf', text) > 0);
+  });
+
+  for (const f of fs.readdirSync(EXAMPLES_DIR).filter((x) => x.endsWith('.bartopo'))) {
+    it(`example ${f}: every offered fix holds`, () => {
+      checkAllFixes(f, fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
+    });
+  }
+
+  it('offers the spec fixes by name for a guest offset mismatch', () => {
+    const a = analyze(SCENARIOS['guest offsets broken by size-descending, no blocks']);
+    const d = a.diagnostics.find((x) => x.rule === 'guest-offset-mismatch');
+    assert.ok(d, 'expected a guest-offset-mismatch');
+    const titles = computeFixes(a, d!).map((f) => f.title);
+    assert.ok(titles.some((t) => t.startsWith('Place b.bar0 at 0x')), titles.join(' | '));
+    assert.ok(titles.some((t) => t.startsWith('Use `allocate page-match`')), titles.join(' | '));
+    assert.strictEqual(computeFixes(a, d!).filter((f) => f.isPreferred).length, 1);
+  });
+
+  it('Place puts the BAR at the lowest free guest address with the host offset', () => {
+    const a = analyze(SCENARIOS['explicit guest address at the wrong offset']);
+    const d = a.diagnostics.find((x) => x.rule === 'guest-offset-mismatch')!;
+    const place = computeFixes(a, d).find((f) => f.title.startsWith('Place'))!;
+    // Host offset in the 64K page is 0; the window starts at 0x80000000 and nothing else is placed.
+    assert.match(applyEdits(a.text, place.edits), /bar 0 at 0x80000000\n/);
+  });
+
+  it('reorders assign statements and bar lines so that listed placement matches offsets', () => {
+    const text = SCENARIOS['listed order that reordering fixes'];
+    const a = analyze(text);
+    assert.ok(a.diagnostics.some((d) => d.rule === 'guest-page-conflict' || d.rule === 'guest-offset-mismatch'));
+    const [refactor] = guestRefactors(a, 'vm');
+    assert.ok(refactor, 'a refactor is offered');
+    assert.strictEqual(refactor.title, 'Reorder assigned BARs for page-matched offsets');
+    const b: Analysis = analyze(applyEdits(text, refactor.edits));
+    assert.deepStrictEqual(b.diagnostics.filter((d) => d.target?.guest === 'vm').map((d) => d.rule), []);
+    assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
+  });
+
+  it('does not offer the reorder when no order exists (three 4K BARs, no big BAR to separate them)', () => {
+    const text = `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  bar 0 mem32 size 4K at 0xe0020000\n}\ndevice c at 00:01.2 {\n  bar 0 mem32 size 4K at 0xe0030000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign a\n  assign b\n  assign c\n}\n`;
+    const a = analyze(text);
+    assert.ok(a.diagnostics.some((d) => d.rule === 'guest-offset-mismatch'));
+    assert.deepStrictEqual(guestRefactors(a, 'vm'), []);
+    for (const d of a.diagnostics) assert.ok(!computeFixes(a, d).some((f) => f.title.startsWith('Reorder')));
+  });
+
+  it('relocate is not offered when the host kernel cannot map the table page', () => {
+    const text = SCENARIOS['MSI-X table next to hot doorbells'].replace('page-size 64K', 'page-size 64K\n  msix-mappable no');
+    const a = analyze(text);
+    const d = a.diagnostics.find((x) => x.rule === 'msix-page-shared')!;
+    assert.ok(d);
+    assert.deepStrictEqual(computeFixes(a, d), []);
+  });
+
+  it('fix-all clears every fixable warning of the page-match example and keeps its comments', () => {
+    const text = fs.readFileSync(path.join(EXAMPLES_DIR, 'page-match-guest.bartopo'), 'utf8');
+    const r = fixAll(analyze(text));
+    assert.ok(r.applied.length > 0);
+    const b = analyze(r.text);
+    assert.deepStrictEqual(b.diagnostics.map((d) => d.rule), []);
+    for (const c of text.match(/#[^\n]*/g)!) assert.ok(r.text.includes(c));
+  });
+});
