@@ -277,14 +277,113 @@ export function excerpt(s: string, max = 120): string {
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 
-/** Page size for the `host` block: from the explicit option, else the evidence, else 4K. */
-export function hostBlock(
-  w: BartopoWriter,
-  pageSize: bigint,
-  comments: string[],
-): void {
+/** Writes the `host` block, its explanatory comments first. */
+export function hostBlock(w: BartopoWriter, pageSize: bigint, comments: string[]): void {
   for (const c of comments) w.comment(c);
   w.open('host');
   w.stmt(`page-size ${formatSize(pageSize)}`);
   w.close();
+}
+
+/** A usable host page size: a power of two of at least 4K. */
+export function validPageSize(v: bigint): boolean {
+  return isPowerOfTwo(v) && v >= DEFAULT_PAGE_SIZE;
+}
+
+// ---------------------------------------------------------------------------
+// PCI configuration space (binary `config` in sysfs, or an `lspci -x` hex dump)
+
+export interface ConfigMsix {
+  entries: number;
+  enabled: boolean;
+  tableBar: number;
+  tableOffset: bigint;
+  pbaBar: number;
+  pbaOffset: bigint;
+  /** Offset of the MSI-X capability in config space. */
+  capOffset: number;
+}
+
+export interface ConfigBarRegister {
+  index: number;
+  kind: BarKind;
+  prefetch: boolean;
+  /** The address programmed in the register (a bus address; the CPU address may differ). */
+  address: bigint;
+}
+
+function u8(cfg: Uint8Array, off: number): number {
+  return cfg[off];
+}
+function u16(cfg: Uint8Array, off: number): number {
+  return cfg[off] | (cfg[off + 1] << 8);
+}
+function u32(cfg: Uint8Array, off: number): number {
+  return (cfg[off] | (cfg[off + 1] << 8) | (cfg[off + 2] << 16) | (cfg[off + 3] << 24)) >>> 0;
+}
+
+/**
+ * Walks the standard capability list (pointer at 0x34, or 0x14 for CardBus bridges) looking for
+ * MSI-X (id 0x11). `note` explains why nothing could be read, e.g. config space cut at 64 bytes
+ * when read without root.
+ */
+export function msixFromConfig(cfg: Uint8Array): { msix?: ConfigMsix; note?: string } {
+  if (cfg.length < 0x40) return { note: `config space has only ${cfg.length} bytes (the standard header is 64)` };
+  const status = u16(cfg, 0x06);
+  if ((status & 0x10) === 0) return {}; // no capability list
+  const headerType = u8(cfg, 0x0e) & 0x7f;
+  let ptr = u8(cfg, headerType === 2 ? 0x14 : 0x34) & 0xfc;
+  const seen = new Set<number>();
+  while (ptr >= 0x40 && !seen.has(ptr) && seen.size < 48) {
+    seen.add(ptr);
+    if (ptr + 2 > cfg.length) {
+      return { note: `the capability list continues at 0x${ptr.toString(16)}, beyond the ${cfg.length} bytes of config space available (read without root?): MSI-X unknown` };
+    }
+    const id = u8(cfg, ptr);
+    const next = u8(cfg, ptr + 1) & 0xfc;
+    if (id === 0x11) {
+      if (ptr + 12 > cfg.length) return { note: `the MSI-X capability at 0x${ptr.toString(16)} is cut off by the end of the config space data` };
+      const ctrl = u16(cfg, ptr + 2);
+      const table = u32(cfg, ptr + 4);
+      const pba = u32(cfg, ptr + 8);
+      return {
+        msix: {
+          entries: (ctrl & 0x7ff) + 1,
+          enabled: (ctrl & 0x8000) !== 0,
+          tableBar: table & 7,
+          tableOffset: BigInt(table) & 0xfffffff8n,
+          pbaBar: pba & 7,
+          pbaOffset: BigInt(pba) & 0xfffffff8n,
+          capOffset: ptr,
+        },
+      };
+    }
+    ptr = next;
+  }
+  return {};
+}
+
+/** Decodes the six BAR registers of a type-0 header (addresses only; sizes need the kernel or a write/read-back). */
+export function barRegistersFromConfig(cfg: Uint8Array): ConfigBarRegister[] {
+  const out: ConfigBarRegister[] = [];
+  if (cfg.length < 0x28 || (u8(cfg, 0x0e) & 0x7f) !== 0) return out;
+  for (let i = 0; i < 6; i++) {
+    const v = u32(cfg, 0x10 + 4 * i);
+    if (v === 0) continue;
+    if (v & 1) {
+      out.push({ index: i, kind: 'io', prefetch: false, address: BigInt(v) & 0xfffffffcn });
+      continue;
+    }
+    const type = (v >> 1) & 3;
+    const prefetch = (v & 8) !== 0;
+    let address = BigInt(v) & 0xfffffff0n;
+    if (type === 2 && i < 5) {
+      address |= BigInt(u32(cfg, 0x10 + 4 * (i + 1))) << 32n;
+      out.push({ index: i, kind: 'mem64', prefetch, address });
+      i++;
+    } else {
+      out.push({ index: i, kind: 'mem32', prefetch, address });
+    }
+  }
+  return out;
 }
