@@ -1,0 +1,129 @@
+// Code actions: the engine's verified quick fixes for each diagnostic (spec
+// section 5), the *Reorder assigned BARs for page-matched offsets* refactor on
+// a guest block, and `source.fixAll.bartopo`. Fixes come from the analysis of
+// the version the diagnostic was computed for (its `data.version`), cached
+// with that analysis, so asking twice never analyses twice. Each workspace
+// edit is reduced to the lines that actually change, so applying it keeps
+// every other line and comment as it was.
+
+import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnostic, TextEdit as LspTextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { applyEdits, computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
+import { DiagnosticData, SOURCE } from '../protocol';
+import { diffEdits, toLspEdits, toSpan } from './convert';
+import { DocState, DocumentStore } from './documents';
+import { locate } from './nav';
+
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
+export const REORDER_KIND = `${CodeActionKind.RefactorRewrite}.${SOURCE}`;
+export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, REORDER_KIND, FIX_ALL_KIND];
+
+function key(rule: string, subject: string | undefined, guest: string | undefined): string {
+  return `${rule}|${subject ?? ''}|${guest ?? ''}`;
+}
+
+function isData(v: unknown): v is DiagnosticData {
+  return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
+}
+
+/** Whether an action of `kind` is wanted by a request restricted to `only`. */
+function wants(only: string[] | undefined, kind: string, byDefault: boolean): boolean {
+  if (!only || only.length === 0) return byDefault;
+  return only.some((o) => kind === o || kind.startsWith(o + '.'));
+}
+
+/** Minimal line edits that have the same effect as `fix` on the state's text. */
+function fixEdits(s: DocState, fix: Fix): LspTextEdit[] {
+  const after = applyEdits(s.text, fix.edits);
+  return toLspEdits(s.index, diffEdits(s.text, after));
+}
+
+export class CodeActions {
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly documentChanges: boolean,
+  ) {}
+
+  private workspaceEdit(s: DocState, edits: LspTextEdit[]): WorkspaceEdit {
+    if (this.documentChanges) return { documentChanges: [{ textDocument: { uri: s.uri, version: s.version }, edits }] };
+    return { changes: { [s.uri]: edits } };
+  }
+
+  /** The engine diagnostic an LSP diagnostic stands for, in the analysis it came from (or the current one). */
+  private resolve(current: DocState, d: LspDiagnostic): { state: DocState; diag: Diagnostic } | undefined {
+    if (d.source !== SOURCE || !isData(d.data) || !isRuleId(d.data.rule)) return undefined;
+    const data = d.data;
+    const k = key(data.rule, data.subject, data.target?.guest);
+    const state = this.store.peek(current.uri, data.version) ?? current;
+    const candidates = state.analysis.diagnostics.filter((x) => key(x.rule, x.subject, x.target?.guest) === k);
+    if (candidates.length === 0) return undefined; // fixed since, or not ours
+    let diag = candidates[0];
+    if (candidates.length > 1 && state.version === data.version) {
+      const at = toSpan(state.index, d.range).start;
+      diag = candidates.find((x) => x.span.start === at) ?? diag;
+    }
+    return { state, diag };
+  }
+
+  private fixesFor(s: DocState, d: Diagnostic): Fix[] {
+    const k = `fix|${key(d.rule, d.subject, d.target?.guest)}|${d.span.start}`;
+    let fixes = s.derived.fixes.get(k);
+    if (!fixes) {
+      fixes = computeFixes(s.analysis, d);
+      s.derived.fixes.set(k, fixes);
+    }
+    return fixes;
+  }
+
+  get(current: DocState, params: CodeActionParams): CodeAction[] {
+    const only = params.context.only;
+    const out: CodeAction[] = [];
+
+    if (wants(only, CodeActionKind.QuickFix, true)) {
+      const seen = new Set<string>();
+      for (const d of params.context.diagnostics) {
+        const r = this.resolve(current, d);
+        if (!r) continue;
+        for (const fix of this.fixesFor(r.state, r.diag)) {
+          const edits = fixEdits(r.state, fix);
+          if (edits.length === 0) continue;
+          const id = `${fix.title}|${r.state.version}`;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          out.push({
+            title: fix.title,
+            kind: fix.kind === 'refactor' ? REORDER_KIND : CodeActionKind.QuickFix,
+            diagnostics: [d],
+            isPreferred: fix.isPreferred,
+            edit: this.workspaceEdit(r.state, edits),
+          });
+        }
+      }
+    }
+
+    if (wants(only, REORDER_KIND, true)) {
+      const at = current.index.offsetAt(params.range.start);
+      const h = locate(current.analysis, at);
+      const guest = h && (h.kind === 'guest' || h.kind === 'assign' || h.kind === 'assign-bar') ? h.guest.name?.value : undefined;
+      if (guest !== undefined) {
+        const k = `refactor|${guest}`;
+        let fixes = current.derived.fixes.get(k);
+        if (!fixes) {
+          fixes = guestRefactors(current.analysis, guest);
+          current.derived.fixes.set(k, fixes);
+        }
+        for (const fix of fixes) {
+          if (out.some((x) => x.title === fix.title)) continue; // already offered as a quick fix
+          const edits = fixEdits(current, fix);
+          if (edits.length > 0) out.push({ title: fix.title, kind: REORDER_KIND, edit: this.workspaceEdit(current, edits) });
+        }
+      }
+    }
+
+    if (wants(only, FIX_ALL_KIND, false)) {
+      if (current.derived.fixAll === undefined) current.derived.fixAll = fixAll(current.analysis).text;
+      const edits = toLspEdits(current.index, diffEdits(current.text, current.derived.fixAll));
+      if (edits.length > 0) out.push({ title: 'Fix all bartopo problems that have a verified fix', kind: FIX_ALL_KIND, edit: this.workspaceEdit(current, edits) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,170 @@
+// One analysis per document version, shared by every feature. The store keeps
+// the analysis of each open document's current version (and whatever is
+// derived from it: line index, LSP diagnostics, BAR reports, fixes) and drops
+// it when the text or the settings change. Nothing here talks to the client
+// except through the callbacks it is given.
+
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
+import { analyze, Analysis, BarReport, barReports, Fix, LineIndex } from '../engine';
+import { ConvertedDiagnostics, toLspDiagnostics } from './convert';
+import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
+
+/** Everything known about one version of one document. */
+export interface DocState {
+  uri: string;
+  version: number;
+  text: string;
+  analysis: Analysis;
+  index: LineIndex;
+  /** Settings the analysis was made with. */
+  settings: Settings;
+  settingsKey: string;
+  /** Milliseconds the analysis took. */
+  ms: number;
+  /** Derived lazily, once per version. */
+  derived: {
+    lsp?: ConvertedDiagnostics;
+    bars?: BarReport[];
+    fixes: Map<string, Fix[]>;
+    fixAll?: string;
+  };
+}
+
+/** VF BARs listed per VF in reports (hover and hints show the first few). */
+const REPORT_VFS = 4;
+
+export class DocumentStore {
+  private readonly states = new Map<string, DocState>();
+  /** Smoothed analysis time per document (for the adaptive debounce). */
+  private readonly cost = new Map<string, number>();
+  private settings: Settings = DEFAULT_SETTINGS;
+  private key = analysisKey(DEFAULT_SETTINGS);
+  /** Bumped on every settings change; part of pull diagnostics' result ids. */
+  generation = 0;
+
+  constructor(
+    readonly documents: TextDocuments<TextDocument>,
+    private readonly onAnalyzed: (state: DocState) => void = () => {},
+    private readonly log: (message: string) => void = () => {},
+  ) {}
+
+  get currentSettings(): Settings {
+    return this.settings;
+  }
+
+  /** New settings: every cached analysis that depended on them is dropped. */
+  setSettings(s: Settings): void {
+    this.settings = s;
+    this.key = analysisKey(s);
+    this.states.clear();
+    this.generation++;
+  }
+
+  /** The analysis of the document's current version; computed at most once per version. */
+  get(uri: string): DocState | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc) return undefined;
+    const cached = this.states.get(uri);
+    if (cached && cached.version === doc.version && cached.settingsKey === this.key) return cached;
+    const text = doc.getText();
+    const t0 = performance.now();
+    let analysis: Analysis;
+    try {
+      analysis = analyze(text, analyzeOptions(this.settings));
+    } catch (e) {
+      // The engine promises not to throw; if it does, this document gets no features rather than a dead server.
+      this.log(`analysis of ${uri} (version ${doc.version}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return undefined;
+    }
+    const ms = performance.now() - t0;
+    const prev = this.cost.get(uri);
+    this.cost.set(uri, prev === undefined ? ms : prev * 0.6 + ms * 0.4);
+    const state: DocState = {
+      uri,
+      version: doc.version,
+      text,
+      analysis,
+      index: new LineIndex(text),
+      settings: this.settings,
+      settingsKey: this.key,
+      ms,
+      derived: { fixes: new Map() },
+    };
+    this.states.set(uri, state);
+    try {
+      this.onAnalyzed(state);
+    } catch (e) {
+      this.log(`status callback failed: ${String(e)}`);
+    }
+    return state;
+  }
+
+  /** The cached state if it is for this exact version (never analyses). */
+  peek(uri: string, version?: number): DocState | undefined {
+    const s = this.states.get(uri);
+    if (!s || s.settingsKey !== this.key) return undefined;
+    return version === undefined || s.version === version ? s : undefined;
+  }
+
+  /** Whether `get` would answer from the cache. */
+  isCurrent(uri: string): boolean {
+    const doc = this.documents.get(uri);
+    const s = this.states.get(uri);
+    return !!doc && !!s && s.version === doc.version && s.settingsKey === this.key;
+  }
+
+  /** Smoothed analysis time of a document, in ms (0 before the first analysis). */
+  costOf(uri: string): number {
+    return this.cost.get(uri) ?? 0;
+  }
+
+  delete(uri: string): void {
+    this.states.delete(uri);
+    this.cost.delete(uri);
+  }
+}
+
+/** LSP diagnostics of a state, converted once. */
+export function lspDiagnostics(s: DocState): ConvertedDiagnostics {
+  if (!s.derived.lsp) s.derived.lsp = toLspDiagnostics(s.index, s.uri, s.version, s.analysis.diagnostics, s.settings.maxDiagnostics);
+  return s.derived.lsp;
+}
+
+/** Per-BAR reports of a state (VF BARs for the first few VFs), computed once. */
+export function bars(s: DocState): BarReport[] {
+  if (!s.derived.bars) s.derived.bars = barReports(s.analysis, { maxVfs: REPORT_VFS });
+  return s.derived.bars;
+}
+
+/**
+ * Runs a request or notification handler so that nothing it throws reaches
+ * the connection: the error is logged and the fallback answered instead.
+ */
+export function guard<P extends unknown[], R>(connection: Connection, name: string, fallback: R, f: (...args: P) => R | Promise<R>): (...args: P) => Promise<R> {
+  return async (...args: P): Promise<R> => {
+    try {
+      return await f(...args);
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      connection.console.error(`bartopo: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return fallback;
+    }
+  };
+}
+
+/** Synchronous flavour of `guard` for notification handlers. */
+export function guardSync<P extends unknown[]>(connection: Connection, name: string, f: (...args: P) => void): (...args: P) => void {
+  return (...args: P): void => {
+    try {
+      f(...args);
+    } catch (e) {
+      connection.console.error(`bartopo: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  };
+}
+
+/** Errors meant for the client (invalid rename, cancellation) pass through. */
+function isCancellation(e: unknown): boolean {
+  return e instanceof ResponseError;
+}

@@ -1,0 +1,273 @@
+// Hover: what the engine concluded about the thing under the cursor. On a BAR:
+// size, host range, host page and offset, host verdict and why, and per guest
+// the address, verdict and why. On `page-size`: the page size in force and
+// what it means for the BARs. On an MSI-X line: table and PBA ranges and the
+// host pages they pin. Also devices, guests, assigns and numeric literals.
+
+import { Hover, MarkupKind } from 'vscode-languageserver';
+import { BarReport, formatSize, hex, parseSize } from '../engine';
+import { DeviceNode } from '../engine/ast';
+import { Bar, Device } from '../engine/model';
+import { formatRange } from '../engine/values';
+import { bars, DocState } from './documents';
+import { toRange } from './convert';
+import { Hit, locate } from './nav';
+
+function code(v: string): string {
+  return '`' + v + '`';
+}
+
+function sizeText(v: bigint): string {
+  const f = formatSize(v);
+  return f === v.toString() ? `${v} bytes` : `${f} (${hex(v)})`;
+}
+
+function plural(n: bigint | number, word: string): string {
+  return `${n} ${word}${n === 1n || n === 1 ? '' : 's'}`;
+}
+
+function topoDevice(s: DocState, node: DeviceNode): Device | undefined {
+  return s.analysis.topology.devices.find((d) => d.node === node);
+}
+
+/** Markdown for one BAR report: host side, then each guest. */
+export function barMarkdown(s: DocState, r: BarReport): string[] {
+  const P = s.analysis.topology.host.pageSize;
+  const out: string[] = [];
+  out.push(`**${r.id}** — ${r.kind}${r.prefetch ? ' prefetchable' : ''}, ${sizeText(r.size)}`);
+  if (r.host !== undefined) {
+    const page = r.host - (r.host % P);
+    const lastPage = r.host + r.size - 1n - ((r.host + r.size - 1n) % P);
+    const pages = (lastPage - page) / P + 1n;
+    out.push(`- host ${code(formatRange(r.host, r.size))}`);
+    out.push(
+      `- host page ${code(hex(page))} (${formatSize(P)}), offset ${code(hex(r.host % P))} in it` +
+        (pages > 1n ? `; spans ${plural(pages, 'page')}` : r.size < P ? `; uses ${formatSize(r.size)} of the page` : ''),
+    );
+  } else {
+    out.push('- no host address');
+  }
+  out.push(`- host: **${r.hostVerdict}** — ${r.hostReason}`);
+  if (r.guests.size > 0) {
+    out.push('', '| guest | address | verdict | pages mapped |', '|---|---|---|---|');
+    for (const [name, g] of r.guests) {
+      out.push(`| ${name} | ${g.address !== undefined ? code(hex(g.address)) : '—'} | **${g.verdict}** | ${g.directPages}/${g.totalPages} |`);
+    }
+    const why: string[] = [];
+    for (const [name, g] of r.guests) for (const reason of g.reasons) why.push(`- ${name}: ${reason}`);
+    if (why.length > 0) out.push('', ...why);
+  } else if (r.vf === undefined) {
+    out.push('', '_No guest assigns this device._');
+  }
+  return out;
+}
+
+function barHover(s: DocState, h: Extract<Hit, { kind: 'bar' }>): string[] {
+  const reports = bars(s);
+  if (h.sriov) {
+    // VF BAR: the aperture and the first VFs.
+    const own = reports.filter((r) => r.vf !== undefined && r.span.start === h.bar.stmt.start);
+    if (own.length === 0) return [`**VF BAR ${h.bar.index?.value ?? '?'}** — not analysed (see the diagnostics on this line)`];
+    const d = topoDevice(s, h.device);
+    const vfs = d?.sriov?.vfs ?? 0n;
+    const first = own[0];
+    const out = [`**${h.device.name?.value ?? '?'}.vf*.bar${first.index}** — ${first.kind}${first.prefetch ? ' prefetchable' : ''}, ${sizeText(first.size)} per VF, ${plural(vfs, 'VF')}`];
+    if (first.host !== undefined) out.push(`- aperture ${code(formatRange(first.host, first.size * vfs))}; VF k at ${code(hex(first.host))} + k·${formatSize(first.size)}`);
+    out.push('', '| VF | host | verdict |', '|---|---|---|');
+    for (const r of own) out.push(`| ${r.vf} | ${r.host !== undefined ? code(hex(r.host)) : '—'} | **${r.hostVerdict}** — ${r.hostReason} |`);
+    if (vfs > BigInt(own.length)) out.push(`| … | ${plural(vfs - BigInt(own.length), 'more VF')} | |`);
+    return out;
+  }
+  const r = reports.find((x) => x.vf === undefined && x.span.start === h.bar.stmt.start);
+  if (r) return barMarkdown(s, r);
+  const idx = h.bar.index?.value;
+  const kind = h.bar.kind?.value;
+  if (kind === 'io') return [`**${h.device.name?.value ?? '?'}.bar${idx}** — I/O BAR${h.bar.size ? `, ${sizeText(h.bar.size.value)}` : ''}`, '- never mmapped and never placed in guest memory: every access goes through the VMM'];
+  return [`**${h.device.name?.value ?? '?'}.bar${idx ?? '?'}** — not analysed (see the diagnostics on this line)`];
+}
+
+function pageSizeHover(s: DocState): string[] {
+  const host = s.analysis.topology.host;
+  const P = host.pageSize;
+  const src =
+    host.pageSizeSource === 'override'
+      ? 'from the setting `bartopo.pageSize` (overrides the file)'
+      : host.pageSizeSource === 'host'
+        ? 'from this `page-size` line'
+        : 'the default (no `page-size`)';
+  let big = 0;
+  let subOk = 0;
+  let subTrap = 0;
+  for (const r of bars(s)) {
+    if (r.vf !== undefined || r.host === undefined) continue;
+    if (r.size >= P) big++;
+    else if (r.hostVerdict === 'mmap') subOk++;
+    else subTrap++;
+  }
+  return [
+    `**Host page size ${formatSize(P)}** (${P} bytes, ${hex(P)}) — ${src}`,
+    '',
+    `KVM maps guest memory in whole ${formatSize(P)} pages, and vfio-pci mmaps a BAR smaller than a page only when it starts a page that nothing else decodes in.`,
+    '',
+    `- ${plural(big, 'memory BAR')} of at least one page`,
+    `- ${plural(subOk, 'sub-page BAR')} that vfio-pci can still mmap (alone in their page)`,
+    `- ${plural(subTrap, 'sub-page BAR')} that trap to the VMM`,
+  ];
+}
+
+function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
+  const a = s.analysis;
+  const d = topoDevice(s, h.device);
+  const m = d?.msix;
+  if (!d || !m || d.node.msix[0] !== h.msix) return ['**MSI-X** — not analysed (see the diagnostics on this line)'];
+  const P = a.topology.host.pageSize;
+  const out = [`**${d.name} MSI-X** — ${plural(m.entries, 'vector')}${m.valid ? '' : ' (invalid layout: see the diagnostics)'}`];
+  const pinned = (what: string, barIdx: number, off: bigint, len: bigint): bigint[] => {
+    const b: Bar | undefined = d.barByIndex.get(barIdx);
+    let line = `- ${what} ${len} bytes in bar${barIdx} at ${code(formatRange(off, len))}`;
+    let pages: bigint[] = [];
+    if (b?.host !== undefined) {
+      const start = b.host + off;
+      const p0 = start / P;
+      const p1 = (start + len - 1n) / P;
+      for (let p = p0; p <= p1 && pages.length < 16; p++) pages.push(p * P);
+      line += `; host ${code(formatRange(start, len))}, in ${pages.length === 1 ? 'host page' : 'host pages'} ${pages.map((p) => code(hex(p))).join(', ')}`;
+    }
+    out.push(line);
+    return pages;
+  };
+  const tablePages = pinned('table', m.tableBar, m.tableOffset, m.tableSize);
+  if (m.pbaBar !== undefined && m.pbaOffset !== undefined) pinned('PBA', m.pbaBar, m.pbaOffset, m.pbaSize);
+  const guests = a.topology.guests.filter((g) => g.assigns.some((x) => x.device === d));
+  const mappable = a.topology.host.msixMappable;
+  out.push('');
+  if (guests.length === 0) {
+    out.push(`No guest assigns ${d.name}. Under the default \`msix emulate\` the table page${tablePages.length > 1 ? 's' : ''} would trap.`);
+  } else {
+    for (const g of guests) {
+      const traps = g.msix === 'emulate' || !mappable;
+      const why = g.msix === 'emulate' ? 'the VMM emulates the table (`msix emulate`)' : !mappable ? 'the host kernel does not let user space map it (`msix-mappable no`)' : `\`msix ${g.msix}\` with \`msix-mappable yes\``;
+      out.push(`- ${g.name}: the table page${tablePages.length > 1 ? 's' : ''} ${traps ? '**trap**' : 'map directly'} — ${why}`);
+    }
+  }
+  out.push('', '_The PBA does not force a trap: QEMU emulates it only while a masked vector is pending._');
+  return out;
+}
+
+function deviceHover(s: DocState, node: DeviceNode): string[] {
+  const d = topoDevice(s, node);
+  if (!d) return [`**device ${node.name?.value ?? '?'}**`];
+  const out = [`**device ${d.name}**${d.label ? ` — ${d.label}` : ''}`];
+  const facts: string[] = [];
+  if (d.pci) facts.push(`PCI ${code(`${d.pci.domain.toString(16).padStart(4, '0')}:${d.pci.bus.toString(16).padStart(2, '0')}:${d.pci.device.toString(16).padStart(2, '0')}.${d.pci.fn}`)}`);
+  facts.push(d.groupLabel);
+  if (d.id) facts.push(`id ${code(d.id)}`);
+  out.push(facts.join(' · '));
+  const reports = bars(s).filter((r) => r.device === d.name && r.vf === undefined);
+  if (reports.length > 0) {
+    out.push('', '| BAR | size | host | host verdict |', '|---|---|---|---|');
+    for (const r of reports) out.push(`| bar${r.index} ${r.kind} | ${formatSize(r.size)} | ${r.host !== undefined ? code(hex(r.host)) : '—'} | ${r.hostVerdict} |`);
+  }
+  const guests = s.analysis.topology.guests.filter((g) => g.assigns.some((x) => x.device === d)).map((g) => g.name);
+  out.push('', guests.length ? `Assigned to ${guests.join(', ')}.` : 'Not assigned to any guest.');
+  return out;
+}
+
+function guestHover(s: DocState, name: string | undefined): string[] {
+  const ga = s.analysis.guests.find((g) => g.guest.name === name);
+  if (!ga) return [`**guest ${name ?? '?'}**`];
+  const g = ga.guest;
+  const count = { direct: 0, partial: 0, trapped: 0 };
+  for (const p of ga.placements.values()) count[p.verdict]++;
+  return [
+    `**guest ${g.name}** — allocate ${g.policy}, msix ${g.msix}`,
+    g.window ? `- window ${code(formatRange(g.window.start, g.window.size))}` : '- no window',
+    `- ${plural(g.assigns.length, 'device')}, ${plural(ga.placements.size, 'memory BAR')}: ${count.direct} direct, ${count.partial} partial, ${count.trapped} trapped`,
+  ];
+}
+
+function assignHover(s: DocState, guestName: string | undefined, deviceName: string | undefined, only?: number): string[] {
+  const reports = bars(s).filter((r) => r.device === deviceName && r.vf === undefined && (only === undefined || r.index === only));
+  const out: string[] = [];
+  for (const r of reports) {
+    const g = guestName !== undefined ? r.guests.get(guestName) : undefined;
+    if (!g) continue;
+    out.push(
+      `**${r.id}** in guest ${guestName}: ${g.address !== undefined ? code(formatRange(g.address, r.size)) : 'no guest address'} — **${g.verdict}** (${g.directPages}/${g.totalPages} pages mapped)`,
+    );
+    if (r.host !== undefined) out.push(`- host ${code(formatRange(r.host, r.size))}, host verdict ${r.hostVerdict}`);
+    for (const reason of g.reasons) out.push(`- ${reason}`);
+    out.push('');
+  }
+  if (out.length === 0) return [`**assign ${deviceName ?? '?'}** — nothing placed in guest memory`];
+  return out;
+}
+
+/** A literal under the cursor: its value in bytes, hex and binary units. */
+function literalHover(s: DocState, offset: number): { lines: string[]; start: number; end: number } | undefined {
+  const text = s.text;
+  let a = offset;
+  let b = offset;
+  const isWord = (c: string): boolean => /[0-9A-Za-z_]/.test(c);
+  while (a > 0 && isWord(text[a - 1])) a--;
+  while (b < text.length && isWord(text[b])) b++;
+  const w = text.slice(a, b);
+  if (!/^[0-9]/.test(w)) return undefined;
+  const r = parseSize(w);
+  if (!r.ok) return undefined;
+  const v = r.value;
+  return { lines: [`${code(w)} = ${v} = ${code(hex(v))}${formatSize(v) !== v.toString() ? ` = ${formatSize(v)}` : ''}`], start: a, end: b };
+}
+
+export function getHover(s: DocState, offset: number): Hover | null {
+  const h = locate(s.analysis, offset);
+  let lines: string[] | undefined;
+  let span: { start: number; end: number } | undefined;
+  switch (h?.kind) {
+    case 'bar':
+      lines = barHover(s, h);
+      span = h.bar.stmt;
+      break;
+    case 'page-size':
+      lines = pageSizeHover(s);
+      span = h.stmt;
+      break;
+    case 'msix':
+      lines = msixHover(s, h);
+      span = h.msix.stmt;
+      break;
+    case 'device-name':
+      lines = deviceHover(s, h.device);
+      span = h.span;
+      break;
+    case 'guest':
+      if (h.guest.name && offset <= h.guest.name.span.end) {
+        lines = guestHover(s, h.guest.name.value);
+        span = h.guest.name.span;
+      }
+      break;
+    case 'assign':
+      if (h.onName && h.assign.device) {
+        const decl = s.analysis.file.devices.find((d) => d.name?.value === h.assign.device!.value);
+        lines = [...assignHover(s, h.guest.name?.value, h.assign.device.value), ...(decl ? ['---', ...deviceHover(s, decl)] : [])];
+        span = h.assign.device.span;
+      }
+      break;
+    case 'assign-bar':
+      lines = assignHover(s, h.guest.name?.value, h.assign.device?.value, h.bar.index?.value);
+      span = h.bar.stmt;
+      break;
+    default:
+      break;
+  }
+  if (!lines) {
+    const lit = literalHover(s, offset);
+    if (!lit) return null;
+    lines = lit.lines;
+    span = lit;
+  }
+  return {
+    contents: { kind: MarkupKind.Markdown, value: lines.join('\n') },
+    range: span ? toRange(s.index, { start: span.start, end: span.end }) : undefined,
+  };
+}
