@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Bundles the CLI, the language server and the VS Code client with esbuild.
-// `--production` minifies. Entries whose source does not exist are skipped.
+// Bundles the CLI, the language server and the VS Code client with esbuild:
+//   dist/cli.js        from server/src/cli/main.ts  (fully bundled)
+//   dist/server.js     from server/src/server.ts    (fully bundled; bin/bartopo-language-server.js starts it)
+//   dist/extension.js  from client/src/extension.ts (`vscode` left external: VS Code provides it)
+// `--production` minifies and writes no source maps (and removes stale ones).
+// An entry whose source does not exist (yet) is skipped with a note.
 'use strict';
 const esbuild = require('esbuild');
 const fs = require('fs');
@@ -18,10 +22,14 @@ const entries = [
 
 async function main() {
   for (const e of entries) {
-    if (!fs.existsSync(path.join(root, e.in))) continue;
+    if (!fs.existsSync(path.join(root, e.in))) {
+      console.log(`bundle: skipping ${e.out} (${e.in} does not exist)`);
+      continue;
+    }
+    const outfile = path.join(root, e.out);
     await esbuild.build({
       entryPoints: [path.join(root, e.in)],
-      outfile: path.join(root, e.out),
+      outfile,
       bundle: true,
       platform: 'node',
       format: 'cjs',
@@ -32,6 +40,7 @@ async function main() {
       define: { BARTOPO_VERSION: JSON.stringify(version) },
       logLevel: 'warning',
     });
+    if (production) fs.rmSync(outfile + '.map', { force: true });
   }
 }
 
