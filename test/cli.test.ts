@@ -8,8 +8,8 @@ import { EXAMPLES_DIR, REPO_ROOT } from './paths';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'bartopo.js');
 
-function run(args: string[], cwd = REPO_ROOT): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } });
+function run(args: string[], cwd = REPO_ROOT, input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -160,5 +160,40 @@ describe('bartopo CLI', () => {
     const rules = JSON.parse(after.stdout).files[0].diagnostics.map((d: { rule: string }) => d.rule);
     assert.ok(!rules.includes('guest-offset-mismatch') && !rules.includes('guest-page-conflict'), rules.join(','));
     assert.ok(fs.readFileSync(f, 'utf8').includes('# The VMM places each BAR in its own guest page'), 'comments survive');
+  });
+
+  it('bartopo map prints the shared pages and writes an SVG', () => {
+    const r = run(['map', path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo')]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /host page 0xf7c00000-0xf7c00fff \(4K\): holds resources of 2 IOMMU groups/);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-map-')), 'm.svg');
+    const s = run(['map', '--svg', out, path.join(EXAMPLES_DIR, 'nec-usb-power-64k-packed.bartopo')]);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const svg = fs.readFileSync(out, 'utf8');
+    assert.match(svg, /<svg /);
+    assert.match(svg, /data-id="ohci1.bar0"/);
+  });
+
+  it('bartopo import lspci reads a file or standard input and writes a topology that checks', () => {
+    const dump = `0000:01:00.0 Ethernet controller [0200]: Example NIC [8086:1572] (rev 01)\n\tIOMMU group: 17\n\tRegion 0: Memory at 38000000000 (64-bit, prefetchable) [size=8M]\n\tRegion 3: Memory at 38000800000 (64-bit, prefetchable) [size=32K]\n\tCapabilities: [70] MSI-X: Enable+ Count=129 Masked-\n\t\tVector table: BAR=3 offset=00000000\n\t\tPBA: BAR=3 offset=00001000\n`;
+    const r = run(['import', 'lspci', '--page-size', '64K'], REPO_ROOT, dump);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /page-size 64K/);
+    assert.match(r.stdout, /bar 3 mem64 prefetch size 32K at 0x38000800000/);
+    assert.match(r.stdout, /msix entries 129 table bar 3 offset 0x0 pba bar 3 offset 0x1000/);
+    const f = tmpFile('imp.bartopo', r.stdout);
+    const c = run(['check', '-f', 'json', f]);
+    assert.strictEqual(c.code, 0, c.stdout);
+    const bars = JSON.parse(c.stdout).files[0].bars;
+    assert.deepStrictEqual(bars.map((b: { size: string; hostVerdict: string }) => [b.size, b.hostVerdict]), [['0x800000', 'mmap'], ['0x8000', 'mmap']]); // 32K alone at the start of its 64K page: vfio-pci reserves the rest
+  });
+
+  it('bartopo import rejects input that is not lspci output, and a sysfs root without PCI devices', () => {
+    const r = run(['import', 'lspci', tmpFile('x.txt', 'hello world\nthis is not lspci\n')]);
+    assert.strictEqual(r.code, 2);
+    assert.match(r.stderr, /no lspci device found/);
+    const s = run(['import', 'sysfs', fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-sys-'))]);
+    assert.strictEqual(s.code, 2);
+    assert.match(s.stderr, /has no sys\/bus\/pci\/devices/);
   });
 });

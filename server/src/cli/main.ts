@@ -8,6 +8,12 @@ import { fixAll } from '../engine/fixes';
 import { LineIndex } from '../engine/lineIndex';
 import { AnalyzeOptions, isRuleId, RuleId, SeverityOverride } from '../engine/types';
 import { isPowerOfTwo, parseSize } from '../engine/values';
+import { execFileSync } from 'child_process';
+import { ImportResult } from '../import/emit';
+import { importLspci } from '../import/lspci';
+import { importSysfs } from '../import/sysfs';
+import { buildPageMap } from '../pagemap/model';
+import { renderSvg, renderText } from '../pagemap/render';
 import { CheckedFile, formatJson, formatSarif, formatText, summarize } from './report';
 
 // Replaced by the bundler; falls back to package.json when running from out/.
@@ -125,6 +131,80 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (fixed !== text) fs.writeFileSync(path, fixed);
       } else io.out(fixed);
       code = analyze(fixed, { pageSize: o.pageSize }).diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+    });
+
+  program
+    .command('map')
+    .description('draw the host pages that hold more than one resource or a sub-page BAR (text, or SVG with --svg)')
+    .argument('<file>', '.bartopo file')
+    .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
+    .option('--svg <out>', 'write an SVG picture to OUT (- for standard output)')
+    .action((path: string, o: { pageSize?: bigint; svg?: string }) => {
+      const text = readTopology(path);
+      const map = buildPageMap(analyze(text, { pageSize: o.pageSize }));
+      if (o.svg === '-') io.out(renderSvg(map, { title: path }));
+      else if (o.svg) {
+        try {
+          fs.writeFileSync(o.svg, renderSvg(map, { title: path }));
+        } catch (e) {
+          throw new UsageError(`${o.svg}: cannot write: ${(e as Error).message}`);
+        }
+        io.err(`wrote ${o.svg} (${map.pages.length} page${map.pages.length === 1 ? '' : 's'})\n`);
+      } else io.out(renderText(map));
+      code = 0;
+    });
+
+  const emitImport = (r: ImportResult, source: string, out: string | undefined): void => {
+    for (const w of r.warnings) io.err(`${source}:${w.line}: warning: ${w.message}\n`);
+    if (out && out !== '-') {
+      try {
+        fs.writeFileSync(out, r.text);
+      } catch (e) {
+        throw new UsageError(`${out}: cannot write: ${(e as Error).message}`);
+      }
+      io.err(`wrote ${out}: ${r.devices} device${r.devices === 1 ? '' : 's'}, ${r.bars} BAR${r.bars === 1 ? '' : 's'}\n`);
+    } else io.out(r.text);
+    code = 0;
+  };
+  const importCmd = program.command('import').description('write a .bartopo topology from a real machine (lspci output or sysfs)');
+  importCmd
+    .command('lspci')
+    .description('read `lspci -vvv` output (also -vv, -vvnn, -vvvxxx) from FILE or standard input')
+    .argument('[file]', 'lspci output; - or nothing for standard input', '-')
+    .option('-p, --page-size <size>', 'host page size (default: from SR-IOV "System Page Size" when printed, else 4K)', parsePageSize)
+    .option('-o, --output <file>', 'write the topology to FILE instead of standard output')
+    .action((file: string, o: { pageSize?: bigint; output?: string }) => {
+      let text: string;
+      if (file === '-') {
+        try {
+          text = fs.readFileSync(0, 'utf8');
+        } catch (e) {
+          throw new UsageError(`standard input: cannot read: ${(e as Error).message}`);
+        }
+      } else text = readTopology(file);
+      const r = importLspci(text, { pageSize: o.pageSize, sourceName: file === '-' ? 'standard input' : file });
+      if (r.devices === 0 && r.warnings.length > 0 && !/Region|Memory at|I\/O ports at/.test(text)) {
+        throw new UsageError(`${file === '-' ? 'standard input' : file}: no lspci device found (expected the output of \`lspci -vvv\`)`);
+      }
+      emitImport(r, file === '-' ? '<stdin>' : file, o.output);
+    });
+  importCmd
+    .command('sysfs')
+    .description('read /sys/bus/pci/devices under ROOT (default /): resources, IOMMU groups, MSI-X, SR-IOV')
+    .argument('[root]', 'filesystem root that holds sys/bus/pci/devices', '/')
+    .option('-p, --page-size <size>', 'host page size (default: this machine\'s page size when ROOT is /, else 4K)', parsePageSize)
+    .option('-o, --output <file>', 'write the topology to FILE instead of standard output')
+    .action((root: string, o: { pageSize?: bigint; output?: string }) => {
+      if (!fs.existsSync(`${root}/sys/bus/pci/devices`)) throw new UsageError(`${root}: has no sys/bus/pci/devices`);
+      let pageSize = o.pageSize;
+      if (pageSize === undefined && (root === '/' || root === '')) {
+        try {
+          pageSize = BigInt(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
+        } catch {
+          pageSize = undefined;
+        }
+      }
+      emitImport(importSysfs(root, { pageSize }), root, o.output);
     });
 
   try {

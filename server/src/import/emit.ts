@@ -25,22 +25,8 @@ export const KiB = 1024n;
 export const DEFAULT_PAGE_SIZE = 4096n;
 export const FOUR_GIB = 1n << 32n;
 
-/** `0x` + lower-case hex, no padding, no separators. */
-export function hex(v: bigint): string {
-  return '0x' + v.toString(16);
-}
-
-/** A size as the language writes it: 256, 4K, 64K, 1M, 16G, 2T; an odd value falls back to decimal bytes. */
-export function formatSize(v: bigint): string {
-  const units: [bigint, string][] = [
-    [1n << 40n, 'T'],
-    [1n << 30n, 'G'],
-    [1n << 20n, 'M'],
-    [1n << 10n, 'K'],
-  ];
-  for (const [u, s] of units) if (v >= u && v % u === 0n) return `${v / u}${s}`;
-  return v.toString();
-}
+import { formatSize, hex, isPowerOfTwo } from '../engine/values';
+export { formatSize, hex, isPowerOfTwo };
 
 /** Parses an lspci size (`256`, `4K`, `16G`, also `64KB`, `1MiB`) into bytes; undefined when not a size. */
 export function parseSizeText(text: string): bigint | undefined {
@@ -48,10 +34,6 @@ export function parseSizeText(text: string): bigint | undefined {
   if (!m) return undefined;
   const shift: Record<string, bigint> = { '': 0n, K: 10n, M: 20n, G: 30n, T: 40n };
   return BigInt(m[1]) << shift[m[2].toUpperCase()];
-}
-
-export function isPowerOfTwo(v: bigint): boolean {
-  return v > 0n && (v & (v - 1n)) === 0n;
 }
 
 /** log2 of a power of two. */

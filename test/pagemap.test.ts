@@ -1,0 +1,60 @@
+// The page map: which host pages are drawn, what sits where in them, and the
+// text and SVG pictures (checked structurally).
+import * as assert from 'assert';
+import { analyze } from '../server/src/engine/analyze';
+import { buildPageMap } from '../server/src/pagemap/model';
+import { renderSvg, renderText } from '../server/src/pagemap/render';
+
+const PACKED = `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  group 1\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  group 2\n  bar 0 mem32 size 16K at 0xe0014000\n}\ndevice big at 00:02.0 {\n  group 3\n  bar 0 mem64 size 1M at 0x100000000\n  msix entries 16 table bar 0 offset 0x1000\n  region db bar 0 offset 0 size 4K hot\n}\n`;
+
+describe('page map', () => {
+  const map = buildPageMap(analyze(PACKED));
+
+  it('draws the shared page and the MSI-X table page, not the whole big BAR', () => {
+    assert.deepStrictEqual(
+      map.pages.map((p) => p.start.toString(16)),
+      ['e0010000', '100000000'],
+    );
+    const shared = map.pages[0];
+    assert.strictEqual(shared.crossGroup, true);
+    assert.deepStrictEqual(shared.items.map((i) => [i.id, (i.start - shared.start).toString(16), (i.end - i.start).toString(16)]), [
+      ['a.bar0', '0', '1000'],
+      ['b.bar0', '4000', '4000'],
+    ]);
+    const table = map.pages[1];
+    assert.deepStrictEqual(table.items.map((i) => i.kind), ['bar', 'region', 'msix-table']);
+    // Only the first 64K page of the 1M BAR is drawn, clipped.
+    assert.strictEqual(table.items[0].end - table.items[0].start, 0x10000n);
+  });
+
+  it('text: one scale row per page, 64 cells, items at their offsets', () => {
+    const t = renderText(map);
+    const rows = t.split('\n').filter((l) => l.startsWith('  |'));
+    assert.strictEqual(rows.length, 2);
+    const row = rows[0].slice(3, 3 + 64);
+    // 64K / 64 cells = 1K per cell: a.bar0 cells 0-3, b.bar0 cells 16-31.
+    assert.strictEqual(row.slice(0, 4), 'AAAA');
+    assert.strictEqual(row.slice(4, 16), '.'.repeat(12));
+    assert.strictEqual(row.slice(16, 32), 'B'.repeat(16));
+    assert.match(t, /ISOLATION BROKEN/);
+  });
+
+  it('SVG: well-formed, one group per page, one rect per item with reveal offsets', () => {
+    const svg = renderSvg(map, { title: 'x' });
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.strictEqual((svg.match(/<g class="page"/g) ?? []).length, 2);
+    const items = [...svg.matchAll(/<rect class="item (\w[\w-]*)" data-id="([^"]+)" data-start="(\d+)" data-end="(\d+)"/g)];
+    assert.deepStrictEqual(items.map((m) => m[2]), ['a.bar0', 'b.bar0', 'big.bar0', 'big.db', 'big.msix-table']);
+    const a0 = items.find((m) => m[2] === 'a.bar0')!;
+    assert.ok(PACKED.slice(+a0[3], +a0[4]).startsWith('bar 0 mem32 size 4K'));
+    // Balanced tags.
+    assert.strictEqual((svg.match(/<g /g) ?? []).length, (svg.match(/<\/g>/g) ?? []).length);
+    assert.ok(svg.trim().endsWith('</svg>'));
+  });
+
+  it('an empty map says so', () => {
+    const m = buildPageMap(analyze(`device a at 00:01.0 {\n  bar 0 mem32 size 1M at 0xe0000000\n}\n`));
+    assert.strictEqual(m.pages.length, 0);
+    assert.match(renderText(m), /No host page/);
+  });
+});
