@@ -41,14 +41,14 @@ export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarRepo
   for (const d of a.topology.devices) {
     const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
     for (const b of bars) {
-      if (b.kind === 'io' || b.size === undefined) continue;
+      if (b.kind === 'io') continue;
       const dec = a.host.decisions.get(b)!;
       const guests = new Map<string, GuestPlacement>();
       for (const ga of a.guests) {
         const p = ga.placements.get(b);
         if (p) guests.set(ga.guest.name, p);
       }
-      out.push({ id: b.id, device: d.name, index: b.index, kind: b.kind, prefetch: b.prefetch, size: b.size, host: b.host, hostVerdict: dec.verdict, hostReason: dec.reason, guests, span: b.span });
+      out.push({ id: b.id, device: d.name, index: b.index, kind: b.kind, prefetch: b.prefetch, size: b.size ?? b.declaredSize, host: b.host ?? b.node.address?.value, hostVerdict: dec.verdict, hostReason: dec.reason, guests, span: b.span });
     }
     const sr = d.sriov;
     if (!sr) continue;

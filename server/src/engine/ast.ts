@@ -40,6 +40,8 @@ export interface HostNode {
 }
 
 export interface BarNode {
+  /** The statement had a syntax error after its index (its other fields may be missing). */
+  incomplete?: boolean;
   index?: Val<number>;
   kind?: Val<BarKind>;
   prefetch: boolean;

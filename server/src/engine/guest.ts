@@ -106,6 +106,13 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     }
   };
   const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
+  for (const p of placed) {
+    // An explicit BAR already puts its host page in a guest page: its sub-page neighbours follow it.
+    if (p.explicit && p.bar.host !== undefined && p.bar.size !== undefined && p.bar.size < P) {
+      const hp = p.bar.host / P;
+      if (!guestPageOf.has(hp)) guestPageOf.set(hp, p.address! - (p.address! % P));
+    }
+  }
   const full = (p: Placed): void => {
     r?.add(
       'guest-window-full',
@@ -132,6 +139,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
         used.add(gp, gp + P);
       }
       p.address = gp + off;
+      cursor = p.address + size; // "the previous BAR's end", whichever branch placed it
       continue;
     }
     const at = lowestFit(cursor, size, size);

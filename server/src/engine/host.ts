@@ -209,6 +209,7 @@ export function analyzeHost(topo: Topology, r: Reporter): HostAnalysis {
     if (m.pbaBar !== undefined && m.pbaOffset !== undefined) parts.push(['PBA', m.pbaBar, m.pbaOffset, m.pbaSize]);
     for (const reg of d.regions) {
       if (!reg.valid) continue;
+      const shared: string[] = [];
       for (const [what, barIdx, off, len] of parts) {
         let a0: bigint, a1: bigint, b0: bigint, b1: bigint;
         if (barIdx === reg.bar) {
@@ -226,15 +227,15 @@ export function analyzeHost(topo: Topology, r: Reporter): HostAnalysis {
           b1 = b0 + reg.size;
         }
         const K4 = 4096n;
-        if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) {
-          r.add(
-            'msix-4k-sharing',
-            reg.span,
-            `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${what} (bar${barIdx} ${formatRange(off, len)}); PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too.`,
-            { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: `MSI-X ${what}` }] },
-          );
-        }
+        if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) shared.push(`${what} (bar${barIdx} ${formatRange(off, len)})`);
       }
+      if (shared.length === 0) continue;
+      r.add(
+        'msix-4k-sharing',
+        reg.span,
+        `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too.`,
+        { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
+      );
     }
   }
 

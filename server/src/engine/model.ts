@@ -37,6 +37,8 @@ export interface Bar {
   prefetch: boolean;
   /** Valid size (power of two ≥ minimum); undefined when invalid. */
   size?: bigint;
+  /** The size as written, valid or not. */
+  declaredSize: bigint;
   host?: bigint;
   id: string;
   node: BarNode;
@@ -507,6 +509,7 @@ function buildBars(d: Device, r: Reporter): void {
       kind,
       prefetch: bn.prefetch,
       size,
+      declaredSize: bn.size.value,
       host: size !== undefined ? bn.address?.value : undefined,
       id,
       node: bn,
@@ -514,7 +517,7 @@ function buildBars(d: Device, r: Reporter): void {
     };
     d.bars.push(bar);
     d.barByIndex.set(idx, bar);
-    if (bn.address === undefined && kind !== 'io' && size !== undefined) {
+    if (bn.address === undefined && !bn.incomplete && kind !== 'io' && size !== undefined) {
       r.add('bar-unassigned', bn.index.span, `${id} (${formatSize(size)}) has no host address: the firmware or kernel did not assign it, so it cannot be used or passed through until it is.`, {
         subject,
         target,

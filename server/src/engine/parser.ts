@@ -203,6 +203,7 @@ export function parse(text: string): ParseResult {
     if (a.optKeyword('at')) node.address = a.integer('an address such as 0xfe000000');
     else if (!allowMissingAt) a.keyword('at');
     a.end();
+    node.incomplete = a.failed;
     unexpectedBlock(s, 'a `bar` statement');
     return node;
   };
