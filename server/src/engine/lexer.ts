@@ -60,87 +60,115 @@ function endsWord(c: number): boolean {
   );
 }
 
-/** Splits `text[start, end)` into tokens. */
-export function tokenize(text: string, start = 0, end = text.length): Token[] {
-  const out: Token[] = [];
-  let i = start;
-  while (i < end) {
+/**
+ * Pull scanner: each `advance()` moves to the next token and exposes its kind
+ * and range (and, for strings, the unescaped value) without allocating.
+ */
+export class Scanner {
+  kind: Tok = Tok.Newline;
+  start = 0;
+  end = 0;
+  value = '';
+  unterminated = false;
+  private pos: number;
+
+  constructor(
+    readonly text: string,
+    from = 0,
+    private readonly limit = text.length,
+  ) {
+    this.pos = from;
+  }
+
+  /** Moves to the next token; false at the end of the input. */
+  advance(): boolean {
+    const text = this.text;
+    const end = this.limit;
+    let i = this.pos;
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i >= end) {
+      this.pos = i;
+      return false;
+    }
     const c = text.charCodeAt(i);
-    if (isBlank(c)) {
-      i++;
-      continue;
-    }
+    this.start = i;
     if (c === CH_LF) {
-      out.push({ kind: Tok.Newline, start: i, end: i + 1, text: '\n' });
+      this.kind = Tok.Newline;
       i++;
-      continue;
-    }
-    if (c === CH_CR) {
-      const e = i + 1 < end && text.charCodeAt(i + 1) === CH_LF ? i + 2 : i + 1;
-      out.push({ kind: Tok.Newline, start: i, end: e, text: '\n' });
-      i = e;
-      continue;
-    }
-    if (c === CH_HASH) {
-      let j = i + 1;
-      while (j < end) {
-        const d = text.charCodeAt(j);
+    } else if (c === CH_CR) {
+      this.kind = Tok.Newline;
+      i = i + 1 < end && text.charCodeAt(i + 1) === CH_LF ? i + 2 : i + 1;
+    } else if (c === CH_HASH) {
+      this.kind = Tok.Comment;
+      i++;
+      while (i < end) {
+        const d = text.charCodeAt(i);
         if (d === CH_LF || d === CH_CR) break;
-        j++;
+        i++;
       }
-      out.push({ kind: Tok.Comment, start: i, end: j, text: text.slice(i, j) });
-      i = j;
-      continue;
-    }
-    if (c === CH_LBRACE) {
-      out.push({ kind: Tok.LBrace, start: i, end: i + 1, text: '{' });
+    } else if (c === CH_LBRACE) {
+      this.kind = Tok.LBrace;
       i++;
-      continue;
-    }
-    if (c === CH_RBRACE) {
-      out.push({ kind: Tok.RBrace, start: i, end: i + 1, text: '}' });
+    } else if (c === CH_RBRACE) {
+      this.kind = Tok.RBrace;
       i++;
-      continue;
-    }
-    if (c === CH_SEMI) {
-      out.push({ kind: Tok.Semi, start: i, end: i + 1, text: ';' });
+    } else if (c === CH_SEMI) {
+      this.kind = Tok.Semi;
       i++;
-      continue;
-    }
-    if (c === CH_QUOTE) {
-      let j = i + 1;
+    } else if (c === CH_QUOTE) {
+      this.kind = Tok.String;
+      i++;
       let value = '';
       let closed = false;
-      let chunk = j;
-      while (j < end) {
-        const d = text.charCodeAt(j);
+      let chunk = i;
+      while (i < end) {
+        const d = text.charCodeAt(i);
         if (d === CH_LF || d === CH_CR) break;
-        if (d === CH_BACKSLASH && j + 1 < end) {
-          const n = text.charCodeAt(j + 1);
+        if (d === CH_BACKSLASH && i + 1 < end) {
+          const n = text.charCodeAt(i + 1);
           if (n === CH_QUOTE || n === CH_BACKSLASH) {
-            value += text.slice(chunk, j) + String.fromCharCode(n);
-            j += 2;
-            chunk = j;
+            value += text.slice(chunk, i) + String.fromCharCode(n);
+            i += 2;
+            chunk = i;
             continue;
           }
         }
         if (d === CH_QUOTE) {
-          value += text.slice(chunk, j);
+          value += text.slice(chunk, i);
           closed = true;
-          j++;
+          i++;
           break;
         }
-        j++;
+        i++;
       }
-      if (!closed) value += text.slice(chunk, j);
-      out.push({ kind: Tok.String, start: i, end: j, text: text.slice(i, j), value, unterminated: !closed });
-      i = j;
-      continue;
+      if (!closed) value += text.slice(chunk, i);
+      this.value = value;
+      this.unterminated = !closed;
+    } else {
+      this.kind = Tok.Word;
+      i++;
+      while (i < end && !endsWord(text.charCodeAt(i))) i++;
     }
-    let j = i + 1;
-    while (j < end && !endsWord(text.charCodeAt(j))) j++;
-    out.push({ kind: Tok.Word, start: i, end: j, text: text.slice(i, j) });
-    i = j;
+    this.end = i;
+    this.pos = i;
+    return true;
   }
+
+  /** The current token as an object. */
+  token(): Token {
+    const t: Token = { kind: this.kind, start: this.start, end: this.end, text: this.kind === Tok.Newline ? '\n' : this.text.slice(this.start, this.end) };
+    if (this.kind === Tok.String) {
+      t.value = this.value;
+      t.unterminated = this.unterminated;
+    }
+    return t;
+  }
+}
+
+/** Splits `text[start, end)` into tokens. */
+export function tokenize(text: string, start = 0, end = text.length): Token[] {
+  const out: Token[] = [];
+  const sc = new Scanner(text, start, end);
+  while (sc.advance()) out.push(sc.token());
   return out;
 }

@@ -2,7 +2,7 @@
 // newline or `;`, optionally carrying one `{ … }` block. Built iteratively, so
 // no input (however deeply nested) can overflow the stack, and it never throws.
 
-import { Tok, Token, tokenize } from './lexer';
+import { Scanner, Tok, Token } from './lexer';
 import { Span } from './types';
 
 export interface Stmt {
@@ -43,7 +43,7 @@ interface Frame {
 }
 
 export function parseTree(text: string): Tree {
-  const tokens = tokenize(text);
+  const sc = new Scanner(text);
   const comments: Token[] = [];
   const errors: TreeError[] = [];
   const root: Frame = { block: null, stmts: [], owner: null, depth: 0 };
@@ -76,14 +76,16 @@ export function parseTree(text: string): Tree {
     return last ? last.end : f.block!.open.end;
   };
 
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k];
-    switch (t.kind) {
-      case Tok.Newline:
-      case Tok.Semi:
-        if (cur) finish();
-        lastEndedByNewline = t.kind === Tok.Newline || lastEndedByNewline;
-        break;
+  while (sc.advance()) {
+    const kind = sc.kind;
+    // Newlines and `;` only end statements: no token object for them.
+    if (kind === Tok.Newline || kind === Tok.Semi) {
+      if (cur) finish();
+      lastEndedByNewline = kind === Tok.Newline || lastEndedByNewline;
+      continue;
+    }
+    const t = sc.token();
+    switch (kind) {
       case Tok.Comment:
         comments.push(t);
         if (cur) cur.trailingComment = t;
@@ -93,7 +95,7 @@ export function parseTree(text: string): Tree {
       case Tok.String:
         if (!cur) {
           // A top-level keyword inside a block: the block's `}` is missing.
-          if (t.kind === Tok.Word && top().depth > 0 && TOP_LEVEL.has(t.text) && looksLikeTopLevel(tokens, k)) {
+          if (t.kind === Tok.Word && top().depth > 0 && TOP_LEVEL.has(t.text) && opensBlockOnThisLine(text, t.end)) {
             while (top().depth > 0) {
               const f = top();
               errors.push({
@@ -155,12 +157,14 @@ export function parseTree(text: string): Tree {
   return { stmts: root.stmts, comments, errors };
 }
 
-/** `device NAME at …` / `guest NAME {` / `host … {`: a top-level statement opening a block on this line. */
-function looksLikeTopLevel(tokens: Token[], k: number): boolean {
-  for (let j = k + 1; j < tokens.length; j++) {
-    const kind = tokens[j].kind;
-    if (kind === Tok.LBrace) return true;
-    if (kind === Tok.Newline || kind === Tok.Semi || kind === Tok.RBrace) return false;
+/** `device NAME at … {`: does a `{` follow on this line (outside strings and comments)? */
+function opensBlockOnThisLine(text: string, from: number): boolean {
+  let nl = text.indexOf('\n', from);
+  if (nl < 0) nl = text.length;
+  const sc = new Scanner(text, from, nl);
+  while (sc.advance()) {
+    if (sc.kind === Tok.LBrace) return true;
+    if (sc.kind === Tok.Semi || sc.kind === Tok.RBrace || sc.kind === Tok.Comment) return false;
   }
   return false;
 }
