@@ -56,8 +56,12 @@ export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarRepo
     for (const vb of sr.bars) {
       if (vb.kind === 'io' || vb.size === undefined) continue;
       const res = vfApertures.get(`${d.name}/${vb.index}`);
+      const noGuests: Map<string, GuestPlacement> = new Map(); // VFs are not assigned by name: one shared empty map
+      const P2 = P;
+      const unassignedVf = { verdict: 'no-mmap' as const, reason: 'it has no host address' };
+      let wholePages: ReturnType<typeof decideVfHost> | undefined; // every VF of a page-sized BAR gets the same verdict
       for (let k = 0n; k < sr.vfs && k < limit; k++) {
-        const v = res ? decideVfHost(res, k, P, a.host.pages) : { verdict: 'no-mmap' as const, reason: 'it has no host address' };
+        const v = !res ? unassignedVf : vb.size >= P2 ? (wholePages ??= decideVfHost(res, k, P2, a.host.pages)) : decideVfHost(res, k, P2, a.host.pages);
         out.push({
           id: `${d.name}.vf${k}.bar${vb.index}`,
           device: d.name,
@@ -69,7 +73,7 @@ export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarRepo
           host: vb.base !== undefined ? vb.base + k * vb.size : undefined,
           hostVerdict: v.verdict,
           hostReason: v.reason,
-          guests: new Map(),
+          guests: noGuests,
           span: vb.span,
         });
       }

@@ -245,7 +245,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Devices.
   const devices: Device[] = [];
   const deviceByName = new Map<string, Device>();
-  const byPci = new Map<string, Device>();
+  const byPci = new Map<number, Device>();
   for (const dn of file.devices) {
     if (!dn.name) continue;
     const name = dn.name.value;
@@ -276,12 +276,13 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       deviceByName.set(name, d);
     }
     if (dn.pci) {
-      const key = formatPci(dn.pci.value);
+      const p = dn.pci.value;
+      const key = p.domain * 65536 + p.bus * 256 + p.device * 8 + p.fn;
       const other = byPci.get(key);
       if (other) {
-        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${key}; one address is one function.`, {
+        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${formatPci(p)}; one address is one function.`, {
           subject: name,
-          related: [{ span: other.node.pci!.span, message: `${other.name} is at ${key}` }],
+          related: [{ span: other.node.pci!.span, message: `${other.name} is at ${formatPci(p)}` }],
         });
       } else byPci.set(key, d);
     }

@@ -98,7 +98,7 @@ class Args {
     if (t.kind !== Tok.Word) return this.fail(t, `${this.what}: expected ${expected}, found a string`);
     const r = f(t.text);
     if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
-    return { value: r.value, span: { start: t.start, end: t.end } };
+    return { value: r.value, span: t }; // the token is its own span: no extra object
   }
 
   integer(expected: string): Val<bigint> | undefined {
@@ -139,7 +139,7 @@ class Args {
     if (!t) return undefined;
     if (t.kind !== Tok.String) return this.fail(t, `${this.what}: expected ${expected} in double quotes, found \`${t.text}\``);
     if (t.unterminated) return this.fail(t, `${this.what}: the string is missing its closing \`"\``);
-    return { value: t.value!, span: { start: t.start, end: t.end } };
+    return { value: t.value!, span: t };
   }
 
   pci(): Val<ReturnType<typeof parsePci> extends Parsed<infer P> ? P : never> | undefined {
@@ -162,8 +162,9 @@ const HOST_STMTS = ['page-size', 'arch', 'msix-mappable', 'window'];
 const DEVICE_STMTS = ['group', 'name', 'id', 'bar', 'msix', 'region', 'rom', 'sriov'];
 const GUEST_STMTS = ['window', 'allocate', 'msix', 'assign'];
 
+/** A token is a span (start, end); no copy is made. */
 function spanOf(t: Token): Span {
-  return { start: t.start, end: t.end };
+  return t;
 }
 
 export function parse(text: string): ParseResult {

@@ -7,15 +7,50 @@ export const U64_LIMIT = 1n << 64n;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const DEC = /^[0-9]+(?:_[0-9]+)*$/;
-const HEX = /^0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/;
+function notInteger(text: string): Parsed<bigint> {
+  return { ok: false, message: `\`${text}\` is not an integer (write decimal like 256 or hex like 0x1000)` };
+}
 
-/** Decimal or hex integer with `_` between digits, below 2^64. */
+function digitValue(c: number, hexa: boolean): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (hexa) {
+    const l = c | 32;
+    if (l >= 97 && l <= 102) return l - 87;
+  }
+  return -1;
+}
+
+/** Decimal or hex integer with `_` between digits, below 2^64. Scans char codes; no regex, no BigInt for small values. */
 export function parseInteger(text: string): Parsed<bigint> {
+  const n = text.length;
+  let i = 0;
+  let hexa = false;
+  if (n > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 32) === 120) {
+    hexa = true;
+    i = 2;
+  }
+  if (i >= n) return notInteger(text);
+  const base = hexa ? 16 : 10;
+  let small = 0;
+  let digits = 0;
+  let prevDigit = false;
+  for (let k = i; k < n; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 95) {
+      // `_` only between digits
+      if (!prevDigit || k === n - 1) return notInteger(text);
+      prevDigit = false;
+      continue;
+    }
+    const d = digitValue(c, hexa);
+    if (d < 0) return notInteger(text);
+    prevDigit = true;
+    if (digits > 0 || d > 0) digits++;
+    if (digits <= 13) small = small * base + d;
+  }
   let v: bigint;
-  if (HEX.test(text)) v = BigInt('0x' + text.slice(2).replace(/_/g, ''));
-  else if (DEC.test(text)) v = BigInt(text.replace(/_/g, ''));
-  else return { ok: false, message: `\`${text}\` is not an integer (write decimal like 256 or hex like 0x1000)` };
+  if (digits <= 13) v = BigInt(small); // < 2^52: exact as a double
+  else v = BigInt((hexa ? '0x' : '') + text.slice(i).replace(/_/g, ''));
   if (v >= U64_LIMIT) return { ok: false, message: `\`${text}\` does not fit in 64 bits` };
   return { ok: true, value: v };
 }
@@ -31,17 +66,23 @@ const UNITS: Record<string, bigint> = {
   TiB: 1n << 40n,
 };
 
-const SIZE = /^(.*?)(K|M|G|T|KiB|MiB|GiB|TiB)$/;
+const UNIT_SUFFIXES = ['KiB', 'MiB', 'GiB', 'TiB', 'K', 'M', 'G', 'T'];
 
 /** Integer with an optional binary unit: `4K`, `64KiB`, `0x1000`, `256`. */
 export function parseSize(text: string): Parsed<bigint> {
-  const m = SIZE.exec(text);
-  if (m && m[1] !== '' && !HEX.test(text)) {
-    const n = parseInteger(m[1]);
-    if (!n.ok) return { ok: false, message: `\`${text}\` is not a size (write 256, 4K, 64K, 1M, 0x1000 …)` };
-    const v = n.value * UNITS[m[2]];
-    if (v >= U64_LIMIT) return { ok: false, message: `\`${text}\` does not fit in 64 bits` };
-    return { ok: true, value: v };
+  const last = text.charCodeAt(text.length - 1);
+  // A unit ends in K/M/G/T or `iB`; hex digits never do (B is a hex digit only without the `i`).
+  if (last === 75 || last === 77 || last === 71 || last === 84 || (last === 66 && text.endsWith('iB'))) {
+    for (const u of UNIT_SUFFIXES) {
+      if (text.length > u.length && text.endsWith(u)) {
+        const num = text.slice(0, text.length - u.length);
+        const n = parseInteger(num);
+        if (!n.ok) return { ok: false, message: `\`${text}\` is not a size (write 256, 4K, 64K, 1M, 0x1000 …)` };
+        const v = n.value * UNITS[u];
+        if (v >= U64_LIMIT) return { ok: false, message: `\`${text}\` does not fit in 64 bits` };
+        return { ok: true, value: v };
+      }
+    }
   }
   const n = parseInteger(text);
   if (!n.ok) {
