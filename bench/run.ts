@@ -1,0 +1,871 @@
+// The benchmark harness (`npm run bench`; not part of `npm test`).
+//
+// For 200, 2,000, 20,000 and 40,000 generated devices (bench/generate.ts) it
+// measures, on the same data in the same process:
+//   - bartopo's full check in-process: analyze(text) + barReports(analysis);
+//   - the JSON form of the same topology: vscode-json-languageservice
+//     (parseJSONDocument + doValidation against bench/topology.schema.json),
+//     and plain JSON.parse;
+//   - `bartopo check FILE --format json` as a whole process (dist/cli.js);
+// then, through the real language server (dist/server.js --stdio):
+//   keystroke → publishDiagnostics, hover, completion and code-action latency
+//   on the 2,000-device file, spawn → initialize result, and the server's RSS
+//   after opening the 40,000-device file;
+// and the size of the .vsix that `npm run package` produces.
+// It writes bench/RESULTS.md (and raw numbers as JSON to the temp directory).
+//
+// Environment: BENCH_SIZES=200,2000 to run some sizes only; BENCH_REPEAT=0.5
+// to scale the repetitions; BENCH_SKIP=lsp,cli,vsix to leave parts out.
+
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
+import { getLanguageService } from 'vscode-json-languageservice';
+import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, barReports } from '../server/src/engine/analyze';
+import { analyzeGuests, checkMsixPages } from '../server/src/engine/guest';
+import { analyzeHost } from '../server/src/engine/host';
+import { buildTopology } from '../server/src/engine/model';
+import { parse } from '../server/src/engine/parser';
+import { Reporter } from '../server/src/engine/report';
+import { schemaPath, writeTopology, Written } from './generate';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const SERVER = path.join(REPO, 'dist', 'server.js');
+const RESULTS = path.join(REPO, 'bench', 'RESULTS.md');
+
+// ------------------------------------------------------------------ set-up
+
+/** Re-runs itself with a larger heap and `gc()` exposed (to collect garbage between timed runs, outside the timings). */
+function reexec(): never {
+  const heapMb = Math.max(2048, Math.min(8192, Math.floor((os.totalmem() / 2 ** 20) * 0.6)));
+  const r = spawnSync(process.execPath, ['--expose-gc', `--max-old-space-size=${heapMb}`, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, BARTOPO_BENCH_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+function gcFunction(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return () => {};
+  }
+}
+
+const gc = gcFunction();
+
+interface Plan {
+  devices: number;
+  warmup: number;
+  runs: number;
+  /** Runs of the CLI as a process. */
+  procRuns: number;
+}
+
+const REPEAT = Number(process.env.BENCH_REPEAT ?? '1') || 1;
+const scale = (n: number, min: number): number => Math.max(min, Math.round(n * REPEAT));
+const ALL_PLANS: Plan[] = [
+  { devices: 200, warmup: 5, runs: scale(30, 5), procRuns: scale(10, 3) },
+  { devices: 2000, warmup: 3, runs: scale(15, 5), procRuns: scale(5, 3) },
+  { devices: 20000, warmup: 1, runs: scale(5, 3), procRuns: scale(3, 2) },
+  { devices: 40000, warmup: 1, runs: scale(5, 3), procRuns: scale(3, 2) },
+];
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : ALL_PLANS.map((p) => p.devices);
+const PLANS = ALL_PLANS.filter((p) => SIZES.includes(p.devices));
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+
+// ------------------------------------------------------------------ statistics
+
+interface Stats {
+  n: number;
+  median: number;
+  p95: number;
+  min: number;
+  max: number;
+}
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return { n: 0, median: NaN, p95: NaN, min: NaN, max: NaN };
+  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  // Nearest-rank p95: with fewer than 20 samples this is the maximum.
+  const p95 = s[Math.min(n - 1, Math.ceil(0.95 * n) - 1)];
+  return { n, median, p95, min: s[0], max: s[n - 1] };
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ------------------------------------------------------------------ in-process checks
+
+interface JsonValidator {
+  validate(text: string, uri: string): Promise<number>;
+}
+
+function jsonValidator(): JsonValidator {
+  const schema = JSON.parse(fs.readFileSync(schemaPath(), 'utf8')) as object;
+  const ls = getLanguageService({});
+  ls.configure({ validate: true, allowComments: false, schemas: [{ uri: 'file:///bench/topology.schema.json', fileMatch: ['*.json'], schema }] });
+  return {
+    async validate(text: string, uri: string): Promise<number> {
+      const doc = TextDocument.create(uri, 'json', 1, text);
+      const jsonDoc = ls.parseJSONDocument(doc);
+      const diags = await ls.doValidation(doc, jsonDoc);
+      return diags.length;
+    },
+  };
+}
+
+interface SizeResult {
+  devices: number;
+  bartopoChars: number;
+  jsonChars: number;
+  lines: number;
+  counts: { errors: number; warnings: number; infos: number; bars: number; guests: number; jsonDiagnostics: number };
+  check: Stats;
+  /** CPU time (user + system, all threads) of the same runs: less sensitive to other processes than wall time. */
+  checkCpu: Stats;
+  analyzeOnly: Stats;
+  barReportsOnly: Stats;
+  jsonLs: Stats;
+  jsonLsCpu: Stats;
+  jsonParse: Stats;
+  cli?: Stats;
+  cliOutputBytes?: number;
+  cliExit?: number;
+  phases?: Record<string, number>;
+}
+
+async function measureSize(plan: Plan, w: Written, validator: JsonValidator): Promise<SizeResult> {
+  const text = w.bartopo;
+  const json = w.json;
+  const uri = `file://${w.jsonPath}`;
+  const check: number[] = [];
+  const checkCpu: number[] = [];
+  const jsonLsCpu: number[] = [];
+  const analyzeOnly: number[] = [];
+  const bars: number[] = [];
+  const jsonLs: number[] = [];
+  const jsonParse: number[] = [];
+  let counts: SizeResult['counts'] | undefined;
+  let sink = 0;
+  for (let round = 0; round < plan.warmup + plan.runs; round++) {
+    const keep = round >= plan.warmup;
+    // bartopo: analyze + barReports.
+    gc();
+    const c0 = process.cpuUsage();
+    const t0 = now();
+    const a = analyze(text);
+    const t1 = now();
+    const reports = barReports(a);
+    const t2 = now();
+    const c1 = process.cpuUsage(c0);
+    if (keep) {
+      check.push(t2 - t0);
+      checkCpu.push((c1.user + c1.system) / 1000);
+      analyzeOnly.push(t1 - t0);
+      bars.push(t2 - t1);
+    }
+    if (!counts) {
+      const c = { errors: 0, warnings: 0, infos: 0, bars: reports.length, guests: a.guests.length, jsonDiagnostics: 0 };
+      for (const d of a.diagnostics) c[d.severity === 'error' ? 'errors' : d.severity === 'warning' ? 'warnings' : 'infos']++;
+      counts = c;
+    }
+    sink += reports.length;
+    // JSON language service: parse + validate against the schema.
+    gc();
+    const c2 = process.cpuUsage();
+    const t3 = now();
+    const n = await validator.validate(json, uri);
+    const t4 = now();
+    const c3 = process.cpuUsage(c2);
+    if (keep) {
+      jsonLs.push(t4 - t3);
+      jsonLsCpu.push((c3.user + c3.system) / 1000);
+    }
+    counts.jsonDiagnostics = n;
+    // Plain JSON.parse.
+    gc();
+    const t5 = now();
+    const v = JSON.parse(json) as { devices: unknown[] };
+    const t6 = now();
+    if (keep) jsonParse.push(t6 - t5);
+    sink += v.devices.length;
+  }
+  if (sink < 0) log('unreachable');
+  return {
+    devices: plan.devices,
+    bartopoChars: text.length,
+    jsonChars: json.length,
+    lines: text.split('\n').length,
+    counts: counts!,
+    check: stats(check),
+    checkCpu: stats(checkCpu),
+    analyzeOnly: stats(analyzeOnly),
+    barReportsOnly: stats(bars),
+    jsonLs: stats(jsonLs),
+    jsonLsCpu: stats(jsonLsCpu),
+    jsonParse: stats(jsonParse),
+  };
+}
+
+/** One pass through the engine's phases (the same calls `analyze` makes), best of `runs`. */
+function measurePhases(text: string, runs: number): Record<string, number> {
+  const best: Record<string, number> = {};
+  for (let i = 0; i < runs; i++) {
+    gc();
+    const t: Record<string, number> = {};
+    let t0 = now();
+    const lap = (k: string): void => {
+      const t1 = now();
+      t[k] = t1 - t0;
+      t0 = t1;
+    };
+    const { file, errors } = parse(text);
+    lap('parse');
+    const r = new Reporter(undefined);
+    for (const e of errors) r.add('syntax', e.span, e.message);
+    const topology = buildTopology(file, r, {});
+    lap('model (buildTopology)');
+    const host = analyzeHost(topology, r);
+    lap('host (analyzeHost)');
+    const guests = analyzeGuests(topology, host, r);
+    lap('guests (analyzeGuests)');
+    checkMsixPages(topology, guests, r);
+    lap('MSI-X pages (checkMsixPages)');
+    r.diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+    lap('sort diagnostics');
+    const a = analyze(text);
+    t0 = now();
+    barReports(a);
+    lap('barReports');
+    for (const [k, v] of Object.entries(t)) best[k] = Math.min(best[k] ?? Infinity, v);
+  }
+  return best;
+}
+
+// ------------------------------------------------------------------ the CLI as a process
+
+async function runCli(file: string, outFile: string): Promise<{ ms: number; code: number; stderr: string }> {
+  const fd = fs.openSync(outFile, 'w');
+  try {
+    const t0 = now();
+    const child = spawn(process.execPath, [CLI, 'check', file, '--format', 'json'], { stdio: ['ignore', fd, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    return { ms: now() - t0, code, stderr };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function measureCli(plan: Plan, w: Written, r: SizeResult, tmp: string): Promise<void> {
+  const out = path.join(tmp, `cli-${plan.devices}.json`);
+  const times: number[] = [];
+  for (let i = 0; i < plan.procRuns + 1; i++) {
+    const res = await runCli(w.bartopoPath, out);
+    if (res.code !== 0 && res.code !== 1) throw new Error(`bartopo check exited with ${res.code}: ${res.stderr}`);
+    r.cliExit = res.code;
+    if (i > 0) times.push(res.ms); // the first run warms the file cache
+    if (i === 0) {
+      r.cliOutputBytes = fs.statSync(out).size;
+      const j = JSON.parse(fs.readFileSync(out, 'utf8')) as { files: { bars: unknown[]; diagnostics: unknown[] }[]; summary: { errors: number; warnings: number; infos: number } };
+      const f = j.files[0];
+      if (f.bars.length !== r.counts.bars) throw new Error(`the CLI listed ${f.bars.length} BARs, barReports ${r.counts.bars}`);
+      if (j.summary.errors !== r.counts.errors || j.summary.warnings !== r.counts.warnings) {
+        throw new Error(`the CLI counted ${JSON.stringify(j.summary)}, analyze ${JSON.stringify(r.counts)}`);
+      }
+    }
+  }
+  fs.rmSync(out, { force: true });
+  r.cli = stats(times);
+}
+
+// ------------------------------------------------------------------ the language server
+
+interface Pos {
+  line: number;
+  character: number;
+}
+interface Range {
+  start: Pos;
+  end: Pos;
+}
+interface LspDiagnostic {
+  range: Range;
+  severity?: number;
+  code?: string | number;
+  source?: string;
+  message: string;
+  data?: unknown;
+}
+interface Published {
+  uri: string;
+  version?: number;
+  diagnostics: LspDiagnostic[];
+  at: number;
+}
+
+type Settings = Record<string, unknown>;
+
+class LspClient {
+  readonly conn: MessageConnection;
+  readonly published = new Map<string, Published>();
+  readonly analysisMs: number[] = [];
+  private waiters: { uri: string; version: number; resolve: (p: Published) => void }[] = [];
+  stderrTail = '';
+  initMs = NaN;
+  exited = false;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly settings: Settings,
+    readonly t0: number,
+  ) {
+    proc.stderr!.on('data', (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)));
+    proc.on('exit', () => (this.exited = true));
+    this.conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: Omit<Published, 'at'>) => {
+      const at = now();
+      const pub: Published = { ...p, at };
+      this.published.set(p.uri, pub);
+      const ready = this.waiters.filter((w) => w.uri === p.uri && (p.version === undefined || p.version >= w.version));
+      this.waiters = this.waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve(pub);
+    });
+    this.conn.onNotification('bartopo/status', (p: { analysisMs?: number }) => {
+      if (typeof p.analysisMs === 'number') this.analysisMs.push(p.analysisMs);
+    });
+    this.conn.onNotification(() => {});
+    this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map((it) => (it.section === 'bartopo' ? this.settings : null)));
+    this.conn.onRequest(() => null); // registerCapability, refresh requests, progress …
+    this.conn.listen();
+  }
+
+  /** Spawns the server and completes `initialize`; `initMs` is spawn → initialize result. */
+  static async start(settings: Settings = {}): Promise<LspClient> {
+    const t0 = now();
+    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = new LspClient(proc, settings, t0);
+    await withTimeout(
+      c.conn.sendRequest('initialize', {
+        processId: process.pid,
+        clientInfo: { name: 'bartopo-bench' },
+        rootUri: null,
+        workspaceFolders: null,
+        initializationOptions: { settings },
+        capabilities: {
+          workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: false }, workspaceEdit: { documentChanges: true } },
+          textDocument: {
+            synchronization: { dynamicRegistration: false, didSave: false, willSave: false },
+            publishDiagnostics: { versionSupport: true, relatedInformation: true, codeDescriptionSupport: true, dataSupport: true },
+            hover: { contentFormat: ['markdown', 'plaintext'] },
+            completion: { completionItem: { snippetSupport: true } },
+            codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['', 'quickfix', 'refactor', 'refactor.rewrite', 'source', 'source.fixAll'] } }, dataSupport: true },
+          },
+        },
+      }),
+      30000,
+      'initialize',
+    );
+    c.initMs = now() - t0;
+    await c.conn.sendNotification('initialized', {});
+    return c;
+  }
+
+  waitDiagnostics(uri: string, version: number, timeoutMs = 120000): Promise<Published> {
+    return withTimeout(new Promise<Published>((resolve) => this.waiters.push({ uri, version, resolve })), timeoutMs, `diagnostics for ${path.basename(uri)} v${version}`);
+  }
+
+  async open(uri: string, text: string, version = 1): Promise<Published> {
+    const wait = this.waitDiagnostics(uri, version);
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'bartopo', version, text } });
+    return wait;
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  /** VmRSS and VmHWM of the server process, in MB. */
+  memory(): { rssMb: number; hwmMb: number } {
+    const s = fs.readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
+    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await withTimeout(this.conn.sendRequest('shutdown'), 5000, 'shutdown');
+      await this.conn.sendNotification('exit');
+    } catch {
+      // fall through to the kill below
+    }
+    const deadline = Date.now() + 3000;
+    while (!this.exited && Date.now() < deadline) await sleep(20);
+    if (!this.exited) this.proc.kill('SIGKILL');
+    this.conn.dispose();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+  ]);
+}
+
+/** `count` items spread evenly over `xs`. */
+function spread<T>(xs: T[], count: number): T[] {
+  if (xs.length <= count) return xs;
+  const out: T[] = [];
+  for (let i = 0; i < count; i++) out.push(xs[Math.floor(((i + 0.5) * xs.length) / count)]);
+  return out;
+}
+
+interface LspResults {
+  initMs: Stats;
+  /** `node -e 0` spawn → exit: the floor under spawn → initialize. */
+  nodeBaselineMs: Stats;
+  openMs2000?: number;
+  keystrokeAdaptive?: Stats;
+  keystrokeZero?: Stats;
+  serverAnalysisMs?: Stats;
+  /** The adaptive debounce the server applied, recomputed from its reported analysis times (diagnostics.ts: 1.5 × smoothed, 5–250 ms). */
+  debounceEstimate?: Stats;
+  hover?: Stats & { answered: number };
+  completion?: Stats & { answered: number };
+  completionAssign?: Stats & { answered: number };
+  codeAction?: Stats & { answered: number; actions: number };
+  openMs40000?: number;
+  memory40000?: { rssMb: number; hwmMb: number; publishedDiagnostics: number };
+  memoryIdle?: { rssMb: number };
+  notes: string[];
+}
+
+async function timeRequests(c: LspClient, method: string, paramsList: unknown[], answered: (r: unknown) => boolean): Promise<Stats & { answered: number; results: unknown[] }> {
+  const times: number[] = [];
+  const results: unknown[] = [];
+  let ok = 0;
+  for (let i = 0; i < paramsList.length + 2; i++) {
+    const p = paramsList[i < 2 ? i % paramsList.length : i - 2]; // two warm-up requests
+    const t0 = now();
+    const r = await withTimeout(c.conn.sendRequest(method, p), 120000, method);
+    const ms = now() - t0;
+    if (i < 2) continue;
+    times.push(ms);
+    results.push(r);
+    if (answered(r)) ok++;
+  }
+  return { ...stats(times), answered: ok, results };
+}
+
+/** The delay before each analysis after the first, as the server computes it from the smoothed analysis time. */
+function adaptiveDelays(analysisMs: number[]): number[] {
+  const out: number[] = [];
+  let smoothed: number | undefined;
+  for (const a of analysisMs) {
+    if (smoothed !== undefined) out.push(Math.round(Math.min(250, Math.max(5, smoothed * 1.5))));
+    smoothed = smoothed === undefined ? a : smoothed * 0.6 + a * 0.4;
+  }
+  return out;
+}
+
+/** 20 single-character insertions into `name "…"` strings spread over the file; time from didChange to its publishDiagnostics. */
+async function keystrokes(c: LspClient, uri: string, text: string, count = 20, warmup = 2): Promise<{ times: number[]; analysisMs: number[] }> {
+  const lines = text.split('\n');
+  const targets: Pos[] = [];
+  lines.forEach((l, i) => {
+    if (/^  name "/.test(l)) targets.push({ line: i, character: l.length - 1 }); // just before the closing quote
+  });
+  const chosen = spread(targets, count + warmup);
+  let version = 1;
+  const times: number[] = [];
+  const before = c.analysisMs.length;
+  for (let i = 0; i < chosen.length; i++) {
+    const pos = chosen[i];
+    version++;
+    const wait = c.waitDiagnostics(uri, version, 60000);
+    const t0 = now();
+    await c.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: pos, end: pos }, text: 'x' }],
+    });
+    const pub = await wait;
+    if (i >= warmup) times.push(pub.at - t0);
+    await sleep(50); // a pause between keystrokes, so that each is debounced on its own
+  }
+  return { times, analysisMs: c.analysisMs.slice(before + warmup) };
+}
+
+async function measureLsp(w2000: Written | undefined, w40000: Written | undefined): Promise<LspResults> {
+  const notes: string[] = [];
+  // Spawn → initialize result, 10 fresh servers.
+  const inits: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const c = await LspClient.start();
+    if (i > 0) inits.push(c.initMs); // the first spawn warms the file cache
+    await c.stop();
+  }
+  const baseline: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const t0 = now();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((r) => child.on('close', r));
+    if (i > 0) baseline.push(now() - t0);
+  }
+  const res: LspResults = { initMs: stats(inits), nodeBaselineMs: stats(baseline), notes };
+
+  if (w2000) {
+    const uri = `file://${w2000.bartopoPath}`;
+    const text = w2000.bartopo;
+    // Requests on the unchanged 2,000-device file (default settings).
+    const c = await LspClient.start();
+    let t0 = now();
+    const first = await c.open(uri, text);
+    res.openMs2000 = first.at - t0;
+    const lines = text.split('\n');
+    const barLines: Pos[] = [];
+    const assignLines: Pos[] = [];
+    lines.forEach((l, i) => {
+      const m = /^  bar \d (mem32|mem64|io)( prefetch)? size (\S+)/.exec(l);
+      if (m) barLines.push({ line: i, character: l.indexOf(' size ') + 6 });
+      if (/^  assign \S/.test(l)) assignLines.push({ line: i, character: '  assign '.length });
+    });
+    const td = { uri };
+    const hover = await timeRequests(
+      c,
+      'textDocument/hover',
+      spread(barLines, 30).map((position) => ({ textDocument: td, position })),
+      (r) => !!r,
+    );
+    res.hover = hover;
+    // Completion right after `bar N ` (the BAR kind slot).
+    const completion = await timeRequests(
+      c,
+      'textDocument/completion',
+      spread(barLines, 30).map((p) => ({ textDocument: td, position: { line: p.line, character: '  bar 0 '.length }, context: { triggerKind: 1 } })),
+      (r) => (Array.isArray(r) ? r.length > 0 : !!r && Array.isArray((r as { items?: unknown[] }).items) && (r as { items: unknown[] }).items.length > 0),
+    );
+    res.completion = completion;
+    const completionAssign = await timeRequests(
+      c,
+      'textDocument/completion',
+      spread(assignLines, 10).map((position) => ({ textDocument: td, position, context: { triggerKind: 1 } })),
+      (r) => (Array.isArray(r) ? r.length > 0 : !!r && Array.isArray((r as { items?: unknown[] }).items) && (r as { items: unknown[] }).items.length > 0),
+    );
+    res.completionAssign = completionAssign;
+    // Code actions for 30 published warnings spread over the file.
+    const warnings = first.diagnostics.filter((d) => d.severity === 2);
+    const picked = spread(warnings, 30);
+    const codeAction = await timeRequests(
+      c,
+      'textDocument/codeAction',
+      picked.map((d) => ({ textDocument: td, range: d.range, context: { diagnostics: [d], triggerKind: 1 } })),
+      (r) => Array.isArray(r) && r.length > 0,
+    );
+    res.codeAction = { ...codeAction, actions: codeAction.results.reduce<number>((n, r) => n + (Array.isArray(r) ? r.length : 0), 0) };
+    // Keystrokes with the server's default (adaptive) debounce.
+    const ks = await keystrokes(c, uri, text);
+    res.keystrokeAdaptive = stats(ks.times);
+    res.serverAnalysisMs = stats(ks.analysisMs);
+    res.debounceEstimate = stats(adaptiveDelays(c.analysisMs).slice(-ks.times.length));
+    await c.stop();
+
+    // Keystrokes with `bartopo.debounceMs: 0`.
+    const z = await LspClient.start({ debounceMs: 0 });
+    await z.open(uri, text);
+    const kz = await keystrokes(z, uri, text);
+    res.keystrokeZero = stats(kz.times);
+    await z.stop();
+  }
+
+  if (w40000) {
+    const uri = `file://${w40000.bartopoPath}`;
+    const c = await LspClient.start();
+    await sleep(300);
+    res.memoryIdle = { rssMb: c.memory().rssMb };
+    const t0 = now();
+    const pub = await c.open(uri, w40000.bartopo);
+    res.openMs40000 = pub.at - t0;
+    await sleep(200);
+    res.memory40000 = { ...c.memory(), publishedDiagnostics: pub.diagnostics.length };
+    await c.stop();
+  }
+  return res;
+}
+
+// ------------------------------------------------------------------ .vsix
+
+interface VsixResult {
+  status: 'packaged' | 'not packaged yet' | 'failed';
+  bytes?: number;
+  files?: number;
+  detail?: string;
+}
+
+function measureVsix(tmp: string): VsixResult {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  if (!pkg.scripts?.package) return { status: 'not packaged yet' };
+  const out = path.join(tmp, 'bartopo.vsix');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['run', '--silent', 'package', '--', '--out', out], { cwd: REPO, encoding: 'utf8', timeout: 300000 });
+  // `vscode:prepublish` bundled for production; put the development bundle (with source maps) back.
+  spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bundle.js')], { cwd: REPO, stdio: 'ignore' });
+  if (r.status !== 0 || !fs.existsSync(out)) return { status: 'failed', detail: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-5).join(' / ') };
+  const bytes = fs.statSync(out).size;
+  const files = zipEntries(fs.readFileSync(out));
+  return { status: 'packaged', bytes, files };
+}
+
+/** Number of entries in a zip file, from its end-of-central-directory record. */
+function zipEntries(buf: Buffer): number | undefined {
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) return buf.readUInt16LE(i + 10);
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ report
+
+function machine(): Record<string, string> {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpu = m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return {
+    CPU: cpu,
+    Cores: String(os.cpus().length),
+    RAM: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    OS: `${os.type()} ${os.release()}`,
+    Node: process.version,
+    Date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+  };
+}
+
+const f1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const ms = (s: Stats | undefined): string => (s && s.n ? `${f1(s.median)} / ${f1(s.p95)}` : '—');
+const int = (n: number): string => n.toLocaleString('en-US');
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? '—' : ok ? '**pass**' : '**FAIL**');
+
+interface Row {
+  what: string;
+  value: string;
+  target: string;
+  ok?: boolean;
+}
+
+function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResult | undefined, meta: { loadStart: number[]; loadEnd: number[]; seconds: number; tmp: string }): string {
+  const out: string[] = [];
+  out.push('# bartopo benchmark results', '');
+  out.push('Written by `npm run bench` (bench/run.ts); see bench/README.md for what each number means.', '');
+  out.push('| machine | |', '|---|---|');
+  for (const [k, v] of Object.entries(machine())) out.push(`| ${k} | ${v} |`);
+  out.push(`| Load average (1 min) at start / end | ${meta.loadStart[0].toFixed(2)} / ${meta.loadEnd[0].toFixed(2)} |`);
+  out.push(`| Bench wall time | ${meta.seconds.toFixed(0)} s |`);
+  out.push('');
+
+  out.push('## Inputs', '');
+  out.push('| devices | .bartopo | lines | JSON | guests | memory BARs + VF BARs | errors / warnings / infos | JSON schema problems |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of sizes) {
+    out.push(
+      `| ${int(s.devices)} | ${(s.bartopoChars / 1e6).toFixed(2)} MB | ${int(s.lines)} | ${(s.jsonChars / 1e6).toFixed(2)} MB | ${s.counts.guests} | ${int(s.counts.bars)} | ${int(s.counts.errors)} / ${int(s.counts.warnings)} / ${int(s.counts.infos)} | ${s.counts.jsonDiagnostics} |`,
+    );
+  }
+  out.push('');
+
+  out.push('## Full check vs. the JSON form (in-process, ms, median / p95)', '');
+  out.push(
+    '| devices | runs | bartopo analyze + barReports | (analyze) | (barReports) | json-languageservice parse + validate | JSON.parse | bartopo / json-LS | bartopo / JSON.parse | µs per device | MB/s | CPU ms: bartopo / json-LS (ratio) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const s of sizes) {
+    out.push(
+      `| ${int(s.devices)} | ${s.check.n} | ${ms(s.check)} | ${ms(s.analyzeOnly)} | ${ms(s.barReportsOnly)} | ${ms(s.jsonLs)} | ${ms(s.jsonParse)} | ${(s.check.median / s.jsonLs.median).toFixed(2)}× | ${(s.check.median / s.jsonParse.median).toFixed(1)}× | ${f1((s.check.median * 1000) / s.devices)} | ${f1(s.bartopoChars / 1e6 / (s.check.median / 1000))} | ${f1(s.checkCpu.median)} / ${f1(s.jsonLsCpu.median)} (${(s.checkCpu.median / s.jsonLsCpu.median).toFixed(2)}×) |`,
+    );
+  }
+  out.push('');
+
+  if (sizes.some((s) => s.cli)) {
+    out.push('## `bartopo check FILE --format json` as a process (ms, median / p95)', '');
+    out.push('| devices | runs | wall time | stdout | exit code | µs per device |', '|---:|---:|---:|---:|---:|---:|');
+    for (const s of sizes) if (s.cli) out.push(`| ${int(s.devices)} | ${s.cli.n} | ${ms(s.cli)} | ${((s.cliOutputBytes ?? 0) / 1e6).toFixed(1)} MB | ${s.cliExit} | ${f1((s.cli.median * 1000) / s.devices)} |`);
+    out.push('');
+  }
+
+  if (sizes.some((s) => s.phases)) {
+    out.push('## Where the in-process time goes (ms, best of the phase runs)', '');
+    const keys = Object.keys(sizes.find((s) => s.phases)!.phases!);
+    out.push(`| phase | ${sizes.map((s) => int(s.devices)).join(' | ')} |`, `|---|${sizes.map(() => '---:').join('|')}|`);
+    for (const k of keys) out.push(`| ${k} | ${sizes.map((s) => f1(s.phases?.[k])).join(' | ')} |`);
+    out.push('');
+  }
+
+  if (lsp) {
+    out.push('## Language server over stdio (`node dist/server.js --stdio`, 2,000-device file unless said)', '');
+    out.push('| measurement | median / p95 (ms) | n | note |', '|---|---:|---:|---|');
+    out.push(`| spawn → \`initialize\` result | ${ms(lsp.initMs)} | ${lsp.initMs.n} | fresh process each time |`);
+    out.push(`| (baseline: \`node -e 0\` spawn → exit) | ${ms(lsp.nodeBaselineMs)} | ${lsp.nodeBaselineMs.n} | Node's own start-up on this machine |`);
+    if (lsp.openMs2000 !== undefined) out.push(`| didOpen → publishDiagnostics (2,000 devices) | ${f1(lsp.openMs2000)} | 1 | first analysis, no debounce on open |`);
+    if (lsp.keystrokeAdaptive) out.push(`| keystroke → publishDiagnostics, default debounce | ${ms(lsp.keystrokeAdaptive)} | ${lsp.keystrokeAdaptive.n} | adaptive: 1.5 × smoothed analysis time, 5–250 ms |`);
+    if (lsp.keystrokeZero) out.push(`| keystroke → publishDiagnostics, \`bartopo.debounceMs: 0\` | ${ms(lsp.keystrokeZero)} | ${lsp.keystrokeZero.n} | debounce off: analysis + conversion + transport |`);
+    if (lsp.debounceEstimate) out.push(`| adaptive debounce applied (recomputed) | ${ms(lsp.debounceEstimate)} | ${lsp.debounceEstimate.n} | min(250, max(5, 1.5 × smoothed analysis time)) |`);
+    if (lsp.serverAnalysisMs) out.push(`| server-side analysis per keystroke (\`bartopo/status\` analysisMs) | ${ms(lsp.serverAnalysisMs)} | ${lsp.serverAnalysisMs.n} | what the adaptive debounce is based on |`);
+    if (lsp.hover) out.push(`| hover on BAR lines | ${ms(lsp.hover)} | ${lsp.hover.n} | ${lsp.hover.answered}/${lsp.hover.n} answered |`);
+    if (lsp.completion) out.push(`| completion after \`bar N \` | ${ms(lsp.completion)} | ${lsp.completion.n} | ${lsp.completion.answered}/${lsp.completion.n} with items |`);
+    if (lsp.completionAssign) out.push(`| completion after \`assign \` (device names) | ${ms(lsp.completionAssign)} | ${lsp.completionAssign.n} | ${lsp.completionAssign.answered}/${lsp.completionAssign.n} with items |`);
+    if (lsp.codeAction) out.push(`| code actions on published warnings | ${ms(lsp.codeAction)} | ${lsp.codeAction.n} | ${lsp.codeAction.answered}/${lsp.codeAction.n} with actions, ${lsp.codeAction.actions} actions in all |`);
+    if (lsp.openMs40000 !== undefined) out.push(`| didOpen → publishDiagnostics (40,000 devices) | ${f1(lsp.openMs40000)} | 1 | |`);
+    if (lsp.memory40000) {
+      out.push(`| server RSS idle (MB) | ${f1(lsp.memoryIdle?.rssMb)} | 1 | VmRSS after initialize |`);
+      out.push(`| server RSS with the 40,000-device file open (MB) | ${f1(lsp.memory40000.rssMb)} | 1 | VmRSS after its diagnostics (${lsp.memory40000.publishedDiagnostics} published); peak VmHWM ${f1(lsp.memory40000.hwmMb)} MB |`);
+    }
+    for (const n of lsp.notes.filter(Boolean)) out.push('', `Note: ${n}`);
+    out.push('');
+  }
+
+  // Targets.
+  const rows: Row[] = [];
+  const big = sizes.find((s) => s.devices === 40000) ?? sizes[sizes.length - 1];
+  if (big) {
+    const r1 = big.check.median / big.jsonLs.median;
+    const r2 = big.check.median / big.jsonParse.median;
+    rows.push({ what: `bartopo / json-languageservice at ${int(big.devices)} devices (median)`, value: `${r1.toFixed(2)}×`, target: '≤ 1.0×', ok: r1 <= 1.0 });
+    rows.push({ what: `bartopo / JSON.parse at ${int(big.devices)} devices (median)`, value: `${r2.toFixed(1)}×`, target: '≤ 3×', ok: r2 <= 3 });
+  }
+  const small = sizes.find((s) => s.devices === 200);
+  if (small) rows.push({ what: 'full check of a typical file (200 devices, p95)', value: `${f1(small.check.p95)} ms`, target: '< 10 ms', ok: small.check.p95 < 10 });
+  for (const s of sizes.filter((x) => x.devices >= 2000)) {
+    const mbs = s.bartopoChars / 1e6 / (s.check.median / 1000);
+    rows.push({ what: `throughput at ${int(s.devices)} devices (median)`, value: `${f1(mbs)} MB/s`, target: '≥ 10 MB/s (1 MB in < 100 ms)', ok: mbs >= 10 });
+  }
+  const base = sizes.find((s) => s.devices === 2000);
+  for (const s of sizes.filter((x) => base && x.devices > 2000)) {
+    const growth = s.check.median / s.devices / (base!.check.median / base!.devices);
+    rows.push({ what: `time per device at ${int(s.devices)} vs 2,000 devices`, value: `${growth.toFixed(2)}×`, target: '≤ 1.5× (flat)', ok: growth <= 1.5 });
+  }
+  for (const s of sizes.filter((x) => x.cli)) {
+    const limit = s.devices <= 2000 ? 1000 : 10000;
+    rows.push({ what: `\`bartopo check --format json\` process, ${int(s.devices)} devices (median)`, value: `${f1(s.cli!.median)} ms`, target: `< ${int(limit)} ms`, ok: s.cli!.median < limit });
+  }
+  if (lsp) {
+    rows.push({ what: 'server spawn → initialize (p95)', value: `${f1(lsp.initMs.p95)} ms`, target: '< 300 ms', ok: lsp.initMs.p95 < 300 });
+    if (lsp.keystrokeAdaptive) rows.push({ what: 'keystroke → diagnostics, default debounce (p95)', value: `${f1(lsp.keystrokeAdaptive.p95)} ms`, target: '< 250 ms', ok: lsp.keystrokeAdaptive.p95 < 250 });
+    if (lsp.keystrokeZero) rows.push({ what: 'keystroke → diagnostics, debounce 0 (p95)', value: `${f1(lsp.keystrokeZero.p95)} ms`, target: '< 250 ms', ok: lsp.keystrokeZero.p95 < 250 });
+    for (const [name, s] of [
+      ['hover', lsp.hover],
+      ['completion', lsp.completion],
+      ['completion of device names', lsp.completionAssign],
+      ['code actions', lsp.codeAction],
+    ] as const) {
+      if (s) rows.push({ what: `${name} (p95)`, value: `${f1(s.p95)} ms`, target: '< 50 ms', ok: s.p95 < 50 });
+    }
+    if (lsp.memory40000) rows.push({ what: 'server RSS with 40,000 devices open', value: `${f1(lsp.memory40000.rssMb)} MB`, target: '≤ 1024 MB', ok: lsp.memory40000.rssMb <= 1024 });
+  }
+  if (vsix) {
+    if (vsix.status === 'packaged') rows.push({ what: '.vsix size (`npm run package`)', value: `${(vsix.bytes! / 1024).toFixed(0)} KiB, ${vsix.files ?? '?'} files`, target: '< 5 MB', ok: vsix.bytes! < 5 * 2 ** 20 });
+    else rows.push({ what: '.vsix size', value: vsix.status + (vsix.detail ? `: ${vsix.detail}` : ''), target: '< 5 MB', ok: vsix.status === 'failed' ? false : undefined });
+  }
+  out.push('## Targets', '');
+  out.push('| measurement | value | target | result |', '|---|---:|---|---|');
+  for (const r of rows) out.push(`| ${r.what} | ${r.value} | ${r.target} | ${verdict(r.ok)} |`);
+  out.push('');
+  out.push(`Raw numbers: \`${path.join(meta.tmp, 'results.json')}\` (temporary).`, '');
+  return out.join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadStart = os.loadavg();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-bench-'));
+  log(`inputs and outputs in ${tmp}`);
+  const validator = jsonValidator();
+
+  // The schema must really be applied: a wrong BAR kind is reported.
+  {
+    const w = writeTopology(200, path.join(tmp, 'schema-check'));
+    const broken = w.json.replace('"kind": "mem64"', '"kind": "mem65"');
+    const n = await validator.validate(broken, 'file:///schema-check/broken.json');
+    if (n === 0) throw new Error('the JSON schema was not applied: a wrong BAR kind went unreported');
+    fs.rmSync(path.join(tmp, 'schema-check'), { recursive: true, force: true });
+  }
+  if (!SKIP.has('cli') && !fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+
+  const results: SizeResult[] = [];
+  const written = new Map<number, Written>();
+  for (const plan of PLANS) {
+    const w = writeTopology(plan.devices, tmp);
+    written.set(plan.devices, w);
+    log(`${plan.devices} devices: ${(w.bartopo.length / 1e6).toFixed(2)} MB .bartopo, ${(w.json.length / 1e6).toFixed(2)} MB JSON; ${plan.warmup} warm-up + ${plan.runs} runs`);
+    const r = await measureSize(plan, w, validator);
+    log(`  check ${ms(r.check)} ms, json-LS ${ms(r.jsonLs)} ms, JSON.parse ${ms(r.jsonParse)} ms`);
+    r.phases = measurePhases(w.bartopo, plan.devices >= 20000 ? 2 : 5);
+    if (!SKIP.has('cli')) {
+      await measureCli(plan, w, r, tmp);
+      log(`  CLI process ${ms(r.cli)} ms`);
+    }
+    results.push(r);
+  }
+
+  let lsp: LspResults | undefined;
+  if (!SKIP.has('lsp')) {
+    if (!fs.existsSync(SERVER)) {
+      log(`${SERVER} is missing: language server measurements skipped`);
+    } else {
+      const w2000 = written.get(2000) ?? writeTopology(2000, tmp);
+      const w40000 = written.get(40000) ?? (process.env.BENCH_LSP_40000 === '0' ? undefined : writeTopology(40000, tmp));
+      log('language server: spawn/initialize, requests and keystrokes on 2,000 devices, memory with 40,000');
+      lsp = await measureLsp(w2000, w40000);
+      log(`  init ${ms(lsp.initMs)} ms, keystroke ${ms(lsp.keystrokeAdaptive)} / ${ms(lsp.keystrokeZero)} ms, hover ${ms(lsp.hover)} ms, code actions ${ms(lsp.codeAction)} ms`);
+    }
+  }
+
+  let vsix: VsixResult | undefined;
+  if (!SKIP.has('vsix')) {
+    log('packaging the .vsix');
+    vsix = measureVsix(tmp);
+  }
+
+  const meta = { loadStart, loadEnd: os.loadavg(), seconds: (Date.now() - started) / 1000, tmp };
+  fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ machine: machine(), sizes: results, lsp, vsix, meta }, null, 2));
+  const md = report(results, lsp, vsix, meta);
+  fs.writeFileSync(RESULTS, md);
+  for (const f of fs.readdirSync(tmp)) if (/\.(bartopo|json)$/.test(f) && f !== 'results.json') fs.rmSync(path.join(tmp, f), { force: true });
+  process.stdout.write(md + '\n');
+  log(`wrote ${path.relative(REPO, RESULTS)} in ${meta.seconds.toFixed(0)} s`);
+}
+
+if (require.main === module) {
+  if (!process.env.BARTOPO_BENCH_CHILD) reexec();
+  main().catch((e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  });
+}

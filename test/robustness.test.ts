@@ -1,0 +1,342 @@
+// Robustness of the engine on awkward but legal inputs (issue 7): line endings,
+// a byte order mark, tabs, non-ASCII text (positions are UTF-16 code units, as
+// in LSP), addresses at the top of the 64-bit space, many guests, a device
+// shared by two guests, a 1 MB line and a 5 MB document. Nothing here is timed:
+// the large inputs only have to come back with an answer.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Analysis, analyze, barReports } from '../server/src/engine/analyze';
+import { LineIndex } from '../server/src/engine/lineIndex';
+import { Diagnostic } from '../server/src/engine/types';
+import { generate, toBartopo } from '../bench/generate';
+import { EXAMPLES_DIR } from './paths';
+
+const EXAMPLES = fs
+  .readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.bartopo'))
+  .sort()
+  .map((f) => ({ name: f, text: fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8').replace(/\r\n?/g, '\n') }));
+
+/** Every range inside the text; positions and offsets convert back and forth. */
+function checkRanges(text: string, a: Analysis): void {
+  const li = new LineIndex(text);
+  for (const d of a.diagnostics) {
+    for (const s of [d.span, ...d.related.map((r) => r.span)]) {
+      assert.ok(s.start >= 0 && s.start <= s.end && s.end <= text.length, `${d.rule}: range ${s.start}-${s.end} outside 0-${text.length}`);
+      const p = li.positionAt(s.start);
+      assert.ok(p.line < li.lineCount);
+      assert.strictEqual(li.offsetAt(p), s.start, `${d.rule}: offset ${s.start} does not survive positionAt/offsetAt`);
+    }
+  }
+}
+
+/** Rule, line, character and text of each diagnostic. */
+function located(text: string, a: Analysis): string[] {
+  const li = new LineIndex(text);
+  return a.diagnostics.map((d) => {
+    const p = li.positionAt(d.span.start);
+    return `${d.rule} ${p.line}:${p.character} ${JSON.stringify(text.slice(d.span.start, d.span.end).replace(/\r/g, ''))}`;
+  });
+}
+
+function rules(a: Analysis): string[] {
+  return a.diagnostics.map((d) => d.rule);
+}
+
+function hasRule(a: Analysis, rule: string): Diagnostic | undefined {
+  return a.diagnostics.find((d) => d.rule === rule);
+}
+
+describe('robustness', () => {
+  describe('line endings, BOM, tabs', () => {
+    for (const ex of EXAMPLES) {
+      it(`${ex.name}: CRLF gives the same diagnostics at the same lines and characters`, () => {
+        const crlf = ex.text.replace(/\n/g, '\r\n');
+        const a = analyze(ex.text);
+        const b = analyze(crlf);
+        checkRanges(crlf, b);
+        assert.deepStrictEqual(located(crlf, b), located(ex.text, a));
+      });
+
+      it(`${ex.name}: old Mac CR line ends give the same diagnostics`, () => {
+        const cr = ex.text.replace(/\n/g, '\r');
+        const b = analyze(cr);
+        checkRanges(cr, b);
+        assert.deepStrictEqual(located(cr, b), located(ex.text, analyze(ex.text)));
+      });
+
+      it(`${ex.name}: a UTF-8 BOM changes nothing but the first line's characters`, () => {
+        const bom = '\ufeff' + ex.text;
+        const a = analyze(ex.text);
+        const b = analyze(bom);
+        checkRanges(bom, b);
+        assert.deepStrictEqual(rules(b), rules(a));
+        assert.ok(!hasRule(b, 'syntax'), 'the BOM is not a syntax error');
+        const la = new LineIndex(ex.text);
+        const lb = new LineIndex(bom);
+        a.diagnostics.forEach((d, i) => {
+          const pa = la.positionAt(d.span.start);
+          const pb = lb.positionAt(b.diagnostics[i].span.start);
+          assert.strictEqual(pb.line, pa.line);
+          assert.strictEqual(pb.character, pa.line === 0 ? pa.character + 1 : pa.character);
+        });
+      });
+
+      it(`${ex.name}: tab indentation gives the same diagnostics, characters counting a tab as one`, () => {
+        const tabs = ex.text.replace(/^( {2})+/gm, (m) => '\t'.repeat(m.length / 2));
+        const a = analyze(ex.text);
+        const b = analyze(tabs);
+        checkRanges(tabs, b);
+        assert.deepStrictEqual(rules(b), rules(a));
+        const lines = tabs.split('\n');
+        const li = new LineIndex(tabs);
+        for (const d of b.diagnostics) {
+          const p = li.positionAt(d.span.start);
+          const line = lines[p.line];
+          const indent = /^\t*/.exec(line)![0].length;
+          assert.ok(p.character >= indent || line.trim() === '', `${d.rule} at ${p.line}:${p.character} starts inside the indentation`);
+          assert.strictEqual(line.slice(p.character, p.character + 1), tabs.slice(d.span.start, d.span.start + 1));
+        }
+      });
+    }
+  });
+
+  describe('non-ASCII text: characters are UTF-16 code units', () => {
+    const text = [
+      '# 主机 🖥️ host with 64K pages — 日本語のコメント 🚀🚀',
+      'host h {',
+      '  page-size 64K # 页大小 📄',
+      '}',
+      '# 网卡 🚀 next line has an emoji string, then a misaligned BAR',
+      'device d at 00:01.0 { name "网卡 🚀🚀 NIC"; bar 0 mem32 size 4K at 0x1800 }',
+      'device e at 00:02.0 {',
+      '  name "😀 emoji 😀"',
+      '  bar 0 mem64 size 64K at 0x1_0000_8000',
+      '}',
+      '',
+    ].join('\n');
+
+    it('a diagnostic after emoji and CJK has the right line and character', () => {
+      const a = analyze(text);
+      checkRanges(text, a);
+      assert.ok(!hasRule(a, 'syntax'), JSON.stringify(located(text, a)));
+      const li = new LineIndex(text);
+      const lines = text.split('\n');
+      const d = hasRule(a, 'bar-alignment');
+      assert.ok(d, `bar-alignment expected: ${JSON.stringify(located(text, a))}`);
+      const p = li.positionAt(d.span.start);
+      assert.strictEqual(p.line, 5);
+      const line = lines[5];
+      const snippet = text.slice(d.span.start, d.span.end);
+      assert.strictEqual(p.character, line.indexOf(snippet), 'character is the UTF-16 index in the line');
+      // The emoji before it are two code units each: counting code points would be off.
+      assert.notStrictEqual(p.character, [...line.slice(0, p.character)].length);
+      assert.strictEqual(line.slice(p.character, p.character + snippet.length), snippet);
+      // The second device's BAR, below the emoji string, is on its own line.
+      const e = a.diagnostics.find((x) => x.subject?.startsWith('e.'));
+      assert.ok(e, JSON.stringify(located(text, a)));
+      const pe = li.positionAt(e.span.start);
+      assert.strictEqual(pe.line, 8);
+      assert.strictEqual(pe.character, lines[8].indexOf(text.slice(e.span.start, e.span.end)));
+    });
+
+    it('keeps non-ASCII names in strings intact', () => {
+      const a = analyze(text);
+      assert.strictEqual(a.topology.devices.length, 2);
+      const bars = barReports(a);
+      assert.deepStrictEqual(
+        bars.map((b) => b.id),
+        ['d.bar0', 'e.bar0'],
+      );
+    });
+
+    it('survives lone surrogates and control characters', () => {
+      const odd = text.replace('🚀🚀 NIC', '\ud83d NIC \udc00').replace('host h {', 'host h {\u0000\u0007');
+      const a = analyze(odd);
+      checkRanges(odd, a);
+    });
+  });
+
+  describe('the top of the 64-bit address space', () => {
+    const text = [
+      'host h {',
+      '  page-size 64K',
+      '}',
+      'device d at 00:01.0 {',
+      '  bar 0 mem64 size 64K at 0xffff_ffff_ffff_f000',
+      '  bar 2 mem64 prefetch size 16G at 0xffff_ffff_0000_0000',
+      '  rom size 64K at 0xffff_ffff_ffff_0000',
+      '  region r bar 0 offset 0xffff_ffff_ffff_fff0 size 4K',
+      '  msix entries 2048 table bar 0 offset 0xffff_ffff_ffff_fff8 pba bar 0 offset 0xffff_ffff_ffff_fff0',
+      '}',
+      'device v at 00:02.0 {',
+      '  bar 0 mem64 size 1M at 0x4000_0000',
+      '  sriov vfs 256 {',
+      '    bar 0 mem64 size 1M at 0xffff_ffff_fff0_0000',
+      '  }',
+      '}',
+      'device top at 00:03.0 {',
+      '  bar 0 mem64 size 0x8000_0000_0000_0000 at 0x8000_0000_0000_0000',
+      '}',
+      'device big at 00:04.0 {',
+      '  bar 0 mem64 size 4K at 0xffff_ffff_ffff_ffff',
+      '  bar 2 mem64 size 4K at 0x1_0000_0000_0000_0000',
+      '}',
+      'guest g {',
+      '  window 0xffff_ffff_ffff_0000 size 1M',
+      '  assign d { bar 0 at 0xffff_ffff_ffff_f000 }',
+      '  assign v',
+      '  assign top',
+      '}',
+      'guest g2 {',
+      '  window 0xffff_ffff_fff0_0000 size 1M',
+      '  allocate page-match',
+      '  assign d',
+      '}',
+      '',
+    ].join('\n');
+
+    it('reports overflow or misalignment instead of crashing', () => {
+      const a = analyze(text);
+      checkRanges(text, a);
+      const onD = a.diagnostics.filter((d) => d.subject === 'd.bar0').map((d) => d.rule);
+      assert.ok(onD.includes('address-overflow') || onD.includes('bar-alignment'), `d.bar0: ${onD.join(', ')}`);
+      const onBar2 = a.diagnostics.filter((d) => d.subject === 'd.bar2').map((d) => d.rule);
+      assert.ok(onBar2.includes('address-overflow') || onBar2.includes('bar-alignment'), `d.bar2: ${onBar2.join(', ')}`);
+      assert.ok(a.diagnostics.some((d) => d.rule === 'address-overflow' && /^v\./.test(d.subject ?? '')), `the VF aperture of v runs past 2^64: ${located(text, a).join('; ')}`);
+      assert.ok(hasRule(a, 'syntax'), 'an address of 2^64 does not fit in 64 bits');
+      for (const d of a.diagnostics) assert.ok(d.message.length > 0);
+    });
+
+    it('still gives every BAR a report, with sane numbers', () => {
+      const a = analyze(text);
+      const bars = barReports(a);
+      assert.ok(bars.length > 0);
+      for (const b of bars) {
+        assert.ok(b.size >= 0n && b.size < 1n << 64n, b.id);
+        if (b.host !== undefined) assert.ok(b.host >= 0n && b.host < 1n << 64n, `${b.id} host ${b.host}`);
+        for (const [, p] of b.guests) if (p.address !== undefined) assert.ok(p.address >= 0n && p.address < 1n << 64n, `${b.id} guest ${p.address}`);
+      }
+      // The engine also survives a what-if page size at the top of the range.
+      checkRanges(text, analyze(text, { pageSize: 1n << 63n }));
+    });
+  });
+
+  describe('many guests, shared devices', () => {
+    it('analyses 1,000 guests, each with its verdicts', () => {
+      const parts = ['host h {', '  page-size 64K', '}'];
+      for (let i = 0; i < 100; i++) {
+        const a = (0x4000_0000_0000 + i * 0x10_0000).toString(16);
+        parts.push(`device d${i} at 00:${(i % 32).toString(16).padStart(2, '0')}.${i % 8} {`, `  group ${i}`, `  bar 0 mem64 size 64K at 0x${a}`, '}');
+      }
+      const policies = ['listed', 'size-descending', 'page-match'];
+      for (let g = 0; g < 1000; g++) {
+        parts.push(`guest vm${g} {`, '  window 0x100_0000_0000 size 1G', `  allocate ${policies[g % 3]}`, `  assign d${g % 100}`, `  assign d${(g * 7 + 3) % 100}`, '}');
+      }
+      const text = parts.join('\n') + '\n';
+      const a = analyze(text);
+      checkRanges(text, a);
+      assert.ok(!a.diagnostics.some((d) => d.severity === 'error' && d.rule !== 'duplicate'), located(text, a).slice(0, 5).join('; '));
+      assert.strictEqual(a.guests.length, 1000);
+      const bars = barReports(a);
+      const total = bars.reduce((n, b) => n + b.guests.size, 0);
+      // d(g % 100) and d((7g+3) % 100) coincide for some g: then the guest assigns one device twice.
+      assert.ok(total >= 1000 && total <= 2000, `${total} guest verdicts`);
+      for (let g = 0; g < 1000; g++) {
+        const b = bars.find((x) => x.id === `d${g % 100}.bar0`)!;
+        const p = b.guests.get(`vm${g}`);
+        assert.ok(p, `vm${g} has a verdict for ${b.id}`);
+        assert.ok(['direct', 'partial', 'trapped'].includes(p.verdict));
+      }
+    });
+
+    it('gives a device assigned to two guests a verdict in both', () => {
+      const text = [
+        'host h {',
+        '  page-size 64K',
+        '}',
+        'device nic at 00:01.0 {',
+        '  bar 0 mem64 size 1M at 0x4000_0000_0000',
+        '  bar 2 mem64 size 16K at 0x4000_0010_0000',
+        '}',
+        'guest a {',
+        '  window 0x100_0000_0000 size 1G',
+        '  assign nic',
+        '}',
+        'guest b {',
+        '  window 0x200_0000_0000 size 1G',
+        '  allocate size-descending',
+        '  assign nic { bar 2 at 0x200_0001_0000 }',
+        '}',
+        '',
+      ].join('\n');
+      const a = analyze(text);
+      checkRanges(text, a);
+      const bars = barReports(a);
+      for (const id of ['nic.bar0', 'nic.bar2']) {
+        const r = bars.find((x) => x.id === id)!;
+        assert.deepStrictEqual([...r.guests.keys()].sort(), ['a', 'b'], id);
+        for (const [, p] of r.guests) assert.ok(['direct', 'partial', 'trapped'].includes(p.verdict));
+      }
+      assert.strictEqual(bars.find((x) => x.id === 'nic.bar2')!.guests.get('b')!.address, 0x200_0001_0000n);
+    });
+  });
+
+  describe('large inputs (answers only, nothing timed)', () => {
+    it('analyses a 1 MB single line', function () {
+      this.timeout(120000);
+      const parts = ['host h { page-size 64K; window w 0x4000_0000_0000 size 1T }'];
+      let len = parts[0].length;
+      let i = 0;
+      while (len < 1_000_000) {
+        // Every fifth BAR is 4K at offset 0x1000 in its page: subpage-unaligned, far along the line.
+        const addr = (0x4000_0000_0000 + i * 0x1_0000 + (i % 5 === 0 ? 0x1000 : 0)).toString(16);
+        const s = `; device d${i} at ${(i >> 8).toString(16)}:${((i >> 3) & 0x1f).toString(16)}.${i & 7} { group ${i}; name "dev ${i} 🚀"; bar 0 mem64 size ${i % 5 === 0 ? '4K' : '64K'} at 0x${addr} }`;
+        parts.push(s);
+        len += s.length;
+        i++;
+      }
+      parts.push('; guest g { window 0x100_0000_0000 size 1T; assign d0; assign d1; assign d2 }');
+      const text = parts.join('');
+      assert.ok(text.length >= 1_000_000 && !text.includes('\n'));
+      const a = analyze(text);
+      checkRanges(text, a);
+      assert.ok(!hasRule(a, 'syntax'), located(text, a).slice(0, 3).join('; '));
+      assert.strictEqual(a.topology.devices.length, i);
+      const li = new LineIndex(text);
+      assert.strictEqual(li.lineCount, 1);
+      for (const d of a.diagnostics) assert.strictEqual(li.positionAt(d.span.end).line, 0);
+      const unaligned = a.diagnostics.filter((d) => d.rule === 'subpage-unaligned');
+      assert.strictEqual(unaligned.length, Math.ceil(i / 5));
+      const last = unaligned[unaligned.length - 1];
+      const p = li.positionAt(last.span.start);
+      assert.ok(p.character > 900_000, `character ${p.character}`);
+      assert.strictEqual(p.character, last.span.start);
+      assert.ok(text.slice(last.span.start, last.span.end).includes('0x'), 'the diagnostic points at the address');
+      assert.ok(barReports(a).length >= i);
+    });
+
+    it('analyses a 1 MB comment and a 1 MB string on one line each', function () {
+      this.timeout(60000);
+      const text = `# ${'é🚀x'.repeat(250_000)}\ndevice d at 00:01.0 {\n  name "${'网'.repeat(1_000_000)}"\n  bar 0 mem32 size 4K at 0x1800\n}\n`;
+      const a = analyze(text);
+      checkRanges(text, a);
+      const d = hasRule(a, 'bar-alignment');
+      assert.ok(d);
+      assert.strictEqual(new LineIndex(text).positionAt(d.span.start).line, 3);
+    });
+
+    it('analyses a 5 MB document', function () {
+      this.timeout(300000);
+      const text = toBartopo(generate({ devices: 20000, seed: 7 }));
+      assert.ok(text.length >= 5_000_000, `${text.length} chars`);
+      const a = analyze(text);
+      assert.strictEqual(a.topology.devices.length, 20000);
+      assert.ok(!hasRule(a, 'syntax'));
+      assert.ok(a.diagnostics.length > 0);
+      const last = a.diagnostics[a.diagnostics.length - 1];
+      assert.ok(last.span.end <= text.length);
+    });
+  });
+});
