@@ -167,6 +167,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (caps.workspace?.didChangeConfiguration?.dynamicRegistration) {
         void connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION }).catch(() => undefined);
       }
+      store.warmUp();
       const timeout = setTimeout(resolveReady, SETTINGS_TIMEOUT_MS);
       loadSettings()
         .catch((e) => log(`reading settings failed: ${String(e)}`))

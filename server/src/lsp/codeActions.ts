@@ -10,16 +10,12 @@ import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnost
 import { applyEdits, computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
 import { DiagnosticData, SOURCE } from '../protocol';
 import { diffEdits, toLspEdits, toSpan } from './convert';
-import { DocState, DocumentStore } from './documents';
+import { diagnosticKey as key, diagnosticsByKey, DocState, DocumentStore } from './documents';
 import { locate } from './nav';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
 export const REORDER_KIND = `${CodeActionKind.RefactorRewrite}.${SOURCE}`;
 export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, REORDER_KIND, FIX_ALL_KIND];
-
-function key(rule: string, subject: string | undefined, guest: string | undefined): string {
-  return `${rule}|${subject ?? ''}|${guest ?? ''}`;
-}
 
 function isData(v: unknown): v is DiagnosticData {
   return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
@@ -54,7 +50,7 @@ export class CodeActions {
     const data = d.data;
     const k = key(data.rule, data.subject, data.target?.guest);
     const state = this.store.peek(current.uri, data.version) ?? current;
-    const candidates = state.analysis.diagnostics.filter((x) => key(x.rule, x.subject, x.target?.guest) === k);
+    const candidates = diagnosticsByKey(state).get(k) ?? [];
     if (candidates.length === 0) return undefined; // fixed since, or not ours
     let diag = candidates[0];
     if (candidates.length > 1 && state.version === data.version) {

@@ -1,8 +1,14 @@
 // Diagnostics as the user types. Pull (textDocument/diagnostic) when the
 // client supports it, push (publishDiagnostics) otherwise. Either way a
-// document is analysed at most once per version, after an adaptive debounce:
-// a new keystroke cancels the pending run, and a result computed for a
+// document is analysed at most once per version, and a result computed for a
 // version the user has already moved past is never published.
+//
+// Scheduling is a throttle with a leading edge: a keystroke after a pause is
+// checked at once (on the next turn of the event loop, so that changes already
+// queued are taken together); keystrokes that follow an analysis closely wait
+// until `delay` has passed since it, and a newer keystroke replaces the
+// pending run. So an isolated edit costs one analysis and no waiting, and a
+// burst of typing costs at most one analysis per `delay`.
 
 import {
   CancellationToken,
@@ -15,16 +21,16 @@ import {
 } from 'vscode-languageserver';
 import { DocState, DocumentStore, lspDiagnostics } from './documents';
 
-/** Debounce bounds in ms when `bartopo.debounceMs` is not set. */
+/** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
-const MAX_DELAY = 250;
+const MAX_DELAY = 200;
 
 export class Diagnostics {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** When each document was last analysed (performance.now()). */
+  private readonly lastRun = new Map<string, number>();
   /** Version last published per document (push mode). */
   private readonly published = new Map<string, number>();
-  /** When each document last changed (pull mode's debounce). */
-  private readonly changedAt = new Map<string, number>();
 
   constructor(
     private readonly connection: Connection,
@@ -34,32 +40,41 @@ export class Diagnostics {
     private readonly refreshSupport: boolean,
   ) {}
 
-  /** Delay before analysing after a change: 1.5 × the document's usual analysis time, within bounds. */
+  /**
+   * Least time between two analyses of a document: its usual analysis time,
+   * within bounds, so that during a burst of typing the server spends at most
+   * about half its time analysing versions that are already outdated.
+   */
   delayFor(uri: string): number {
     const fixed = this.store.currentSettings.debounceMs;
     if (fixed !== undefined) return fixed;
-    return Math.round(Math.min(MAX_DELAY, Math.max(MIN_DELAY, this.store.costOf(uri) * 1.5)));
+    return Math.round(Math.min(MAX_DELAY, Math.max(MIN_DELAY, this.store.costOf(uri))));
   }
 
   opened(uri: string): void {
-    this.changedAt.set(uri, 0);
     if (!this.pull) this.validateNow(uri);
   }
 
+  /** Milliseconds to wait before analysing a change made now (0: at once). */
+  waitFor(uri: string): number {
+    const last = this.lastRun.get(uri);
+    if (last === undefined) return 0;
+    return Math.max(0, Math.round(last + this.delayFor(uri) - performance.now()));
+  }
+
   changed(uri: string): void {
-    this.changedAt.set(uri, Date.now());
     if (this.pull) return;
     this.cancel(uri);
     const t = setTimeout(() => {
       this.timers.delete(uri);
       this.validateNow(uri);
-    }, this.delayFor(uri));
+    }, this.waitFor(uri));
     this.timers.set(uri, t);
   }
 
   closed(uri: string): void {
     this.cancel(uri);
-    this.changedAt.delete(uri);
+    this.lastRun.delete(uri);
     this.published.delete(uri);
     if (!this.pull) void this.connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
   }
@@ -86,8 +101,10 @@ export class Diagnostics {
   /** Analyses (or takes the cached analysis of) the current version and publishes it. */
   validateNow(uri: string): void {
     try {
+      const fresh = !this.store.isCurrent(uri);
       const s = this.store.get(uri);
       if (!s) return;
+      if (fresh) this.lastRun.set(uri, performance.now());
       this.publish(s);
     } catch (e) {
       this.connection.console.error(`bartopo: validating ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -107,14 +124,16 @@ export class Diagnostics {
   async onPull(params: DocumentDiagnosticParams, token: CancellationToken): Promise<DocumentDiagnosticReport> {
     const uri = params.textDocument.uri;
     if (!this.store.documents.get(uri)) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
-    if (!this.store.isCurrent(uri)) {
-      // Debounce: let the keystrokes that follow this one cancel this request.
-      const since = Date.now() - (this.changedAt.get(uri) ?? 0);
-      const wait = this.delayFor(uri) - since;
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const fresh = !this.store.isCurrent(uri);
+    if (fresh) {
+      // Throttle: during a burst, let the keystrokes that follow this one cancel this request.
+      const wait = this.waitFor(uri);
+      await new Promise((r) => setTimeout(r, wait));
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'a newer version of the document is being checked');
     }
+    const wasCurrent = this.store.isCurrent(uri);
     const s = this.store.get(uri);
+    if (s && !wasCurrent) this.lastRun.set(uri, performance.now());
     if (!s) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const resultId = `${this.store.generation}:${s.version}`;
     if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };

@@ -6,7 +6,7 @@
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
-import { analyze, Analysis, BarReport, barReports, Fix, LineIndex } from '../engine';
+import { analyze, Analysis, BarReport, barReports, Diagnostic, Fix, LineIndex } from '../engine';
 import { ConvertedDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
 
@@ -28,6 +28,8 @@ export interface DocState {
     bars?: BarReport[];
     fixes: Map<string, Fix[]>;
     fixAll?: string;
+    /** Engine diagnostics by `rule|subject|guest` (code actions find theirs without a scan). */
+    byKey?: Map<string, Diagnostic[]>;
   };
 }
 
@@ -119,6 +121,28 @@ export class DocumentStore {
     return this.cost.get(uri) ?? 0;
   }
 
+  /**
+   * Warms the JIT up: analyses a synthetic topology that uses every statement
+   * kind a few times, one run per macrotask so that requests are never held
+   * up for long. The first keystroke in a large file then runs optimised code
+   * (a cold analysis is several times slower than a warm one).
+   */
+  warmUp(runs = 8): void {
+    const text = warmUpText();
+    let left = runs;
+    const step = (): void => {
+      try {
+        const a = analyze(text, analyzeOptions(this.settings));
+        barReports(a, { maxVfs: REPORT_VFS });
+        toLspDiagnostics(new LineIndex(text), 'warm-up:', 0, a.diagnostics, 1000);
+      } catch {
+        return;
+      }
+      if (--left > 0) setTimeout(step, 0).unref?.();
+    };
+    setTimeout(step, 0).unref?.();
+  }
+
   delete(uri: string): void {
     this.states.delete(uri);
     this.cost.delete(uri);
@@ -129,6 +153,26 @@ export class DocumentStore {
 export function lspDiagnostics(s: DocState): ConvertedDiagnostics {
   if (!s.derived.lsp) s.derived.lsp = toLspDiagnostics(s.index, s.uri, s.version, s.analysis.diagnostics, s.settings.maxDiagnostics);
   return s.derived.lsp;
+}
+
+/** The key code actions use to find an engine diagnostic again. */
+export function diagnosticKey(rule: string, subject: string | undefined, guest: string | undefined): string {
+  return `${rule}|${subject ?? ''}|${guest ?? ''}`;
+}
+
+/** Engine diagnostics of a state by key, indexed once. */
+export function diagnosticsByKey(s: DocState): Map<string, Diagnostic[]> {
+  if (!s.derived.byKey) {
+    const m = new Map<string, Diagnostic[]>();
+    for (const d of s.analysis.diagnostics) {
+      const k = diagnosticKey(d.rule, d.subject, d.target?.guest);
+      const l = m.get(k);
+      if (l) l.push(d);
+      else m.set(k, [d]);
+    }
+    s.derived.byKey = m;
+  }
+  return s.derived.byKey;
 }
 
 /** Per-BAR reports of a state (VF BARs for the first few VFs), computed once. */
@@ -167,4 +211,28 @@ export function guardSync<P extends unknown[]>(connection: Connection, name: str
 /** Errors meant for the client (invalid rename, cancellation) pass through. */
 function isCancellation(e: unknown): boolean {
   return e instanceof ResponseError;
+}
+
+/** A small topology with every statement kind, several rules firing and all three policies. */
+function warmUpText(): string {
+  const L = ['host warm {', '  page-size 64K', '  window mmio32 0x3fe0_8000_0000 size 2G', '  window mmio64 0x2100_0000_0000 size 1T', '}'];
+  for (let i = 0; i < 24; i++) {
+    const base = 0x3fe080000000n + BigInt(i) * 0x20000n + (i % 3 === 0 ? 0x1000n : 0n);
+    L.push(`device w${i} at 0001:00:${(i & 31).toString(16).padStart(2, '0')}.${i % 8} {  # warm-up`);
+    L.push(`  group ${i % 5}`, `  name "warm ${i}"`, '  id 1033:0035');
+    L.push(`  bar 0 mem32 size 4K at 0x${base.toString(16)}`);
+    L.push(`  bar 2 mem64 prefetch size 32M at 0x${(0x210000000000n + BigInt(i) * 0x4000000n).toString(16)}`);
+    L.push('  msix entries 64 table bar 2 offset 0x2000 pba bar 2 offset 0x3000', '  region doorbells bar 2 offset 0x0 size 8K hot');
+    if (i % 6 === 0) L.push(`  rom size 64K at 0x${(0x3fe0c0000000n + BigInt(i) * 0x10000n).toString(16)}`, '  sriov vfs 4 {', `    bar 0 mem64 size 16K at 0x${(0x220000000000n + BigInt(i) * 0x100000n).toString(16)}`, '  }');
+    L.push('}');
+  }
+  const policies = ['listed', 'size-descending', 'page-match'];
+  const modes = ['emulate', 'relocate', 'paravirt'];
+  for (let g = 0; g < 3; g++) {
+    L.push(`guest wg${g} {`, `  window 0x${(0x200080000000n + BigInt(g) * 0x10000000000n).toString(16)} size 64G`, `  allocate ${policies[g]}`, `  msix ${modes[g]}`);
+    for (let i = g; i < 24; i += 3) L.push(i % 4 === 0 ? `  assign w${i} {\n    bar 2\n    bar 0 at 0x${(0x200080000000n + BigInt(g) * 0x10000000000n + 0x8000000000n + BigInt(i) * 0x10000n).toString(16)}\n  }` : `  assign w${i}`);
+    L.push('}');
+  }
+  L.push('bogus statement', 'device broken at zz { bar 9 }');
+  return L.join('\n') + '\n';
 }

@@ -1,0 +1,304 @@
+// Protocol tests: the real server over stdio — initialize, diagnostics as the
+// document is opened and edited (push and pull), settings changes, limits,
+// the status notification, and documents that must not crash the server.
+
+import * as assert from 'assert';
+import type { Diagnostic, DocumentDiagnosticReport, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
+import { bigTopology, CLEAN, GARBAGE, MISMATCH, NEC } from './lsp-docs';
+
+function rules(p: { diagnostics: Diagnostic[] } | Diagnostic[]): string[] {
+  const list = Array.isArray(p) ? p : p.diagnostics;
+  return list.map((d) => String(d.code)).sort();
+}
+
+describe('lsp: initialize and diagnostics (push)', function () {
+  this.timeout(30000);
+  let client: LspClient;
+  let init: InitializeResult;
+
+  before(async () => {
+    ({ client, init } = await LspClient.start());
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  it('announces its capabilities', () => {
+    const c = init.capabilities;
+    assert.deepStrictEqual(c.textDocumentSync, { openClose: true, change: 2 }, 'incremental sync');
+    assert.strictEqual(c.diagnosticProvider, undefined, 'no pull diagnostics for a client without them');
+    assert.ok(c.hoverProvider && c.inlayHintProvider && c.documentSymbolProvider && c.foldingRangeProvider);
+    assert.ok(c.definitionProvider && c.referencesProvider && c.documentFormattingProvider && c.codeLensProvider);
+    assert.deepStrictEqual(c.renameProvider, { prepareProvider: true });
+    const ca = c.codeActionProvider as { codeActionKinds: string[] };
+    assert.deepStrictEqual(ca.codeActionKinds, ['quickfix', 'refactor.rewrite.bartopo', 'source.fixAll.bartopo']);
+    assert.ok(c.semanticTokensProvider?.legend.tokenTypes.includes('class'));
+    assert.strictEqual(init.serverInfo?.name, 'bartopo-language-server');
+  });
+
+  it('asks for the bartopo settings', async () => {
+    // The server asks once it is initialized; wait for its first diagnostics to be sure it has.
+    await client.open('file:///init.bartopo', CLEAN);
+    await client.waitForDiagnostics('file:///init.bartopo', 1);
+    assert.ok(client.configRequests.length >= 1);
+  });
+
+  it('publishes diagnostics on open, with code, source, link, related information and data', async () => {
+    const uri = 'file:///nec.bartopo';
+    await client.open(uri, NEC);
+    const p = await client.waitForDiagnostics(uri, 1);
+    assert.deepStrictEqual(rules(p), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
+    for (const d of p.diagnostics) {
+      assert.strictEqual(d.source, 'bartopo');
+      assert.strictEqual(d.codeDescription?.href, `https://github.com/bartopo/bartopo/blob/main/docs/rules.md#${d.code}`);
+      const data = d.data as { rule: string; version: number; subject?: string; target?: unknown };
+      assert.strictEqual(data.rule, d.code);
+      assert.strictEqual(data.version, 1);
+      assert.ok(data.subject);
+      assert.ok(data.target);
+    }
+    const unaligned = p.diagnostics.find((d) => d.code === 'subpage-unaligned')!;
+    assert.strictEqual(unaligned.severity, 2);
+    assert.deepStrictEqual(unaligned.range.start, positionOf(NEC, '0x3fe080021000'));
+    const msix = p.diagnostics.find((d) => d.code === 'msix-page-shared')!;
+    assert.strictEqual(msix.relatedInformation?.length, 1, 'points at the MSI-X table');
+    assert.strictEqual(msix.relatedInformation![0].location.uri, uri);
+    assert.strictEqual(msix.relatedInformation![0].location.range.start.line, positionOf(NEC, 'msix entries').line);
+  });
+
+  it('updates diagnostics after an incremental edit', async () => {
+    const uri = 'file:///edit.bartopo';
+    await client.open(uri, NEC);
+    await client.waitForDiagnostics(uri, 1);
+    // Move ohci1 to a page of its own: subpage-unaligned goes away.
+    const at = positionOf(NEC, '0x3fe080021000');
+    const v = await client.change(uri, [{ range: { start: at, end: { line: at.line, character: at.character + 14 } }, text: '0x3fe080040000' }]);
+    const p = await client.waitForDiagnostics(uri, v);
+    assert.ok(!rules(p).includes('subpage-unaligned'), rules(p).join());
+    // Break a line: a syntax error appears, where it is.
+    const at2 = positionOf(client.text(uri), 'allocate listed');
+    const v2 = await client.change(uri, [{ range: { start: at2, end: { line: at2.line, character: at2.character + 15 } }, text: 'allocate sideways' }]);
+    const p2 = await client.waitForDiagnostics(uri, v2);
+    const syn = p2.diagnostics.find((d) => d.code === 'syntax');
+    assert.ok(syn, rules(p2).join());
+    assert.strictEqual(syn!.range.start.line, at2.line);
+    assert.strictEqual(syn!.severity, 1);
+  });
+
+  it('publishes only the latest of a burst of keystrokes, never an older version after a newer one', async () => {
+    const uri = 'file:///burst.bartopo';
+    await client.open(uri, CLEAN);
+    await client.waitForDiagnostics(uri, 1);
+    let v = 1;
+    const word = 'guest g2 {';
+    // Type a new line one character at a time, without waiting.
+    const end = { line: CLEAN.split('\n').length - 1, character: 0 };
+    for (let i = 0; i < word.length; i++) {
+      v = await client.change(uri, [{ range: { start: { line: end.line, character: i }, end: { line: end.line, character: i } }, text: word[i] }]);
+    }
+    const last = await client.waitForDiagnostics(uri, v);
+    assert.ok(rules(last).includes('syntax'), 'the unclosed block is reported');
+    const versions = client.publishes(uri).map((p) => p.version!);
+    for (let i = 1; i < versions.length; i++) assert.ok(versions[i] > versions[i - 1], `versions go forward: ${versions.join(',')}`);
+    assert.ok(versions.length < word.length, `debounced: ${versions.length} publishes for ${word.length} keystrokes`);
+  });
+
+  it('clears the diagnostics of a closed document', async () => {
+    const uri = 'file:///closed.bartopo';
+    await client.open(uri, NEC);
+    await client.waitForDiagnostics(uri, 1);
+    await client.close(uri);
+    const p = await client.waitFor<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (x) => x.uri === uri && x.diagnostics.length === 0);
+    assert.strictEqual(p.diagnostics.length, 0);
+  });
+
+  it('sends bartopo/status with the page size and counts', async () => {
+    const uri = 'file:///status.bartopo';
+    await client.open(uri, MISMATCH);
+    const st = await client.waitFor<{ uri: string; pageSize: string; pageSizeSource: string; errors: number; warnings: number; version: number }>('bartopo/status', (x) => x.uri === uri);
+    assert.strictEqual(st.pageSize, '64K');
+    assert.strictEqual(st.pageSizeSource, 'host');
+    assert.strictEqual(st.errors, 1);
+    assert.strictEqual(st.warnings, 2);
+    assert.strictEqual(st.version, 1);
+  });
+
+  it('survives garbage documents and keeps answering', async () => {
+    for (let i = 0; i < GARBAGE.length; i++) {
+      const uri = `file:///garbage${i}.bartopo`;
+      await client.open(uri, GARBAGE[i]);
+      const p = await client.waitForDiagnostics(uri, 1);
+      assert.ok(Array.isArray(p.diagnostics));
+      const pos = { line: 0, character: 3 };
+      await client.request('textDocument/hover', { textDocument: { uri }, position: pos });
+      await client.request('textDocument/completion', { textDocument: { uri }, position: pos });
+      await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+      await client.request('textDocument/foldingRange', { textDocument: { uri } });
+      await client.request('textDocument/semanticTokens/full', { textDocument: { uri } });
+      await client.request('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+      await client.request('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 9999, character: 0 } } });
+      await client.request('textDocument/codeLens', { textDocument: { uri } });
+      await client.request('textDocument/codeAction', { textDocument: { uri }, range: { start: pos, end: pos }, context: { diagnostics: p.diagnostics, only: ['quickfix', 'source.fixAll.bartopo'] } });
+      // Edits that cut the garbage in odd places.
+      const v = await client.change(uri, [{ range: { start: { line: 0, character: 1 }, end: { line: 0, character: 2 } }, text: '{\n}"' }]);
+      await client.waitForDiagnostics(uri, v);
+      await client.close(uri);
+    }
+    // Requests for unknown documents and out-of-range positions.
+    assert.strictEqual(await client.request('textDocument/hover', { textDocument: { uri: 'file:///nope.bartopo' }, position: { line: 0, character: 0 } }), null);
+    const uri = 'file:///alive.bartopo';
+    await client.open(uri, NEC);
+    await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 9999, character: 9999 } });
+    const p = await client.waitForDiagnostics(uri, 1);
+    assert.strictEqual(p.diagnostics.length, 3);
+    assert.strictEqual(client.proc.exitCode, null, 'still running');
+  });
+});
+
+describe('lsp: settings', function () {
+  this.timeout(30000);
+  let client: LspClient;
+
+  before(async () => {
+    ({ client } = await LspClient.start({ settings: { pageSize: '4K' } }));
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  it('applies page-size, severity and msix-mappable changes live', async () => {
+    const uri = 'file:///settings.bartopo';
+    await client.open(uri, NEC);
+    // With 4K pages (the setting overrides the file's 64K) ohci1 is page-aligned: no subpage-unaligned.
+    const p1 = await client.waitForDiagnostics(uri, 1);
+    assert.ok(!rules(p1).includes('subpage-unaligned'), rules(p1).join());
+    const st = await client.waitFor<{ uri: string; pageSize: string; pageSizeSource: string }>('bartopo/status', (x) => x.uri === uri);
+    assert.deepStrictEqual([st.pageSize, st.pageSizeSource], ['4K', 'override']);
+
+    // Back to the file's page size, and turn one rule into an error and another off.
+    const before = client.publishes(uri).length;
+    client.settings = { pageSize: 'file', severity: { 'subpage-unaligned': 'error', 'msix-page-shared': 'off' } };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    const p2 = await client.waitFor<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (x) => x.uri === uri && client.publishes(uri).indexOf(x) >= before);
+    assert.deepStrictEqual(rules(p2), ['guest-page-conflict', 'subpage-unaligned']);
+    assert.strictEqual(p2.diagnostics.find((d) => d.code === 'subpage-unaligned')!.severity, 1);
+
+    // msix-mappable default no: the relocate fix is no longer offered (it needs a mappable table).
+    client.settings = { msixMappable: false };
+    const n = client.publishes(uri).length;
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    const p3 = await client.waitFor<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (x) => x.uri === uri && client.publishes(uri).indexOf(x) >= n);
+    const msix = p3.diagnostics.find((d) => d.code === 'msix-page-shared')!;
+    assert.ok(String(msix.message).includes('msix-mappable no'), String(msix.message));
+    const actions = await client.request<{ title: string }[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: msix.range,
+      context: { diagnostics: [msix], only: ['quickfix'] },
+    });
+    assert.ok(!actions.some((a) => a.title.startsWith('Relocate')), JSON.stringify(actions.map((a) => a.title)));
+  });
+
+  it('caps diagnostics at bartopo.maxDiagnostics with a final note', async () => {
+    client.settings = { maxDiagnostics: 2 };
+    const uri = 'file:///many.bartopo';
+    // Each line is an unknown statement: one syntax error per line.
+    const text = Array.from({ length: 10 }, (_, i) => `bogus${i}`).join('\n') + '\n';
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await client.waitFor<{ uri: string }>('bartopo/status', () => client.configRequests.length >= 4);
+    await client.open(uri, text);
+    const p = await client.waitForDiagnostics(uri, 1);
+    assert.strictEqual(p.diagnostics.length, 3);
+    const note = p.diagnostics[2];
+    assert.strictEqual(note.code, 'too-many-diagnostics');
+    assert.strictEqual(note.severity, 3);
+    assert.ok(String(note.message).startsWith('8 more diagnostics'), String(note.message));
+    await client.waitFor<{ uri: string; what: string }>('bartopo/resultLimitReached', (x) => x.uri === uri && x.what === 'diagnostics');
+  });
+});
+
+describe('lsp: settings without workspace/configuration', function () {
+  this.timeout(30000);
+  it('takes initializationOptions and didChangeConfiguration settings', async () => {
+    const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, configuration: false } };
+    const { client } = await LspClient.start({ capabilities: caps, initializationOptions: { settings: { pageSize: '4K' } } });
+    try {
+      const uri = 'file:///initopts.bartopo';
+      await client.open(uri, NEC);
+      const p1 = await client.waitForDiagnostics(uri, 1);
+      assert.ok(!rules(p1).includes('subpage-unaligned'));
+      assert.strictEqual(client.configRequests.length, 0);
+      const n = client.publishes(uri).length;
+      await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: { bartopo: { pageSize: '64K' } } });
+      const p2 = await client.waitFor<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (x) => x.uri === uri && client.publishes(uri).indexOf(x) >= n);
+      assert.ok(rules(p2).includes('subpage-unaligned'));
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe('lsp: pull diagnostics', function () {
+  this.timeout(30000);
+  it('answers textDocument/diagnostic and pushes nothing', async () => {
+    const caps = {
+      workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } },
+      textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },
+    };
+    const { client, init } = await LspClient.start({ capabilities: caps });
+    try {
+      assert.deepStrictEqual(init.capabilities.diagnosticProvider, { identifier: 'bartopo', interFileDependencies: false, workspaceDiagnostics: false });
+      const uri = 'file:///pull.bartopo';
+      await client.open(uri, NEC);
+      const r1 = await client.request<DocumentDiagnosticReport & { resultId: string; items: Diagnostic[] }>('textDocument/diagnostic', { textDocument: { uri } });
+      assert.strictEqual(r1.kind, 'full');
+      assert.deepStrictEqual(rules(r1.items), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
+      const r2 = await client.request<{ kind: string; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.deepStrictEqual(r2, { kind: 'unchanged', resultId: r1.resultId });
+      const at = positionOf(NEC, '0x3fe080021000');
+      await client.change(uri, [{ range: { start: at, end: { line: at.line, character: at.character + 14 } }, text: '0x3fe080040000' }]);
+      const r3 = await client.request<{ kind: string; items: Diagnostic[]; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.strictEqual(r3.kind, 'full');
+      assert.ok(!rules(r3.items).includes('subpage-unaligned'));
+      assert.notStrictEqual(r3.resultId, r1.resultId);
+      assert.strictEqual(client.publishes(uri).length, 0, 'nothing pushed to a pull client');
+      // Settings change: the server asks the client to pull again.
+      const refreshed = new Promise<void>((resolve) => client.conn.onRequest('workspace/diagnostic/refresh', () => (resolve(), null)));
+      client.settings = { pageSize: '4K' };
+      await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+      await refreshed;
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe('lsp: a realistic large file', function () {
+  this.timeout(60000);
+  it('answers each keystroke with fresh diagnostics quickly (hundreds of devices)', async () => {
+    const { client } = await LspClient.start();
+    try {
+      const uri = 'file:///big.bartopo';
+      const text = bigTopology(400);
+      await client.open(uri, text);
+      const first = await client.waitForDiagnostics(uri, 1);
+      assert.ok(first.diagnostics.length > 100);
+      // Warm up, then time edit → diagnostics for a few single-character edits.
+      const line = positionOf(text, 'device d200 at').line + 2; // `  name "device 200"`
+      const times: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = performance.now();
+        const v = await client.change(uri, [{ range: { start: { line, character: 9 }, end: { line, character: 9 } }, text: 'x' }]);
+        await client.waitForDiagnostics(uri, v);
+        times.push(performance.now() - t0);
+      }
+      const steady = times.slice(2).sort((a, b) => a - b);
+      const median = steady[Math.floor(steady.length / 2)];
+      console.log(`      keystroke → diagnostics on ${text.length} chars / 400 devices: median ${median.toFixed(0)} ms, max ${steady[steady.length - 1].toFixed(0)} ms`);
+      // Generous bound for slow CI machines; typical is well under 100 ms.
+      assert.ok(median < 1000, `median ${median} ms`);
+    } finally {
+      await client.stop();
+    }
+  });
+});
