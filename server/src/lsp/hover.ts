@@ -109,9 +109,9 @@ function pageSizeHover(s: DocState): string[] {
     '',
     `KVM maps guest memory in whole ${formatSize(P)} pages, and vfio-pci mmaps a BAR smaller than a page only when it starts a page that nothing else decodes in.`,
     '',
-    `- ${plural(big, 'memory BAR')} of at least one page`,
-    `- ${plural(subOk, 'sub-page BAR')} that vfio-pci can still mmap (alone in their page)`,
-    `- ${plural(subTrap, 'sub-page BAR')} that trap to the VMM`,
+    `- memory BARs of at least one page: ${big}`,
+    `- smaller BARs that vfio-pci can still mmap (alone in their page): ${subOk}`,
+    `- smaller BARs that trap to the VMM: ${subTrap}`,
   ];
 }
 
@@ -147,7 +147,8 @@ function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
     for (const g of guests) {
       const traps = g.msix === 'emulate' || !mappable;
       const why = g.msix === 'emulate' ? 'the VMM emulates the table (`msix emulate`)' : !mappable ? 'the host kernel does not let user space map it (`msix-mappable no`)' : `\`msix ${g.msix}\` with \`msix-mappable yes\``;
-      out.push(`- ${g.name}: the table page${tablePages.length > 1 ? 's' : ''} ${traps ? '**trap**' : 'map directly'} — ${why}`);
+      const many = tablePages.length > 1;
+      out.push(`- ${g.name}: the table page${many ? 's' : ''} ${traps ? (many ? '**trap**' : '**traps**') : many ? 'map directly' : 'maps directly'} — ${why}`);
     }
   }
   out.push('', '_The PBA does not force a trap: QEMU emulates it only while a masked vector is pending._');
@@ -216,7 +217,8 @@ function literalHover(s: DocState, offset: number): { lines: string[]; start: nu
   const r = parseSize(w);
   if (!r.ok) return undefined;
   const v = r.value;
-  return { lines: [`${code(w)} = ${v} = ${code(hex(v))}${formatSize(v) !== v.toString() ? ` = ${formatSize(v)}` : ''}`], start: a, end: b };
+  const forms = [v.toString(), hex(v), formatSize(v)].filter((f, i, all) => f !== w && all.indexOf(f) === i);
+  return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: a, end: b };
 }
 
 export function getHover(s: DocState, offset: number): Hover | null {

@@ -1,0 +1,186 @@
+// Protocol tests for code actions: every quick fix of spec section 5 comes as
+// a workspace edit whose application removes its diagnostic, keeps every
+// unrelated line and comment, and brings no new error; plus the reorder
+// refactor on a guest block and source.fixAll.bartopo.
+
+import * as assert from 'assert';
+import type { CodeAction, Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { LspClient, positionOf } from './lsp-client';
+import { MISMATCH, NEC } from './lsp-docs';
+
+describe('lsp: code actions', function () {
+  this.timeout(30000);
+  let client: LspClient;
+  let n = 0;
+
+  before(async () => {
+    ({ client } = await LspClient.start());
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  async function openDoc(text: string): Promise<{ uri: string; diags: Diagnostic[] }> {
+    const uri = `file:///actions${n++}.bartopo`;
+    await client.open(uri, text);
+    const p = await client.waitForDiagnostics(uri, 1);
+    return { uri, diags: p.diagnostics };
+  }
+
+  function actionsFor(uri: string, d: Diagnostic, only?: string[]): Promise<CodeAction[]> {
+    return client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only } });
+  }
+
+  /** Applies the action's edit to the document and returns the diagnostics of the new version. */
+  async function apply(uri: string, a: CodeAction): Promise<PublishDiagnosticsParams> {
+    const edits = LspClient.editsOf(a.edit, uri);
+    assert.ok(edits.length > 0, `${a.title} has edits`);
+    const dc = a.edit!.documentChanges![0] as { textDocument: { version: number } };
+    assert.strictEqual(dc.textDocument.version, client.version(uri), 'the edit is for the current version');
+    const v = await client.applyEdits(uri, edits);
+    return client.waitForDiagnostics(uri, v);
+  }
+
+  /** Every line of `before` except those in `changed` (by content) is still in `after`, in order. */
+  function assertKeepsOtherLines(before: string, after: string, changedLines: number): void {
+    const a = before.split('\n');
+    const b = after.split('\n');
+    let j = 0;
+    let missing = 0;
+    for (const line of a) {
+      const k = b.indexOf(line, j);
+      if (k < 0) missing++;
+      else j = k + 1;
+    }
+    assert.ok(missing <= changedLines, `${missing} original lines changed or lost (allowed ${changedLines}):\n${after}`);
+    for (const c of before.match(/#.*$/gm) ?? []) assert.ok(after.includes(c), `comment kept: ${c}`);
+  }
+
+  const rules = (p: PublishDiagnosticsParams): string[] => p.diagnostics.map((d) => String(d.code));
+  const errors = (p: PublishDiagnosticsParams): Diagnostic[] => p.diagnostics.filter((d) => d.severity === 1);
+
+  it('subpage-unaligned: Align host BAR to page size', async () => {
+    const { uri, diags } = await openDoc(NEC);
+    const d = diags.find((x) => x.code === 'subpage-unaligned')!;
+    const actions = await actionsFor(uri, d);
+    const align = actions.find((a) => a.title.startsWith('Align ohci1.bar0 to the 64K page'));
+    assert.ok(align, JSON.stringify(actions.map((a) => a.title)));
+    assert.strictEqual(align!.kind, 'quickfix');
+    assert.strictEqual(align!.isPreferred, true);
+    assert.deepStrictEqual(align!.diagnostics, [d]);
+    const after = await apply(uri, align!);
+    assert.ok(!rules(after).includes('subpage-unaligned'), rules(after).join());
+    assert.strictEqual(errors(after).length, 0);
+    assertKeepsOtherLines(NEC, client.text(uri), 1);
+    assert.ok(client.text(uri).includes('# second function'));
+  });
+
+  it('msix-page-shared: Relocate the MSI-X table', async () => {
+    const { uri, diags } = await openDoc(NEC);
+    const d = diags.find((x) => x.code === 'msix-page-shared')!;
+    const actions = await actionsFor(uri, d, ['quickfix']);
+    const reloc = actions.find((a) => a.title.startsWith('Relocate the MSI-X table'));
+    assert.ok(reloc, JSON.stringify(actions.map((a) => a.title)));
+    assert.strictEqual(reloc!.isPreferred, true);
+    const after = await apply(uri, reloc!);
+    assert.ok(!rules(after).includes('msix-page-shared'), rules(after).join());
+    assert.ok(/^ {2}msix relocate$/m.test(client.text(uri)), client.text(uri));
+    assertKeepsOtherLines(NEC, client.text(uri), 0);
+  });
+
+  it('guest-page-conflict: place, reorder and page-match fixes each remove it', async () => {
+    const { uri, diags } = await openDoc(NEC);
+    const d = diags.find((x) => x.code === 'guest-page-conflict')!;
+    const actions = await actionsFor(uri, d);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.some((t) => t.startsWith('Place ohci0.bar0 at 0x200080010000')), titles.join('\n'));
+    assert.ok(titles.includes('Reorder assigned BARs for page-matched offsets'), titles.join('\n'));
+    assert.ok(titles.some((t) => t.startsWith('Use `allocate page-match`')), titles.join('\n'));
+    assert.strictEqual(actions.filter((a) => a.isPreferred).length, 1, 'one preferred fix');
+    for (const a of actions) {
+      const doc = await openDoc(NEC);
+      // The same fix, computed for this document.
+      const d2 = doc.diags.find((x) => x.code === 'guest-page-conflict')!;
+      const same = (await actionsFor(doc.uri, d2)).find((x) => x.title === a.title)!;
+      const after = await apply(doc.uri, same);
+      assert.ok(!after.diagnostics.some((x) => x.code === 'guest-page-conflict' && (x.data as { subject: string }).subject === 'ohci0.bar0'), `${a.title}: ${rules(after).join()}`);
+      assert.strictEqual(errors(after).length, 0, `${a.title} brings no error`);
+      for (const c of NEC.match(/#.*$/gm) ?? []) assert.ok(client.text(doc.uri).includes(c));
+    }
+  });
+
+  it('guest-offset-mismatch: Place the BAR at an address with the host offset', async () => {
+    const { uri, diags } = await openDoc(MISMATCH);
+    const d = diags.find((x) => x.code === 'guest-offset-mismatch')!;
+    assert.ok(d, diags.map((x) => x.code).join());
+    const actions = await actionsFor(uri, d);
+    const place = actions.find((a) => a.title.startsWith('Place regs.bar0 at 0x100000000'));
+    assert.ok(place, JSON.stringify(actions.map((a) => a.title)));
+    const after = await apply(uri, place!);
+    assert.ok(!rules(after).includes('guest-offset-mismatch'), rules(after).join());
+    assertKeepsOtherLines(MISMATCH, client.text(uri), 1);
+  });
+
+  it('bar-alignment: Align address down / up', async () => {
+    const { uri, diags } = await openDoc(MISMATCH);
+    const d = diags.find((x) => x.code === 'bar-alignment')!;
+    const actions = await actionsFor(uri, d);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Align address down to 0x80020000 (a multiple of 16K)'), titles.join('\n'));
+    assert.ok(titles.includes('Align address up to 0x80024000 (a multiple of 16K)'), titles.join('\n'));
+    const up = actions.find((a) => a.title.startsWith('Align address up'))!;
+    const after = await apply(uri, up);
+    assert.ok(!rules(after).includes('bar-alignment'), rules(after).join());
+    assert.ok(client.text(uri).includes('bar 0 mem32 size 16K at 0x80024000'));
+  });
+
+  it('offers the reorder refactor on a guest block', async () => {
+    const { uri } = await openDoc(NEC);
+    const at = positionOf(NEC, 'guest vm0', 2);
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: at, end: at }, context: { diagnostics: [], only: ['refactor'] } });
+    assert.deepStrictEqual(
+      actions.map((a) => [a.title, a.kind]),
+      [['Reorder assigned BARs for page-matched offsets', 'refactor.rewrite.bartopo']],
+    );
+    const after = await apply(uri, actions[0]);
+    assert.ok(!rules(after).includes('guest-page-conflict'), rules(after).join());
+    assert.deepStrictEqual(client.text(uri).split('\n').sort(), NEC.split('\n').sort(), 'only the order of lines changes');
+    // Not offered outside guests, nor when not asked for refactors.
+    const none = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, context: { diagnostics: [], only: ['refactor'] } });
+    assert.deepStrictEqual(none, []);
+  });
+
+  it('source.fixAll.bartopo applies every verified fix and keeps comments', async () => {
+    const { uri } = await openDoc(NEC);
+    const noFixAll = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [] } });
+    assert.ok(!noFixAll.some((a) => a.kind === 'source.fixAll.bartopo'), 'only on request');
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+    assert.strictEqual(actions.length, 1);
+    assert.strictEqual(actions[0].kind, 'source.fixAll.bartopo');
+    const after = await apply(uri, actions[0]);
+    assert.deepStrictEqual(rules(after), [], rules(after).join());
+    assertKeepsOtherLines(NEC, client.text(uri), 2);
+  });
+
+  it('answers a code action for an outdated diagnostic with an edit for the current version', async () => {
+    const { uri, diags } = await openDoc(NEC);
+    const d = diags.find((x) => x.code === 'subpage-unaligned')!;
+    // An edit elsewhere: the diagnostic from version 1 still stands in version 2.
+    const v = await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited\n' }]);
+    await client.waitForDiagnostics(uri, v);
+    const actions = await actionsFor(uri, d);
+    const align = actions.find((a) => a.title.startsWith('Align ohci1.bar0'));
+    assert.ok(align);
+    const after = await apply(uri, align!);
+    assert.ok(!rules(after).includes('subpage-unaligned'));
+    assert.ok(client.text(uri).startsWith('# edited\n# NEC USB'));
+  });
+
+  it('ignores diagnostics of other sources and malformed data', async () => {
+    const { uri, diags } = await openDoc(NEC);
+    const d = diags[0];
+    const foreign = { ...d, source: 'other' };
+    const broken = { ...d, data: { rule: 42 } };
+    for (const x of [foreign, broken]) assert.deepStrictEqual(await actionsFor(uri, x as Diagnostic, ['quickfix']), []);
+  });
+});

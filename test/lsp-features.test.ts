@@ -1,0 +1,326 @@
+// Protocol tests for the editor features: hover, inlay hints, code lens,
+// document symbols, folding, completion, definition / references / rename,
+// semantic tokens and formatting.
+
+import * as assert from 'assert';
+import type { CompletionItem, DocumentSymbol, FoldingRange, Hover, InlayHint, Location, MarkupContent, SemanticTokens, TextEdit, WorkspaceEdit, CodeLens } from 'vscode-languageserver-protocol';
+import { applyTextEdits, LspClient, positionOf } from './lsp-client';
+import { CLEAN, NEC } from './lsp-docs';
+
+describe('lsp: editor features', function () {
+  this.timeout(30000);
+  let client: LspClient;
+  let n = 0;
+  const NEC_URI = 'file:///features-nec.bartopo';
+
+  before(async () => {
+    ({ client } = await LspClient.start());
+    await client.open(NEC_URI, NEC);
+    await client.waitForDiagnostics(NEC_URI, 1);
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  async function openDoc(text: string): Promise<string> {
+    const uri = `file:///features${n++}.bartopo`;
+    await client.open(uri, text);
+    await client.waitForDiagnostics(uri, 1);
+    return uri;
+  }
+
+  async function hover(needle: string, delta = 1, uri = NEC_URI, text = NEC): Promise<string> {
+    const h = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, needle, delta) });
+    assert.ok(h, `hover at ${needle}`);
+    return (h!.contents as MarkupContent).value;
+  }
+
+  describe('hover', () => {
+    it('on a BAR: size, host range, page and offset, host verdict, guest address and verdict, why', async () => {
+      const v = await hover('bar 0 mem32 size 4K at 0x3fe080021000');
+      assert.ok(v.includes('**ohci1.bar0** — mem32, 4K (0x1000)'), v);
+      assert.ok(v.includes('host `0x3fe080021000-0x3fe080021fff`'), v);
+      assert.ok(v.includes('host page `0x3fe080020000` (64K), offset `0x1000` in it'), v);
+      assert.ok(v.includes('host: **no-mmap** — it is smaller than a 64K page and starts at offset 0x1000 in its page'), v);
+      assert.ok(v.includes('| vm0 | `0x200080001000` | **trapped** | 0/1 |'), v);
+      const nic = await hover('bar 0 mem64');
+      assert.ok(nic.includes('| vm0 | `0x200082000000` | **partial** | 511/512 |'), nic);
+      assert.ok(nic.includes('vm0: the page holding the MSI-X table (0x3fe0a0000000) traps'), nic);
+    });
+
+    it('on page-size: the page size in force and what it means', async () => {
+      const v = await hover('page-size 64K');
+      assert.ok(v.startsWith('**Host page size 64K** (65536 bytes, 0x10000) — from this `page-size` line'), v);
+      assert.ok(v.includes('smaller BARs that trap to the VMM: 1'), v);
+    });
+
+    it('on an MSI-X line: table and PBA ranges and the pages they pin', async () => {
+      const v = await hover('msix entries');
+      assert.ok(v.includes('**nic MSI-X** — 64 vectors'), v);
+      assert.ok(v.includes('table 1024 bytes in bar0 at `0x2000-0x23ff`; host `0x3fe0a0002000-0x3fe0a00023ff`, in host page `0x3fe0a0000000`'), v);
+      assert.ok(v.includes('PBA 8 bytes in bar0 at `0x3000-0x3007`'), v);
+      assert.ok(v.includes('vm0: the table page **traps**'), v);
+    });
+
+    it('on an assigned device, a device name, a guest and a size literal', async () => {
+      const a = await hover('assign ohci1', 8);
+      assert.ok(a.includes('**ohci1.bar0** in guest vm0: `0x200080001000-0x200080001fff` — **trapped**'), a);
+      assert.ok(a.includes('**device ohci1**'), a);
+      const d = await hover('device nic', 8);
+      assert.ok(d.includes('PCI `0002:01:00.0` · group 9'), d);
+      const g = await hover('guest vm0', 7);
+      assert.ok(g.includes('3 devices, 3 memory BARs: 0 direct, 1 partial, 2 trapped'), g);
+      const s = await hover('size 2G', 6);
+      assert.strictEqual(s, '`2G` = 2147483648 = `0x80000000`');
+    });
+
+    it('nothing on blank space', async () => {
+      const h = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri: NEC_URI }, position: { line: 6, character: 0 } });
+      assert.strictEqual(h, null);
+    });
+  });
+
+  it('inlay hints: BAR end addresses and guest placements with verdicts', async () => {
+    const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: NEC_URI }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } });
+    const labels = hints.map((h) => `${h.position.line}:${h.position.character} ${h.label as string}`);
+    assert.deepStrictEqual(labels, [
+      '10:39 ..0x3fe080010fff',
+      '14:39 ..0x3fe080021fff',
+      '18:49 ..0x3fe0a1ffffff',
+      '26:14 bar0 @ 0x200080000000 trapped',
+      '27:14 bar0 @ 0x200080001000 trapped',
+      '28:12 bar0 @ 0x200082000000 partial',
+    ]);
+    // Only the requested range.
+    const some = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: NEC_URI }, range: { start: { line: 26, character: 0 }, end: { line: 26, character: 99 } } });
+    assert.strictEqual(some.length, 1);
+  });
+
+  it('code lens: direct / partial / trapped counts per guest', async () => {
+    const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: NEC_URI } });
+    assert.strictEqual(lenses.length, 1);
+    assert.strictEqual(lenses[0].range.start.line, positionOf(NEC, 'guest vm0').line);
+    assert.ok(lenses[0].command!.title.startsWith('vm0: 0 direct · 1 partial · 2 trapped'), lenses[0].command!.title);
+  });
+
+  it('document symbols: host, devices with BARs, guests with assigns', async () => {
+    const syms = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: NEC_URI } });
+    assert.deepStrictEqual(
+      syms.map((s) => s.name),
+      ['host power8', 'ohci0', 'ohci1', 'nic', 'vm0'],
+    );
+    const nic = syms[3];
+    assert.strictEqual(nic.detail, '0002:01:00.0 · group 9');
+    assert.deepStrictEqual(
+      nic.children!.map((c) => c.name),
+      ['bar0', 'msix', 'region doorbells'],
+    );
+    assert.strictEqual(nic.children![0].detail, 'mem64 prefetch 32M @ 0x3fe0a0000000');
+    assert.deepStrictEqual(
+      syms[4].children!.map((c) => c.name),
+      ['assign ohci0', 'assign ohci1', 'assign nic'],
+    );
+    for (const s of syms) {
+      assert.ok(s.selectionRange.start.line >= s.range.start.line && s.selectionRange.end.line <= s.range.end.line);
+    }
+  });
+
+  it('folding: blocks (closing brace visible) and comment runs', async () => {
+    const text = '# one\n# two\n# three\ndevice a at 00:01.0 {\n  group 1\n  bar 0 mem32 size 4K at 0x1000\n}\nguest g { assign a }\n';
+    const uri = await openDoc(text);
+    const ranges = await client.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri } });
+    assert.deepStrictEqual(ranges, [
+      { startLine: 0, endLine: 2, kind: 'comment' },
+      { startLine: 3, endLine: 5 },
+    ]);
+  });
+
+  describe('completion', () => {
+    // The cursor is marked with `|`.
+    async function completeAt(text: string): Promise<CompletionItem[]> {
+      const at = text.indexOf('|');
+      const clean = text.slice(0, at) + text.slice(at + 1);
+      const uri = await openDoc(clean);
+      const before = clean.slice(0, at).split('\n');
+      const position = { line: before.length - 1, character: before[before.length - 1].length };
+      return client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
+    }
+    const labels = async (text: string): Promise<string[]> => (await completeAt(text)).map((i) => i.label);
+
+    it('statement keywords per block', async () => {
+      assert.deepStrictEqual(await labels('|'), ['host', 'device', 'guest']);
+      assert.deepStrictEqual(await labels('host h {\n  |\n}\n'), ['page-size', 'arch', 'msix-mappable', 'window']);
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  |\n}\n'), ['group', 'name', 'id', 'bar', 'msix', 'region', 'rom', 'sriov']);
+      assert.deepStrictEqual(await labels('guest g {\n  al|\n}\n'), ['window', 'allocate', 'msix', 'assign']);
+    });
+
+    it('BAR kinds, then prefetch/size, then sizes, then at', async () => {
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 |\n}\n'), ['mem32', 'mem64', 'io']);
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 |\n}\n'), ['prefetch', 'size']);
+      const sizes = await labels('device d at 00:01.0 {\n  bar 0 mem64 size |\n}\n');
+      assert.ok(sizes.includes('4K') && sizes.includes('64K') && sizes.includes('1M'), sizes.join());
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 size 64K |\n}\n'), ['at']);
+      assert.deepStrictEqual(await labels('host h {\n  page-size |\n}\n'), ['4K', '16K', '64K']);
+    });
+
+    it('free BAR slots, policies and MSI-X modes', async () => {
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 size 64K\n  bar |\n}\n'), ['2', '3', '4', '5']);
+      assert.deepStrictEqual(await labels('guest g {\n  allocate |\n}\n'), ['listed', 'size-descending', 'page-match']);
+      assert.deepStrictEqual(await labels('guest g {\n  msix |\n}\n'), ['emulate', 'paravirt', 'relocate']);
+    });
+
+    it('device names after assign, not-yet-assigned first', async () => {
+      const items = await completeAt(NEC.replace('  assign nic\n', '  assign nic\n  assign |\n'));
+      const sorted = [...items].sort((a, b) => (a.sortText ?? a.label).localeCompare(b.sortText ?? b.label)).map((i) => i.label);
+      assert.deepStrictEqual(items.map((i) => i.label).sort(), ['nic', 'ohci0', 'ohci1']);
+      assert.strictEqual(items.find((i) => i.label === 'nic')!.detail, '0002:01:00.0 · group 9 · already assigned here');
+      assert.deepStrictEqual(sorted, ['nic', 'ohci0', 'ohci1']);
+      const fresh = await completeAt(NEC.replace('  assign nic\n', '  assign |\n'));
+      assert.strictEqual(fresh.find((i) => i.label === 'nic')!.sortText![0], '0');
+    });
+
+    it('BAR indexes inside an assign block and in msix/region lines', async () => {
+      const text = 'device d at 00:01.0 {\n  bar 0 mem32 size 4K at 0x1000\n  bar 2 mem64 size 64K at 0x100000000\n  bar 4 io size 32\n  msix entries 4 table bar |\n}\nguest g {\n  assign d {\n    bar 2\n  }\n}\n';
+      assert.deepStrictEqual(await labels(text), ['0', '2']);
+      const inAssign = await completeAt(text.replace('table bar |', 'table bar 0 offset 0').replace('    bar 2\n', '    bar 2\n    bar |\n'));
+      assert.deepStrictEqual(inAssign.map((i) => i.label), ['0', '2']);
+      assert.ok(inAssign[1].detail!.includes('already listed'));
+    });
+
+    it('nothing inside comments or strings', async () => {
+      assert.deepStrictEqual(await labels('# bar |\n'), []);
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  name "bar |"\n}\n'), []);
+    });
+
+    it('replaces the word being typed', async () => {
+      const items = await completeAt('guest g {\n  allocate pa|\n}\n');
+      const pm = items.find((i) => i.label === 'page-match')!;
+      assert.deepStrictEqual((pm.textEdit as TextEdit).range, { start: { line: 1, character: 11 }, end: { line: 1, character: 13 } });
+    });
+  });
+
+  describe('definition, references, rename', () => {
+    it('goes from assign to the device and from a BAR index to the BAR', async () => {
+      const defs = await client.request<Location[]>('textDocument/definition', { textDocument: { uri: NEC_URI }, position: positionOf(NEC, 'assign ohci1', 9) });
+      assert.deepStrictEqual(defs.map((d) => d.range.start), [positionOf(NEC, 'ohci1 at')]);
+      const bar = await client.request<Location[]>('textDocument/definition', { textDocument: { uri: NEC_URI }, position: positionOf(NEC, 'table bar 0', 10) });
+      assert.deepStrictEqual(bar.map((d) => d.range.start), [positionOf(NEC, 'bar 0 mem64')]);
+    });
+
+    it('finds every reference of a device', async () => {
+      const text = NEC.replace('}\n$', '') + 'guest vm1 {\n  window 0x100000000 size 1G\n  assign nic\n}\n';
+      const uri = await openDoc(text);
+      const refs = await client.request<Location[]>('textDocument/references', { textDocument: { uri }, position: positionOf(text, 'device nic', 8), context: { includeDeclaration: true } });
+      assert.strictEqual(refs.length, 3);
+      const noDecl = await client.request<Location[]>('textDocument/references', { textDocument: { uri }, position: positionOf(text, 'device nic', 8), context: { includeDeclaration: false } });
+      assert.strictEqual(noDecl.length, 2);
+    });
+
+    it('renames a device everywhere, and refuses invalid or taken names', async () => {
+      const uri = await openDoc(NEC);
+      const pos = positionOf(NEC, 'assign ohci0', 8);
+      const prep = await client.request<{ range: unknown; placeholder: string }>('textDocument/prepareRename', { textDocument: { uri }, position: pos });
+      assert.strictEqual(prep.placeholder, 'ohci0');
+      const none = await client.request<unknown>('textDocument/prepareRename', { textDocument: { uri }, position: positionOf(NEC, 'page-size', 2) });
+      assert.strictEqual(none, null);
+      const edit = await client.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: pos, newName: 'usb0' });
+      const edits = edit.changes![uri];
+      assert.strictEqual(edits.length, 2);
+      const renamed = applyTextEdits(NEC, edits);
+      assert.ok(renamed.includes('device usb0 at 0001:00:01.0 {') && renamed.includes('  assign usb0\n') && !renamed.includes('ohci0'));
+      await assert.rejects(client.request('textDocument/rename', { textDocument: { uri }, position: pos, newName: '9lives' }), /not a valid device name/);
+      await assert.rejects(client.request('textDocument/rename', { textDocument: { uri }, position: pos, newName: 'nic' }), /already exists/);
+      // Applying the rename leaves the diagnostics as they were.
+      const v = await client.applyEdits(uri, edits);
+      const p = await client.waitForDiagnostics(uri, v);
+      assert.deepStrictEqual(p.diagnostics.map((d) => d.code).sort(), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
+    });
+  });
+
+  it('semantic tokens: device names as classes (declarations and references), keywords, numbers, comments', async () => {
+    const text = '# c\ndevice nic at 00:01.0 {\n  bar 0 mem64 size 64K at 0x100000000\n}\nguest g {\n  assign nic\n}\n';
+    const uri = await openDoc(text);
+    const legend = ['keyword', 'type', 'number', 'string', 'comment', 'class', 'struct', 'namespace', 'property', 'enumMember', 'variable'];
+    const t = await client.request<SemanticTokens>('textDocument/semanticTokens/full', { textDocument: { uri } });
+    const decoded: string[] = [];
+    let line = 0;
+    let ch = 0;
+    for (let i = 0; i < t.data.length; i += 5) {
+      line += t.data[i];
+      ch = t.data[i] === 0 ? ch + t.data[i + 1] : t.data[i + 1];
+      const word = text.split('\n')[line].slice(ch, ch + t.data[i + 2]);
+      decoded.push(`${word}:${legend[t.data[i + 3]]}${t.data[i + 4] & 1 ? '.decl' : ''}`);
+    }
+    assert.deepStrictEqual(decoded, [
+      '# c:comment',
+      'device:keyword',
+      'nic:class.decl',
+      'at:keyword',
+      '00:01.0:number',
+      'bar:keyword',
+      '0:number',
+      'mem64:type',
+      'size:keyword',
+      '64K:number',
+      'at:keyword',
+      '0x100000000:number',
+      'guest:keyword',
+      'g:struct.decl',
+      'assign:keyword',
+      'nic:class',
+    ]);
+  });
+
+  describe('formatting', () => {
+    const MESSY = '\n\n# header comment\nhost   h{page-size 64K ;arch ppc64le}\ndevice a at 00:01.0\n{\n    group 1     # trailing\n\tbar 0 mem32   size 4K at 0x80000000;bar 2 mem64 size 64K at 0x100000000\n\n\n\n  # inner comment\n}\nguest g {   window 0x200000000 size 1G\nassign a { bar 0 ; bar 2 }\n\n\n}\n\n\n';
+    const CANONICAL =
+      '# header comment\nhost h {\n  page-size 64K\n  arch ppc64le\n}\ndevice a at 00:01.0\n{\n  group 1  # trailing\n  bar 0 mem32 size 4K at 0x80000000\n  bar 2 mem64 size 64K at 0x100000000\n\n  # inner comment\n}\nguest g {\n  window 0x200000000 size 1G\n  assign a {\n    bar 0\n    bar 2\n  }\n}\n';
+
+    async function format(uri: string): Promise<TextEdit[]> {
+      return client.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 4, insertSpaces: true } });
+    }
+
+    it('produces the canonical layout, keeps comments, and is idempotent', async () => {
+      const uri = await openDoc(MESSY);
+      const edits = await format(uri);
+      assert.strictEqual(applyTextEdits(MESSY, edits), CANONICAL);
+      const v = await client.applyEdits(uri, edits);
+      const p = await client.waitForDiagnostics(uri, v);
+      assert.strictEqual(client.text(uri), CANONICAL);
+      assert.deepStrictEqual(p.diagnostics.map((d) => d.code), [], 'formatting changes no meaning');
+      assert.deepStrictEqual(await format(uri), [], 'idempotent');
+    });
+
+    it('leaves a canonical file and its CRLF line breaks alone', async () => {
+      assert.deepStrictEqual(await format(await openDoc(CLEAN)), []);
+      const crlf = CANONICAL.replace(/\n/g, '\r\n');
+      assert.deepStrictEqual(await format(await openDoc(crlf)), []);
+      const messyCrlf = MESSY.replace(/\n/g, '\r\n');
+      const uri = await openDoc(messyCrlf);
+      assert.strictEqual(applyTextEdits(messyCrlf, await format(uri)), crlf);
+    });
+
+    it('only re-indents a file with syntax errors, and leaves a file with unbalanced braces alone', async () => {
+      const broken = 'device a at 00:01.0 {\n        bar 0 mem99   size 4K\n     group 1 # note\n}\n';
+      const uri = await openDoc(broken);
+      assert.strictEqual(applyTextEdits(broken, await format(uri)), 'device a at 00:01.0 {\n  bar 0 mem99   size 4K\n  group 1 # note\n}\n');
+      const unbalanced = 'device a at 00:01.0 {\n      group 1\n';
+      assert.deepStrictEqual(await format(await openDoc(unbalanced)), []);
+    });
+
+    it('formats a range', async () => {
+      const uri = await openDoc(MESSY);
+      const lines = MESSY.split('\n');
+      const line = lines.findIndex((l) => l.startsWith('guest g'));
+      const edits = await client.request<TextEdit[]>('textDocument/rangeFormatting', {
+        textDocument: { uri },
+        range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } },
+        options: { tabSize: 2, insertSpaces: true },
+      });
+      assert.ok(edits.length > 0);
+      for (const e of edits) assert.ok(e.range.end.line >= line && e.range.start.line <= line + 1, JSON.stringify(e));
+      const out = applyTextEdits(MESSY, edits);
+      assert.ok(out.startsWith('\n\n# header comment\nhost   h{page-size 64K ;arch ppc64le}'), 'outside the range untouched');
+    });
+  });
+});
