@@ -5,7 +5,7 @@
 
 import * as assert from 'assert';
 import type { CodeAction, Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
-import { LspClient, positionOf } from './lsp-client';
+import { LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
 import { MISMATCH, NEC } from './lsp-docs';
 
 describe('lsp: code actions', function () {
@@ -182,5 +182,26 @@ describe('lsp: code actions', function () {
     const foreign = { ...d, source: 'other' };
     const broken = { ...d, data: { rule: 42 } };
     for (const x of [foreign, broken]) assert.deepStrictEqual(await actionsFor(uri, x as Diagnostic, ['quickfix']), []);
+  });
+});
+
+describe('lsp: code actions for a client without versioned document changes', function () {
+  this.timeout(30000);
+  it('answers with `changes` edits', async () => {
+    const caps = { ...PUSH_CAPABILITIES, workspace: { ...PUSH_CAPABILITIES.workspace, workspaceEdit: { documentChanges: false } } };
+    const { client } = await LspClient.start({ capabilities: caps });
+    try {
+      const uri = 'file:///changes.bartopo';
+      await client.open(uri, NEC);
+      const p = await client.waitForDiagnostics(uri, 1);
+      const d = p.diagnostics.find((x) => x.code === 'subpage-unaligned')!;
+      const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+      const a = actions.find((x) => x.title.startsWith('Align ohci1.bar0'))!;
+      assert.strictEqual(a.edit!.documentChanges, undefined);
+      assert.strictEqual(a.edit!.changes![uri].length, 1);
+      assert.deepStrictEqual(a.edit!.changes![uri][0].range.start.line, d.range.start.line, 'only the changed line');
+    } finally {
+      await client.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@
 
 import * as assert from 'assert';
 import type { CompletionItem, DocumentSymbol, FoldingRange, Hover, InlayHint, Location, MarkupContent, SemanticTokens, TextEdit, WorkspaceEdit, CodeLens } from 'vscode-languageserver-protocol';
-import { applyTextEdits, LspClient, positionOf } from './lsp-client';
+import { applyTextEdits, LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
 import { CLEAN, NEC } from './lsp-docs';
 
 describe('lsp: editor features', function () {
@@ -322,5 +322,25 @@ describe('lsp: editor features', function () {
       const out = applyTextEdits(MESSY, edits);
       assert.ok(out.startsWith('\n\n# header comment\nhost   h{page-size 64K ;arch ppc64le}'), 'outside the range untouched');
     });
+  });
+});
+
+describe('lsp: hover for a plain-text client', function () {
+  this.timeout(30000);
+  it('answers in plain text', async () => {
+    const caps = { ...PUSH_CAPABILITIES, textDocument: { ...PUSH_CAPABILITIES.textDocument, hover: { contentFormat: ['plaintext' as const] } } };
+    const { client } = await LspClient.start({ capabilities: caps });
+    try {
+      const uri = 'file:///plain.bartopo';
+      await client.open(uri, NEC);
+      await client.waitForDiagnostics(uri, 1);
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(NEC, 'bar 0 mem64', 1) });
+      const c = h.contents as MarkupContent;
+      assert.strictEqual(c.kind, 'plaintext');
+      assert.ok(c.value.startsWith('nic.bar0 — mem64 prefetchable, 32M (0x2000000)'), c.value);
+      assert.ok(!c.value.includes('**') && !c.value.includes('`'), c.value);
+    } finally {
+      await client.stop();
+    }
   });
 });

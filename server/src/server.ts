@@ -52,6 +52,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let diagnostics: Diagnostics | undefined;
   let actions: CodeActions | undefined;
   let snippetSupport = false;
+  let markdownHover = true;
   let pushedSettings: unknown; // settings a client without workspace/configuration sent
   let currentKey = settingsKey(DEFAULT_SETTINGS);
   let resolveReady: () => void = () => {};
@@ -137,6 +138,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const td = caps.textDocument;
     const pull = !!td?.diagnostic;
     snippetSupport = !!td?.completion?.completionItem?.snippetSupport;
+    const formats = td?.hover?.contentFormat;
+    markdownHover = !formats || formats.length === 0 || formats.includes('markdown');
     diagnostics = new Diagnostics(connection, store, pull, !!caps.workspace?.diagnostics?.refreshSupport);
     actions = new CodeActions(store, !!caps.workspace?.workspaceEdit?.documentChanges);
     const literal = !!td?.codeAction?.codeActionLiteralSupport;
@@ -231,7 +234,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onHover(
     guard(connection, 'hover', null, async (params) => {
       const s = await stateOf(params.textDocument.uri);
-      return s ? getHover(s, s.index.offsetAt(params.position)) : null;
+      return s ? getHover(s, s.index.offsetAt(params.position), markdownHover) : null;
     }),
   );
 

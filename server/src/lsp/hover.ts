@@ -221,7 +221,17 @@ function literalHover(s: DocState, offset: number): { lines: string[]; start: nu
   return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: a, end: b };
 }
 
-export function getHover(s: DocState, offset: number): Hover | null {
+/** Markdown → plain text for clients that cannot render Markdown. */
+function plain(md: string): string {
+  return md
+    .replace(/\*\*(.*?)\*\*/g, '$1')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/^_(.*)_$/gm, '$1')
+    .replace(/^\|---.*$\n?/gm, '')
+    .replace(/^---$/gm, '');
+}
+
+export function getHover(s: DocState, offset: number, markdown = true): Hover | null {
   const h = locate(s.analysis, offset);
   let lines: string[] | undefined;
   let span: { start: number; end: number } | undefined;
@@ -269,7 +279,7 @@ export function getHover(s: DocState, offset: number): Hover | null {
     span = lit;
   }
   return {
-    contents: { kind: MarkupKind.Markdown, value: lines.join('\n') },
+    contents: markdown ? { kind: MarkupKind.Markdown, value: lines.join('\n') } : { kind: MarkupKind.PlainText, value: plain(lines.join('\n')) },
     range: span ? toRange(s.index, { start: span.start, end: span.end }) : undefined,
   };
 }
