@@ -51,7 +51,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let caps: ClientCapabilities = {};
   let diagnostics: Diagnostics | undefined;
   let actions: CodeActions | undefined;
-  let snippetSupport = false;
   let markdownHover = true;
   let pushedSettings: unknown; // settings a client without workspace/configuration sent
   let currentKey = settingsKey(DEFAULT_SETTINGS);
@@ -137,7 +136,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
     const td = caps.textDocument;
     const pull = !!td?.diagnostic;
-    snippetSupport = !!td?.completion?.completionItem?.snippetSupport;
     const formats = td?.hover?.contentFormat;
     markdownHover = !formats || formats.length === 0 || formats.includes('markdown');
     diagnostics = new Diagnostics(connection, store, pull, !!caps.workspace?.diagnostics?.refreshSupport);
@@ -268,7 +266,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onCompletion(
     guard(connection, 'completion', [], async (params) => {
       const s = await stateOf(params.textDocument.uri);
-      return s ? getCompletions(s, params, snippetSupport) : [];
+      return s ? getCompletions(s, params) : [];
     }),
   );
 

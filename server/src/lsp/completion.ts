@@ -4,7 +4,7 @@
 // Each statement is described by a pattern of slots; the words already typed
 // are matched against it and the next slot decides the candidates.
 
-import { CompletionItem, CompletionItemKind, CompletionParams, CompletionTriggerKind, InsertTextFormat, Range } from 'vscode-languageserver';
+import { CompletionItem, CompletionItemKind, CompletionParams, CompletionTriggerKind, Range } from 'vscode-languageserver';
 import { formatSize, hex } from '../engine';
 import { DeviceNode } from '../engine/ast';
 import { Stmt } from '../engine/tree';
@@ -153,7 +153,7 @@ function contextOf(s: DocState, offset: number): { ctx: Context; owner?: Stmt; p
   return { ctx, owner: e.owner, parents: e.parents };
 }
 
-export function getCompletions(s: DocState, params: CompletionParams, snippets: boolean): CompletionItem[] {
+export function getCompletions(s: DocState, params: CompletionParams): CompletionItem[] {
   const pos = params.position;
   const offset = s.index.offsetAt(pos);
   const lineStart = s.index.lineStarts[pos.line] ?? 0;
@@ -172,18 +172,8 @@ export function getCompletions(s: DocState, params: CompletionParams, snippets: 
 
   if (words.length === 0) {
     if (params.context?.triggerKind === CompletionTriggerKind.TriggerCharacter) return [];
-    return Object.keys(PATTERNS[ctx]).map((k) => {
-      const it = item(k, CompletionItemKind.Keyword, STATEMENT_DOCS[k]);
-      if (snippets && ctx === 'top') {
-        const body =
-          k === 'device' ? 'device ${1:name} at ${2:0000:00:00.0} {\n\t$0\n}' : k === 'guest' ? 'guest ${1:vm0} {\n\t$0\n}' : 'host ${1:name} {\n\tpage-size ${2|4K,16K,64K|}\n\t$0\n}';
-        it.textEdit = { range: replace, newText: body };
-        it.insertTextFormat = InsertTextFormat.Snippet;
-        it.kind = CompletionItemKind.Snippet;
-        it.filterText = k;
-      }
-      return it;
-    });
+    // Plain keywords: block templates come from the client's snippets (snippets/bartopo.json in VS Code).
+    return Object.keys(PATTERNS[ctx]).map((k) => item(k, CompletionItemKind.Keyword, STATEMENT_DOCS[k]));
   }
   const pattern = PATTERNS[ctx][words[0]];
   if (!pattern) return [];

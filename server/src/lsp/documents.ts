@@ -68,8 +68,9 @@ export class DocumentStore {
     const doc = this.documents.get(uri);
     if (!doc) return undefined;
     const cached = this.states.get(uri);
-    if (cached && cached.version === doc.version && cached.settingsKey === this.key) return cached;
     const text = doc.getText();
+    // The text check guards against clients that reuse version numbers; it is a pointer comparison when nothing changed.
+    if (cached && cached.version === doc.version && cached.settingsKey === this.key && cached.text === text) return cached;
     const t0 = performance.now();
     let analysis: Analysis;
     try {
@@ -113,7 +114,7 @@ export class DocumentStore {
   isCurrent(uri: string): boolean {
     const doc = this.documents.get(uri);
     const s = this.states.get(uri);
-    return !!doc && !!s && s.version === doc.version && s.settingsKey === this.key;
+    return !!doc && !!s && s.version === doc.version && s.settingsKey === this.key && s.text === doc.getText();
   }
 
   /** Smoothed analysis time of a document, in ms (0 before the first analysis). */
