@@ -74,6 +74,19 @@ describe('lsp: editor features', function () {
       assert.strictEqual(s, '`2G` = 2147483648 = `0x80000000`');
     });
 
+    it('on a VF BAR (aperture and first VFs) and on a ROM', async () => {
+      const text = 'host h {\n  page-size 64K\n}\ndevice nic at 00:01.0 {\n  group 1\n  rom size 64K at 0x80100000\n  sriov vfs 8 {\n    bar 0 mem64 size 16K at 0x200000000\n  }\n}\n';
+      const uri = await openDoc(text);
+      const vf = await hover('bar 0 mem64', 1, uri, text);
+      assert.ok(vf.startsWith('**nic.vf*.bar0** — mem64, 16K (0x4000) per VF, 8 VFs'), vf);
+      assert.ok(vf.includes('aperture `0x200000000-0x20001ffff`'), vf);
+      assert.ok(vf.includes('| 0 | `0x200000000` | **no-mmap** — the next VF decodes in the rest of its page |'), vf);
+      assert.ok(vf.includes('| … | 4 more VFs | |'), vf);
+      const rom = await hover('rom size', 1, uri, text);
+      assert.ok(rom.startsWith('**nic.rom** — expansion ROM, 64K (0x10000)'), rom);
+      assert.ok(rom.includes('never mapped directly into a guest'), rom);
+    });
+
     it('nothing on blank space', async () => {
       const h = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri: NEC_URI }, position: { line: 6, character: 0 } });
       assert.strictEqual(h, null);

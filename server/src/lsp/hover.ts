@@ -86,6 +86,20 @@ function barHover(s: DocState, h: Extract<Hit, { kind: 'bar' }>): string[] {
   return [`**${h.device.name?.value ?? '?'}.bar${idx ?? '?'}** — not analysed (see the diagnostics on this line)`];
 }
 
+function romHover(s: DocState, h: Extract<Hit, { kind: 'rom' }>): string[] {
+  const d = topoDevice(s, h.device);
+  const rom = d?.rom;
+  if (!d || !rom || d.node.roms[0] !== h.rom || rom.size === undefined) return ['**expansion ROM** — not analysed (see the diagnostics on this line)'];
+  const P = s.analysis.topology.host.pageSize;
+  const out = [`**${d.name}.rom** — expansion ROM, ${sizeText(rom.size)}`];
+  if (rom.host !== undefined) {
+    out.push(`- host ${code(formatRange(rom.host, rom.size))}`);
+    out.push(`- host page ${code(hex(rom.host - (rom.host % P)))} (${formatSize(P)}), offset ${code(hex(rom.host % P))} in it`);
+  } else out.push('- no host address');
+  out.push('- never mapped directly into a guest: the VMM serves its reads');
+  return out;
+}
+
 function pageSizeHover(s: DocState): string[] {
   const host = s.analysis.topology.host;
   const P = host.pageSize;
@@ -239,6 +253,10 @@ export function getHover(s: DocState, offset: number, markdown = true): Hover | 
     case 'bar':
       lines = barHover(s, h);
       span = h.bar.stmt;
+      break;
+    case 'rom':
+      lines = romHover(s, h);
+      span = h.rom.stmt;
       break;
     case 'page-size':
       lines = pageSizeHover(s);

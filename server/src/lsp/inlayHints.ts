@@ -31,6 +31,16 @@ export function getInlayHints(s: DocState, range: Range): InlayHint[] {
           tooltip: `${b.id}: host ${formatRange(b.host, b.size)} (${formatSize(b.size)})`,
         });
       }
+      const rom = d.rom;
+      const romNode = d.node.roms[0];
+      if (rom?.host !== undefined && rom.size !== undefined && romNode?.address && inRange(romNode.address.span.end)) {
+        out.push({
+          position: s.index.positionAt(romNode.address.span.end),
+          label: `..${hex(rom.host + rom.size - 1n)}`,
+          paddingLeft: true,
+          tooltip: `${d.name}.rom: host ${formatRange(rom.host, rom.size)} (${formatSize(rom.size)})`,
+        });
+      }
       const sr = d.sriov;
       if (sr && sr.vfs > 0n) {
         for (const vb of sr.bars) {
