@@ -77,8 +77,8 @@ const scale = (n: number, min: number): number => Math.max(min, Math.round(n * R
 const ALL_PLANS: Plan[] = [
   { devices: 200, warmup: 5, runs: scale(30, 5), procRuns: scale(10, 3) },
   { devices: 2000, warmup: 3, runs: scale(15, 5), procRuns: scale(5, 3) },
-  { devices: 20000, warmup: 1, runs: scale(5, 3), procRuns: scale(3, 2) },
-  { devices: 40000, warmup: 1, runs: scale(5, 3), procRuns: scale(3, 2) },
+  { devices: 20000, warmup: 1, runs: scale(5, 3), procRuns: scale(2, 2) },
+  { devices: 40000, warmup: 1, runs: scale(4, 3), procRuns: scale(2, 2) },
 ];
 const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : ALL_PLANS.map((p) => p.devices);
 const PLANS = ALL_PLANS.filter((p) => SIZES.includes(p.devices));

@@ -48,7 +48,9 @@ function hasRule(a: Analysis, rule: string): Diagnostic | undefined {
   return a.diagnostics.find((d) => d.rule === rule);
 }
 
-describe('robustness', () => {
+describe('robustness', function () {
+  // Nothing is timed here; generous limits keep a loaded CI machine from failing the large inputs.
+  this.timeout(120000);
   describe('line endings, BOM, tabs', () => {
     for (const ex of EXAMPLES) {
       it(`${ex.name}: CRLF gives the same diagnostics at the same lines and characters`, () => {
