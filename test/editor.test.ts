@@ -52,7 +52,12 @@ function log(line: string): void {
 
   before(function () {
     this.timeout(30 * 60_000);
-    tools = ensureTools(log);
+    try {
+      tools = ensureTools(log);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
   });
 
   afterEach(function () {
@@ -87,7 +92,7 @@ function log(line: string): void {
       // One mocha test here for each test of the suite, with its outcome.
       const suite = this.test!.parent!;
       for (const t of result.report?.tests ?? []) {
-        const test = new Mocha.Test(t.title, function (this: Mocha.Context) {
+        const test = new Mocha.Test(t.title.replace(/^bartopo extension in VS Code /, ''), function (this: Mocha.Context) {
           if (t.state === 'pending') this.skip();
           if (t.state === 'failed') {
             const e = new Error(t.error?.split('\n')[0] ?? 'failed');
@@ -119,7 +124,13 @@ function log(line: string): void {
     before(async function () {
       this.timeout(120_000);
       ui = new EditorUi(tools, path.join(OUT, 'ui'), log);
-      await ui.start();
+      try {
+        await ui.start();
+      } catch (e) {
+        failed = true;
+        stepFailed = true;
+        throw e;
+      }
     });
 
     beforeEach(function () {

@@ -61,7 +61,13 @@ export interface CliFile {
  * Runs with the extension host's own executable: Node in code-server, Electron
  * in node mode under @vscode/test-electron.
  */
+const cliCache = new Map<string, CliFile[]>();
+
 export function cliCheck(files: string[], extraArgs: string[] = []): CliFile[] {
+  // The suite only edits documents in memory (files on disk keep the examples' text): cache per call.
+  const key = JSON.stringify([files, extraArgs]);
+  const cached = cliCache.get(key);
+  if (cached) return JSON.parse(JSON.stringify(cached)) as CliFile[];
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'bartopo.js'), 'check', '-f', 'json', ...extraArgs, ...files], {
     encoding: 'utf8',
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -74,7 +80,8 @@ export function cliCheck(files: string[], extraArgs: string[] = []): CliFile[] {
   } catch {
     throw new Error(`bartopo check -f json failed (exit ${r.status}): ${r.stderr}\n${r.stdout}`);
   }
-  return j.files;
+  cliCache.set(key, j.files);
+  return JSON.parse(JSON.stringify(j.files)) as CliFile[];
 }
 
 // --- Diagnostics ----------------------------------------------------------------
