@@ -49,4 +49,5 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write(`bartopo-language-server: ${bundle} is missing; run \`npm run build\` (or \`node scripts/bundle.js\`) first.\n`);
   process.exit(2);
 }
-require(bundle).startServer();
+// Node IPC needs this very process (the parent's channel); other transports re-run tuned.
+if (args.includes('--node-ipc') || !require('./tuned-node').rerunAsync(__filename)) require(bundle).startServer();

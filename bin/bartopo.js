@@ -5,4 +5,4 @@ const path = require('path');
 const fs = require('fs');
 const bundled = path.join(__dirname, '..', 'dist', 'cli.js');
 const compiled = path.join(__dirname, '..', 'out', 'server', 'src', 'cli', 'main.js');
-require(fs.existsSync(bundled) ? bundled : compiled).runCli();
+if (!require('./tuned-node').rerunSync(__filename)) require(fs.existsSync(bundled) ? bundled : compiled).runCli();
