@@ -1,8 +1,0 @@
-import * as assert from 'assert';
-import { parse } from '../server/src/engine/parser';
-
-describe('smoke', () => {
-  it('parses the empty file', () => {
-    assert.strictEqual(parse('').errors.length, 0);
-  });
-});
