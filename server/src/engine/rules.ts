@@ -29,4 +29,5 @@ export const RULE_SUMMARY: Record<RuleId, string> = {
   'region-outside-bar': 'A register region does not fit inside its BAR.',
   'address-overflow': 'An address plus its size runs past the end of the 64-bit address space.',
   'guest-no-window': 'A guest has BARs to place but no window to place them in.',
+  'file-too-large': 'The document is larger than the editor analyses (bartopo.maxFileSizeMB); use the CLI.',
 };

@@ -31,6 +31,8 @@ export const RULES = [
   'region-outside-bar',
   'address-overflow',
   'guest-no-window',
+  // language server only
+  'file-too-large',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
@@ -60,6 +62,7 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   'region-outside-bar': 'error',
   'address-overflow': 'error',
   'guest-no-window': 'warning',
+  'file-too-large': 'warning',
 };
 
 export function isRuleId(s: string): s is RuleId {

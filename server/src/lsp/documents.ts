@@ -33,6 +33,25 @@ export interface DocState {
   };
 }
 
+/**
+ * A document over the size limit is not analysed (that would hold the server,
+ * and every other document, for seconds): it gets an empty analysis and one
+ * diagnostic that says why and what to do.
+ */
+function tooLarge(text: string, maxMB: number): Analysis | undefined {
+  const mb = text.length / (1024 * 1024);
+  if (mb <= maxMB) return undefined;
+  const empty = analyze('');
+  const diagnostic: Diagnostic = {
+    rule: 'file-too-large',
+    severity: 'warning',
+    message: `This file is ${mb.toFixed(1)} MB; the editor analyses files up to ${maxMB} MB (setting bartopo.maxFileSizeMB), so it shows no diagnostics here. Check it with \`bartopo check\` on the command line, or split it.`,
+    span: { start: 0, end: 0 },
+    related: [],
+  };
+  return { ...empty, text, diagnostics: [diagnostic] };
+}
+
 /** VF BARs listed per VF in reports (hover and hints show the first few). */
 const REPORT_VFS = 4;
 
@@ -74,7 +93,7 @@ export class DocumentStore {
     const t0 = performance.now();
     let analysis: Analysis;
     try {
-      analysis = analyze(text, analyzeOptions(this.settings));
+      analysis = tooLarge(text, this.settings.maxFileSizeMB) ?? analyze(text, analyzeOptions(this.settings));
     } catch (e) {
       // The engine promises not to throw; if it does, this document gets no features rather than a dead server.
       this.log(`analysis of ${uri} (version ${doc.version}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -20,6 +20,8 @@ export interface Settings {
   codeLens: boolean;
   /** Upper bound of outline symbols, folding ranges and semantic tokens per document. */
   maxItemsComputed: number;
+  /** Documents larger than this (MB of text) are not analysed; one diagnostic says so. */
+  maxFileSizeMB: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -29,6 +31,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   inlayHints: { endAddress: true, guestAddress: true },
   codeLens: true,
   maxItemsComputed: 5000,
+  maxFileSizeMB: 16,
 });
 
 const SEVERITIES = new Set(['error', 'warning', 'info', 'information', 'hint', 'off', 'none']);
@@ -85,6 +88,7 @@ export function parseSettings(raw: unknown): Settings {
     },
     codeLens: bool(r.codeLens, DEFAULT_SETTINGS.codeLens),
     maxItemsComputed: nonNegativeInt(r.maxItemsComputed, DEFAULT_SETTINGS.maxItemsComputed),
+    maxFileSizeMB: typeof r.maxFileSizeMB === 'number' && Number.isFinite(r.maxFileSizeMB) && r.maxFileSizeMB >= 0 ? r.maxFileSizeMB : DEFAULT_SETTINGS.maxFileSizeMB,
   };
 }
 
@@ -117,5 +121,5 @@ export function analysisKey(s: Settings): string {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return `${s.pageSize ?? ''}|${s.msixMappable}|${sev}`;
+  return `${s.pageSize ?? ''}|${s.msixMappable}|${sev}|${s.maxFileSizeMB}`;
 }

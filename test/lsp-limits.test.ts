@@ -1,0 +1,84 @@
+// The server under abuse: a 50 MB document, a 1 MB line, malformed requests and
+// a client that goes away mid-request. It answers, degrades with a clear
+// message, stays responsive to other documents, and never crashes.
+import * as assert from 'assert';
+import { LspClient } from './lsp-client';
+import { NEC } from './lsp-docs';
+
+describe('lsp: limits and abuse', function () {
+  this.timeout(120000);
+  let client: LspClient;
+
+  before(async () => {
+    ({ client } = await LspClient.start());
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  it('a 50 MB document gets one file-too-large warning, and other documents are still served', async () => {
+    const device = (i: number): string => `device d${i} at ${(i >> 8).toString(16).padStart(4, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}:00.0 {\n  group ${i}\n  bar 0 mem64 size 1M at 0x${(0x100000000 + i * 0x100000).toString(16)}\n}\n`;
+    const parts: string[] = [];
+    let size = 0;
+    for (let i = 0; size < 50 * 1024 * 1024; i++) {
+      const d = device(i);
+      parts.push(d);
+      size += d.length;
+    }
+    const big = parts.join('');
+    const bigUri = 'file:///huge.bartopo';
+    await client.open(bigUri, big);
+    const small = 'file:///small.bartopo';
+    await client.open(small, NEC);
+    const t0 = Date.now();
+    type P = { uri: string; version?: number; diagnostics: { code?: unknown; message: string }[] };
+    const [pb, ps] = await Promise.all([
+      client.waitFor<P>('textDocument/publishDiagnostics', (p) => p.uri === bigUri, 90000),
+      client.waitFor<P>('textDocument/publishDiagnostics', (p) => p.uri === small, 90000),
+    ]);
+    console.log(`      (50 MB document answered in ${Date.now() - t0} ms)`);
+    assert.deepStrictEqual(pb.diagnostics.map((d) => d.code), ['file-too-large']);
+    assert.match(pb.diagnostics[0].message, /This file is 5\d\.\d MB; the editor analyses files up to 16 MB/);
+    assert.strictEqual(ps.diagnostics.length, 3);
+    // Features on the huge document answer (with nothing) instead of hanging.
+    await client.request('textDocument/hover', { textDocument: { uri: bigUri }, position: { line: 2, character: 10 } });
+    await client.request('textDocument/documentSymbol', { textDocument: { uri: bigUri } });
+    const h = await client.request<unknown>('textDocument/hover', { textDocument: { uri: small }, position: { line: 10, character: 3 } });
+    assert.ok(h, 'the small document still gets hovers');
+    await client.close(bigUri);
+  });
+
+  it('a single 1 MB line is analysed and its diagnostics have valid positions', async () => {
+    const uri = 'file:///longline.bartopo';
+    const line = 'device x at 00:01.0 { bar 0 mem32 size 4K at 0x1001 ' + 'x'.repeat(1 << 20) + ' }';
+    await client.open(uri, line);
+    const p = await client.waitForDiagnostics(uri, 1);
+    assert.ok(p.diagnostics.length >= 1);
+    for (const d of p.diagnostics) {
+      assert.strictEqual(d.range.start.line, 0);
+      assert.ok(d.range.end.character <= line.length);
+    }
+  });
+
+  it('malformed requests get errors, not a crash', async () => {
+    await assert.rejects(client.request('textDocument/hover', null));
+    await assert.rejects(client.request('bartopo/noSuchMethod', {}));
+    const r = await client.request('textDocument/hover', { textDocument: { uri: 42 }, position: 'nowhere' }).catch(() => 'rejected');
+    assert.ok(r === null || r === 'rejected');
+    // Still alive and correct.
+    const uri = 'file:///after.bartopo';
+    await client.open(uri, NEC);
+    assert.strictEqual((await client.waitForDiagnostics(uri, 1)).diagnostics.length, 3);
+    assert.strictEqual(client.proc.exitCode, null);
+  });
+
+  it('a client that disconnects mid-request: the server exits by itself, without a stack trace', async () => {
+    const { client: c } = await LspClient.start();
+    await c.open('file:///x.bartopo', NEC);
+    void c.request('textDocument/hover', { textDocument: { uri: 'file:///x.bartopo' }, position: { line: 10, character: 3 } }).catch(() => undefined);
+    c.proc.stdin!.destroy();
+    const code = await Promise.race([c.exited, new Promise((r) => setTimeout(() => r('still running'), 20000))]);
+    assert.notStrictEqual(code, 'still running');
+    assert.doesNotMatch(c.stderr, /TypeError|ReferenceError|Unhandled|at .*\.js:\d+:\d+/);
+  });
+});
