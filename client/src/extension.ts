@@ -1,12 +1,16 @@
 // The VS Code side of bartopo: starts the bundled language server
 // (dist/server.js) over Node IPC for .bartopo files, shows the file's page size
 // and error/warning counts in the status bar, and offers the commands
-// *bartopo: Restart Server* and *bartopo: Show Output*. Everything else
-// (diagnostics, fixes, hover, …) comes from the server.
+// *bartopo: Restart Server*, *bartopo: Show Output*, *bartopo: Show Page Map*
+// (pageMap.ts), *bartopo: Import from lspci output…* and *bartopo: Import this
+// machine* (importCommands.ts). Everything else (diagnostics, fixes, hover,
+// page maps, imports …) comes from the server.
 
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import { StatusNotification, StatusParams } from '../../server/src/protocol';
+import { ImportCommands } from './importCommands';
+import { PageMapSnapshot, PageMapView } from './pageMap';
 
 const LANGUAGE_ID = 'bartopo';
 
@@ -80,7 +84,19 @@ class StatusBar implements vscode.Disposable {
   }
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What `activate` returns (`vscode.extensions.getExtension('bartopo.bartopo').exports`); the tests use it. */
+export interface BartopoApi {
+  pageMap: {
+    /** The map the page map webview shows now (once the webview confirmed drawing it). */
+    current(): PageMapSnapshot | undefined;
+    /** Fires each time the webview confirms it drew a map. */
+    onDidRender: vscode.Event<PageMapSnapshot>;
+    /** Handles a message as if the webview had posted it (`{ start, end }` selects that range). */
+    receive(message: unknown): Promise<void>;
+  };
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<BartopoApi> {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -98,10 +114,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new LanguageClient(LANGUAGE_ID, 'bartopo', serverOptions, clientOptions);
 
   const status = new StatusBar();
+  const pageMap = new PageMapView(() => client, outputChannel);
+  const imports = new ImportCommands(() => client, outputChannel);
   context.subscriptions.push(
     status,
     outputChannel,
-    client.onNotification(StatusNotification, (p: StatusParams) => status.set(p)),
+    pageMap,
+    client.onNotification(StatusNotification, (p: StatusParams) => {
+      status.set(p);
+      pageMap.statusChanged(p);
+    }),
     client.onDidChangeState((e) => status.setServerState(e.newState === State.Running ? 'running' : e.newState === State.Starting ? 'starting' : 'stopped')),
     vscode.window.onDidChangeActiveTextEditor(() => status.update()),
     vscode.workspace.onDidCloseTextDocument((d) => status.forget(d.uri.toString())),
@@ -116,6 +138,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.commands.registerCommand('bartopo.showOutput', () => outputChannel.show(true)),
+    vscode.commands.registerCommand('bartopo.showPageMap', (arg?: unknown) => pageMap.show(arg)),
+    ...imports.register(),
   );
 
   try {
@@ -124,6 +148,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     outputChannel.error(`starting the server failed: ${e instanceof Error ? e.message : String(e)}`);
     status.setServerState('stopped');
   }
+  return {
+    pageMap: {
+      current: () => pageMap.current,
+      onDidRender: pageMap.onDidRender,
+      receive: (m: unknown) => pageMap.receive(m),
+    },
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -50,3 +50,76 @@ export interface DiagnosticData {
   /** Document version the diagnostic was computed for. */
   version: number;
 }
+
+/** Client → server request: the page map of an open document, as SVG. */
+export const PageMapRequest = 'bartopo/pageMap';
+
+export interface PageMapParams {
+  uri: string;
+}
+
+/** `null` when the server does not have the document open. */
+export interface PageMapResult {
+  /**
+   * The picture (`bartopo map --svg`): each item is a `<rect class="item …">`
+   * with `data-id`, `data-start` and `data-end`, the UTF-16 offsets of the
+   * statement to reveal when it is clicked.
+   */
+  svg: string;
+  /** Host pages drawn. */
+  pages: number;
+  /** True when the file has more pages to show than the map draws (`PAGE_MAP_MAX_PAGES`). */
+  truncated: boolean;
+  /** Host page size the map was drawn for, e.g. `64K`. */
+  pageSize: string;
+  /** Document version the map was drawn from (offsets refer to it). */
+  version: number;
+}
+
+/** Most host pages a page map draws. */
+export const PAGE_MAP_MAX_PAGES = 400;
+
+/** A remark of an importer about its input: 1-based line of the input, 0 when no line applies. */
+export interface ImportWarningItem {
+  line: number;
+  message: string;
+}
+
+/** What both import requests answer. */
+export interface ImportResponse {
+  /** The generated `.bartopo` text. */
+  text: string;
+  warnings: ImportWarningItem[];
+  /** `device` blocks written. */
+  devices: number;
+  /** Device `bar` statements written. */
+  bars: number;
+}
+
+/**
+ * Client → server request: turn `lspci -vvv` output into a topology (`bartopo
+ * import lspci`). `pageSize` (`4K`, `16K`, `64K`, any power of two of at
+ * least 4K) overrides what the dump suggests; absent, the SR-IOV System Page
+ * Size when lspci printed it, else 4K.
+ */
+export const ImportLspciRequest = 'bartopo/importLspci';
+
+export interface ImportLspciParams {
+  text: string;
+  pageSize?: string;
+  /** Named in the header comment, e.g. the file name. */
+  sourceName?: string;
+}
+
+/**
+ * Client → server request: read the PCI devices of the machine the server
+ * runs on from sysfs (`bartopo import sysfs`). `root` (default `/`) holds
+ * `sys/bus/pci/devices`; when it is `/` and no `pageSize` is given, the page
+ * size comes from `getconf PAGESIZE`, else 4K.
+ */
+export const ImportSysfsRequest = 'bartopo/importSysfs';
+
+export interface ImportSysfsParams {
+  root?: string;
+  pageSize?: string;
+}

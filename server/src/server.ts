@@ -12,9 +12,11 @@ import {
   Connection,
   createConnection,
   DidChangeConfigurationNotification,
+  ErrorCodes,
   InitializeParams,
   InitializeResult,
   ProposedFeatures,
+  ResponseError,
   SemanticTokensRefreshRequest,
   TextDocuments,
   TextDocumentSyncKind,
@@ -29,12 +31,28 @@ import { DocState, DocumentStore, guard, guardSync } from './lsp/documents';
 import { getFoldingRanges } from './lsp/folding';
 import { getFormattingEdits } from './lsp/formatting';
 import { getHover } from './lsp/hover';
+import { runImportLspci, runImportSysfs } from './lsp/imports';
 import { getInlayHints } from './lsp/inlayHints';
+import { getPageMap } from './lsp/pageMap';
 import { getSemanticTokens, LEGEND } from './lsp/semanticTokens';
 import { analysisKey, DEFAULT_SETTINGS, parseSettings, Settings } from './lsp/settings';
 import { getDocumentSymbols } from './lsp/symbols';
 import { formatSize } from './engine';
-import { ResultLimitReachedNotification, ResultLimitReachedParams, SETTINGS_SECTION, StatusNotification, StatusParams } from './protocol';
+import {
+  ImportLspciParams,
+  ImportLspciRequest,
+  ImportResponse,
+  ImportSysfsParams,
+  ImportSysfsRequest,
+  PageMapParams,
+  PageMapRequest,
+  PageMapResult,
+  ResultLimitReachedNotification,
+  ResultLimitReachedParams,
+  SETTINGS_SECTION,
+  StatusNotification,
+  StatusParams,
+} from './protocol';
 
 declare const BARTOPO_VERSION: string | undefined;
 export const SERVER_VERSION = typeof BARTOPO_VERSION === 'string' ? BARTOPO_VERSION : '0.0.0-dev';
@@ -335,6 +353,30 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       return s ? getCodeLenses(s) : [];
     }),
   );
+
+  connection.onRequest(
+    PageMapRequest,
+    guard(connection, PageMapRequest, null, async (params: PageMapParams): Promise<PageMapResult | null> => {
+      if (typeof params?.uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'uri is missing');
+      const s = await stateOf(params.uri);
+      return s ? getPageMap(s) : null;
+    }),
+  );
+
+  /** Import requests answer an error the client can show, never an empty result. */
+  const importing =
+    <P>(name: string, f: (p: P) => ImportResponse | Promise<ImportResponse>) =>
+    async (p: P): Promise<ImportResponse> => {
+      try {
+        return await f(p);
+      } catch (e) {
+        if (e instanceof ResponseError) throw e;
+        log(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        throw new ResponseError(ErrorCodes.InternalError, `the import failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+  connection.onRequest(ImportLspciRequest, importing(ImportLspciRequest, (p: ImportLspciParams) => runImportLspci(p)));
+  connection.onRequest(ImportSysfsRequest, importing(ImportSysfsRequest, (p: ImportSysfsParams) => runImportSysfs(p)));
 
   // Last line of defence: log, never die, on anything that escapes a handler.
   process.on('uncaughtException', (e) => log(`uncaught exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));

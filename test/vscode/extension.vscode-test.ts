@@ -7,8 +7,12 @@
 
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { BartopoApi } from '../../client/src/extension';
+import type { ImportOutcome } from '../../client/src/importCommands';
+import type { PageMapSnapshot, ShowPageMapResult } from '../../client/src/pageMap';
 import {
   CliFile,
   cliCheck,
@@ -304,6 +308,210 @@ describe('bartopo extension in VS Code', function () {
         await config().update('pageSize', undefined, vscode.ConfigurationTarget.Global);
       }
       await expectDiagnostics(uri, before.diagnostics, 'the file\'s page size again');
+    });
+  });
+  describe('page map and import commands', () => {
+    const MAP_EXAMPLE = 'nec-usb-power-64k.bartopo';
+
+    async function api(): Promise<BartopoApi> {
+      const ext = vscode.extensions.getExtension<BartopoApi>(extensionId());
+      assert.ok(ext, `extension ${extensionId()} is not installed`);
+      return ext.activate();
+    }
+
+    /** Resolves once the page map webview confirms drawing a map that `ok` accepts. */
+    function waitForMap(a: BartopoApi, ok: (s: PageMapSnapshot) => boolean, what: string, timeoutMs = 30_000): Promise<PageMapSnapshot> {
+      return new Promise((resolve, reject) => {
+        const now = a.pageMap.current();
+        if (now && ok(now)) return resolve(now);
+        const timer = setTimeout(() => {
+          sub.dispose();
+          const last = a.pageMap.current();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for the page map webview to draw ${what}; last drawn: ${last ? `${last.uri} version ${last.version}` : 'nothing'}`));
+        }, timeoutMs);
+        const sub = a.pageMap.onDidRender((s) => {
+          if (!ok(s)) return;
+          clearTimeout(timer);
+          sub.dispose();
+          resolve(s);
+        });
+      });
+    }
+
+    /** data-id, data-start, data-end of the SVG's items. */
+    function mapItems(svg: string): { id: string; start: number; end: number }[] {
+      return [...svg.matchAll(/<rect class="item [\w-]+" data-id="([^"]*)" data-start="(\d+)" data-end="(\d+)"/g)].map((m) => ({ id: m[1], start: Number(m[2]), end: Number(m[3]) }));
+    }
+
+    function pageMapTabs(): vscode.Tab[] {
+      return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('bartopo.pageMap'));
+    }
+
+    /** The page map tabs once there are `n` of them (the tab model follows the workbench asynchronously). */
+    function waitForPageMapTabs(n: number, timeoutMs = 20_000): Promise<vscode.Tab[]> {
+      return new Promise((resolve, reject) => {
+        if (pageMapTabs().length === n) return resolve(pageMapTabs());
+        const timer = setTimeout(() => {
+          sub.dispose();
+          const all = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+          reject(new Error(`timed out waiting for ${n} page map tab(s); tabs: ${all.join('; ')}`));
+        }, timeoutMs);
+        const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
+          if (pageMapTabs().length !== n) return;
+          clearTimeout(timer);
+          sub.dispose();
+          resolve(pageMapTabs());
+        });
+      });
+    }
+
+    /** Closes an untitled document without the save prompt. */
+    async function discard(doc: vscode.TextDocument): Promise<void> {
+      await vscode.window.showTextDocument(doc, { preview: false });
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+
+    function syntaxErrors(text: string): string[] {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const engine = require(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine')) as EngineModule;
+      return engine
+        .analyze(text)
+        .diagnostics.filter((d) => d.rule === 'syntax')
+        .map((d) => d.message);
+    }
+
+    after(async () => {
+      for (const t of pageMapTabs()) await vscode.window.tabGroups.close(t);
+    });
+
+    it('bartopo.showPageMap opens the map beside the editor, the webview draws it, a click selects the statement', async () => {
+      const a = await api();
+      const { uri, doc, editor } = await openExample(MAP_EXAMPLE);
+      const drawn = waitForMap(a, (s) => s.uri === uri.toString() && s.version === doc.version, `${MAP_EXAMPLE} version ${doc.version}`);
+      const r = await vscode.commands.executeCommand<ShowPageMapResult>('bartopo.showPageMap');
+      assert.ok(r, 'the command returned nothing');
+      assert.strictEqual(r.title, `Page Map: ${MAP_EXAMPLE}`);
+      assert.strictEqual(r.viewType, 'bartopo.pageMap');
+      assert.strictEqual(r.uri, uri.toString());
+      assert.ok(r.pages > 0, 'no page on the map');
+      const tabs = await waitForPageMapTabs(1);
+      assert.strictEqual(tabs[0].label, r.title);
+      assert.notStrictEqual(tabs[0].group.viewColumn, editor.viewColumn, 'the page map is not beside the editor');
+      // The webview's script ran under its Content-Security-Policy and drew every item.
+      const snap = await drawn;
+      const items = mapItems(snap.svg);
+      assert.ok(items.length > 0);
+      assert.strictEqual(snap.items, items.length);
+      // Running it again reuses the panel.
+      const again = await vscode.commands.executeCommand<ShowPageMapResult>('bartopo.showPageMap');
+      assert.strictEqual(again?.title, r.title);
+      assert.strictEqual((await waitForPageMapTabs(1)).length, 1, 'a second panel was opened');
+      // A click ({ start, end } from the webview) selects that statement in the editor.
+      const item = items.find((i) => /\.bar\d$/.test(i.id)) ?? items[0];
+      await a.pageMap.receive({ type: 'reveal', start: item.start, end: item.end, id: item.id });
+      const active = vscode.window.activeTextEditor;
+      assert.ok(active && active.document === doc, 'the clicked file is not the active editor');
+      const want = new vscode.Range(doc.positionAt(item.start), doc.positionAt(item.end));
+      assert.ok(active.selection.isEqual(want), `selection ${JSON.stringify(active.selection)} is not ${JSON.stringify(want)}`);
+      assert.match(doc.getText(active.selection), /^bar \d /);
+      assert.ok(active.visibleRanges.some((v) => v.contains(want.start)), 'the statement is not scrolled into view');
+    });
+
+    it('the page map follows the active .bartopo editor and redraws as the file is edited', async () => {
+      const a = await api();
+      const { uri } = await openExample(MAP_EXAMPLE);
+      await vscode.commands.executeCommand('bartopo.showPageMap');
+      const other = await openExample('nic-msix-doorbells.bartopo');
+      const first = await waitForMap(a, (s) => s.uri === other.uri.toString(), 'the newly active file');
+      assert.ok(pageMapTabs()[0].label.endsWith('nic-msix-doorbells.bartopo'), pageMapTabs()[0].label);
+      const original = other.doc.getText();
+      const line = '# a new first line\n';
+      try {
+        const e = new vscode.WorkspaceEdit();
+        e.insert(other.uri, new vscode.Position(0, 0), line);
+        assert.ok(await vscode.workspace.applyEdit(e));
+        const edited = await waitForMap(a, (s) => s.uri === other.uri.toString() && s.version === other.doc.version, `version ${other.doc.version} after an edit`);
+        assert.deepStrictEqual(
+          mapItems(edited.svg).map((i) => [i.id, i.start, i.end]),
+          mapItems(first.svg).map((i) => [i.id, i.start + line.length, i.end + line.length]),
+          'the redrawn map does not point into the edited text',
+        );
+      } finally {
+        await setText(other.doc, original);
+        await other.doc.save();
+      }
+      // Back to the first file: the map follows.
+      await openExample(MAP_EXAMPLE);
+      await waitForMap(a, (s) => s.uri === uri.toString(), `${MAP_EXAMPLE} again`);
+    });
+
+    it('bartopo.importLspci with a file opens an untitled bartopo document with the devices', async () => {
+      const dump = [
+        '01:00.0 Non-Volatile memory controller [0108]: Samsung Electronics Co Ltd NVMe SSD Controller SM981/PM981/PM983 [144d:a808] (prog-if 02 [NVM Express])',
+        '\tIOMMU group: 14',
+        '\tRegion 0: Memory at f7100000 (64-bit, non-prefetchable) [size=16K]',
+        '\tCapabilities: [b0] MSI-X: Enable+ Count=33 Masked-',
+        '\t\tVector table: BAR=0 offset=00003000',
+        '\t\tPBA: BAR=0 offset=00002000',
+        '',
+        '00:1f.3 Audio device [0403]: Intel Corporation Cannon Lake PCH cAVS [8086:a348] (rev 10)',
+        '\tIOMMU group: 12',
+        '\tRegion 0: Memory at f7104000 (64-bit, non-prefetchable) [size=16K]',
+        '',
+      ].join('\n');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-lspci-'));
+      const file = path.join(dir, 'lspci-vvv.txt');
+      fs.writeFileSync(file, dump);
+      const opened: vscode.TextDocument[] = [];
+      try {
+        const r = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importLspci', vscode.Uri.file(file));
+        assert.ok(r?.uri, `nothing was opened: ${JSON.stringify(r)}`);
+        assert.deepStrictEqual([r.devices, r.bars, r.warnings, r.source], [2, 2, 0, 'lspci-vvv.txt']);
+        const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.uri);
+        assert.ok(doc, 'the imported document is not open');
+        opened.push(doc);
+        assert.ok(doc.isUntitled, 'the imported document is not untitled');
+        assert.strictEqual(doc.languageId, 'bartopo');
+        assert.strictEqual(vscode.window.activeTextEditor?.document, doc, 'the imported document is not the active editor');
+        const text = doc.getText();
+        assert.ok(text.includes('from lspci output (lspci-vvv.txt)'), text);
+        assert.match(text, /^device nvme_01_00_0 at 0000:01:00\.0 \{$/m);
+        assert.match(text, /^device \S+ at 0000:00:1f\.3 \{$/m);
+        assert.match(text, /^ {2}page-size 4K$/m);
+        assert.deepStrictEqual(syntaxErrors(text), []);
+        // With a page size (the dialog's choice), given as { uri, pageSize }.
+        const r64 = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importLspci', { uri: vscode.Uri.file(file), pageSize: '64K' });
+        const doc64 = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r64?.uri);
+        assert.ok(doc64);
+        opened.push(doc64);
+        assert.match(doc64.getText(), /^ {2}page-size 64K$/m);
+        // The server checks it like any other bartopo document: on 64K pages both BARs share one page.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const engine = require(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine')) as EngineModule;
+        const want = engine.analyze(doc64.getText()).diagnostics.map((d) => `${d.rule}|${d.message}`).sort();
+        assert.ok(want.some((w) => w.startsWith('page-shared-across-groups|')), want.join('\n'));
+        await waitForDiagnostics(doc64.uri, (ds) => JSON.stringify(ds.map((d) => `${codeOf(d)}|${d.message}`).sort()) === JSON.stringify(want), 'the engine\'s diagnostics of the 64K import');
+      } finally {
+        for (const d of opened) await discard(d);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('bartopo.importSysfs reads this machine into an untitled bartopo document', async function () {
+      if (!fs.existsSync('/sys/bus/pci/devices') || fs.readdirSync('/sys/bus/pci/devices').length === 0) this.skip();
+      const r = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importSysfs');
+      assert.ok(r?.uri, `nothing was opened: ${JSON.stringify(r)}`);
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.uri);
+      assert.ok(doc);
+      try {
+        assert.strictEqual(doc.languageId, 'bartopo');
+        assert.strictEqual(r.source, 'this machine');
+        assert.ok(r.devices > 0);
+        assert.match(doc.getText(), /Page size \S+ given by the caller \(getconf PAGESIZE\)/);
+        assert.deepStrictEqual(syntaxErrors(doc.getText()), []);
+      } finally {
+        await discard(doc);
+      }
     });
   });
 });
