@@ -35,6 +35,14 @@ import { Reporter } from '../server/src/engine/report';
 import { schemaPath, writeTopology, Written } from './generate';
 
 const REPO = path.resolve(__dirname, '..', '..');
+/**
+ * V8 flags the project's launchers use (bin/tuned-node.js for `bartopo` and
+ * `bartopo-language-server`, client/src/extension.ts for VS Code): a 64 MB young
+ * generation. The harness runs itself, the language server and the plain CLI run
+ * with them too, so that both sides of every comparison get the same heap set-up.
+ * BENCH_NODE_FLAGS="" measures V8's defaults instead.
+ */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const SERVER = path.join(REPO, 'dist', 'server.js');
 const RESULTS = path.join(REPO, 'bench', 'RESULTS.md');
@@ -44,7 +52,7 @@ const RESULTS = path.join(REPO, 'bench', 'RESULTS.md');
 /** Re-runs itself with a larger heap and `gc()` exposed (to collect garbage between timed runs, outside the timings). */
 function reexec(): never {
   const heapMb = Math.max(2048, Math.min(8192, Math.floor((os.totalmem() / 2 ** 20) * 0.6)));
-  const r = spawnSync(process.execPath, ['--expose-gc', `--max-old-space-size=${heapMb}`, __filename, ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, '--expose-gc', `--max-old-space-size=${heapMb}`, __filename, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, BARTOPO_BENCH_CHILD: '1' },
   });
@@ -147,6 +155,8 @@ interface SizeResult {
   jsonLsCpu: Stats;
   jsonParse: Stats;
   cli?: Stats;
+  /** The same through `bin/bartopo.js` (what `bartopo check` runs). */
+  cliBin?: Stats;
   cliOutputBytes?: number;
   cliExit?: number;
   phases?: Record<string, number>;
@@ -262,11 +272,13 @@ function measurePhases(text: string, runs: number): Record<string, number> {
 
 // ------------------------------------------------------------------ the CLI as a process
 
-async function runCli(file: string, outFile: string): Promise<{ ms: number; code: number; stderr: string }> {
+/** `node [NODE_FLAGS] dist/cli.js …` (plain) or `node bin/bartopo.js …` (the `bartopo` command, which re-runs itself tuned). */
+async function runCli(file: string, outFile: string, viaBin: boolean): Promise<{ ms: number; code: number; stderr: string }> {
   const fd = fs.openSync(outFile, 'w');
   try {
     const t0 = now();
-    const child = spawn(process.execPath, [CLI, 'check', file, '--format', 'json'], { stdio: ['ignore', fd, 'pipe'] });
+    const args = viaBin ? [path.join(REPO, 'bin', 'bartopo.js')] : [...NODE_FLAGS, CLI];
+    const child = spawn(process.execPath, [...args, 'check', file, '--format', 'json'], { stdio: ['ignore', fd, 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
@@ -279,11 +291,19 @@ async function runCli(file: string, outFile: string): Promise<{ ms: number; code
 async function measureCli(plan: Plan, w: Written, r: SizeResult, tmp: string): Promise<void> {
   const out = path.join(tmp, `cli-${plan.devices}.json`);
   const times: number[] = [];
-  for (let i = 0; i < plan.procRuns + 1; i++) {
-    const res = await runCli(w.bartopoPath, out);
+  const binTimes: number[] = [];
+  // One warm-up run (not counted) where runs are cheap; the input was just written, so the file cache is warm anyway.
+  const warm = plan.procRuns >= 5 ? 1 : 0;
+  for (let i = 0; i < plan.procRuns + warm; i++) {
+    if (i >= warm) {
+      const viaBin = await runCli(w.bartopoPath, out, true);
+      if (viaBin.code !== 0 && viaBin.code !== 1) throw new Error(`bin/bartopo.js check exited with ${viaBin.code}: ${viaBin.stderr}`);
+      binTimes.push(viaBin.ms);
+    }
+    const res = await runCli(w.bartopoPath, out, false);
     if (res.code !== 0 && res.code !== 1) throw new Error(`bartopo check exited with ${res.code}: ${res.stderr}`);
     r.cliExit = res.code;
-    if (i > 0) times.push(res.ms); // the first run warms the file cache
+    if (i >= warm) times.push(res.ms);
     if (i === 0) {
       r.cliOutputBytes = fs.statSync(out).size;
       const j = JSON.parse(fs.readFileSync(out, 'utf8')) as { files: { bars: unknown[]; diagnostics: unknown[] }[]; summary: { errors: number; warnings: number; infos: number } };
@@ -296,6 +316,7 @@ async function measureCli(plan: Plan, w: Written, r: SizeResult, tmp: string): P
   }
   fs.rmSync(out, { force: true });
   r.cli = stats(times);
+  r.cliBin = stats(binTimes);
 }
 
 // ------------------------------------------------------------------ the language server
@@ -328,7 +349,8 @@ type Settings = Record<string, unknown>;
 class LspClient {
   readonly conn: MessageConnection;
   readonly published = new Map<string, Published>();
-  readonly analysisMs: number[] = [];
+  /** `bartopo/status` analysisMs per `uri#version`. */
+  readonly analysisMs = new Map<string, number>();
   private waiters: { uri: string; version: number; resolve: (p: Published) => void }[] = [];
   stderrTail = '';
   initMs = NaN;
@@ -350,8 +372,8 @@ class LspClient {
       this.waiters = this.waiters.filter((w) => !ready.includes(w));
       for (const w of ready) w.resolve(pub);
     });
-    this.conn.onNotification('bartopo/status', (p: { analysisMs?: number }) => {
-      if (typeof p.analysisMs === 'number') this.analysisMs.push(p.analysisMs);
+    this.conn.onNotification('bartopo/status', (p: { uri?: string; version?: number; analysisMs?: number }) => {
+      if (typeof p.analysisMs === 'number') this.analysisMs.set(`${p.uri}#${p.version}`, p.analysisMs);
     });
     this.conn.onNotification(() => {});
     this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map((it) => (it.section === 'bartopo' ? this.settings : null)));
@@ -362,7 +384,7 @@ class LspClient {
   /** Spawns the server and completes `initialize`; `initMs` is spawn → initialize result. */
   static async start(settings: Settings = {}): Promise<LspClient> {
     const t0 = now();
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...NODE_FLAGS, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const c = new LspClient(proc, settings, t0);
     await withTimeout(
       c.conn.sendRequest('initialize', {
@@ -453,8 +475,11 @@ interface LspResults {
   keystrokeAdaptive?: Stats;
   keystrokeZero?: Stats;
   serverAnalysisMs?: Stats;
-  /** The adaptive debounce the server applied, recomputed from its reported analysis times (diagnostics.ts: 1.5 × smoothed, 5–250 ms). */
-  debounceEstimate?: Stats;
+  /** Keystroke latency minus the server's analysis time of that version: waiting (debounce) + conversion + transport. */
+  keystrokeOverhead?: Stats;
+  keystrokeOverheadZero?: Stats;
+  /** Server-side analysis time of the 40,000-device file. */
+  analysisMs40000?: number;
   hover?: Stats & { answered: number };
   completion?: Stats & { answered: number };
   completionAssign?: Stats & { answered: number };
@@ -482,19 +507,8 @@ async function timeRequests(c: LspClient, method: string, paramsList: unknown[],
   return { ...stats(times), answered: ok, results };
 }
 
-/** The delay before each analysis after the first, as the server computes it from the smoothed analysis time. */
-function adaptiveDelays(analysisMs: number[]): number[] {
-  const out: number[] = [];
-  let smoothed: number | undefined;
-  for (const a of analysisMs) {
-    if (smoothed !== undefined) out.push(Math.round(Math.min(250, Math.max(5, smoothed * 1.5))));
-    smoothed = smoothed === undefined ? a : smoothed * 0.6 + a * 0.4;
-  }
-  return out;
-}
-
 /** 20 single-character insertions into `name "…"` strings spread over the file; time from didChange to its publishDiagnostics. */
-async function keystrokes(c: LspClient, uri: string, text: string, count = 20, warmup = 2): Promise<{ times: number[]; analysisMs: number[] }> {
+async function keystrokes(c: LspClient, uri: string, text: string, count = 20, warmup = 2): Promise<{ times: number[]; analysisMs: number[]; overhead: number[] }> {
   const lines = text.split('\n');
   const targets: Pos[] = [];
   lines.forEach((l, i) => {
@@ -503,7 +517,8 @@ async function keystrokes(c: LspClient, uri: string, text: string, count = 20, w
   const chosen = spread(targets, count + warmup);
   let version = 1;
   const times: number[] = [];
-  const before = c.analysisMs.length;
+  const analysisMs: number[] = [];
+  const overhead: number[] = [];
   for (let i = 0; i < chosen.length; i++) {
     const pos = chosen[i];
     version++;
@@ -514,10 +529,17 @@ async function keystrokes(c: LspClient, uri: string, text: string, count = 20, w
       contentChanges: [{ range: { start: pos, end: pos }, text: 'x' }],
     });
     const pub = await wait;
-    if (i >= warmup) times.push(pub.at - t0);
+    if (i >= warmup) {
+      times.push(pub.at - t0);
+      const a = c.analysisMs.get(`${uri}#${pub.version ?? version}`);
+      if (a !== undefined) {
+        analysisMs.push(a);
+        overhead.push(pub.at - t0 - a);
+      }
+    }
     await sleep(50); // a pause between keystrokes, so that each is debounced on its own
   }
-  return { times, analysisMs: c.analysisMs.slice(before + warmup) };
+  return { times, analysisMs, overhead };
 }
 
 async function measureLsp(w2000: Written | undefined, w40000: Written | undefined): Promise<LspResults> {
@@ -591,7 +613,7 @@ async function measureLsp(w2000: Written | undefined, w40000: Written | undefine
     const ks = await keystrokes(c, uri, text);
     res.keystrokeAdaptive = stats(ks.times);
     res.serverAnalysisMs = stats(ks.analysisMs);
-    res.debounceEstimate = stats(adaptiveDelays(c.analysisMs).slice(-ks.times.length));
+    res.keystrokeOverhead = stats(ks.overhead);
     await c.stop();
 
     // Keystrokes with `bartopo.debounceMs: 0`.
@@ -599,6 +621,7 @@ async function measureLsp(w2000: Written | undefined, w40000: Written | undefine
     await z.open(uri, text);
     const kz = await keystrokes(z, uri, text);
     res.keystrokeZero = stats(kz.times);
+    res.keystrokeOverheadZero = stats(kz.overhead);
     await z.stop();
   }
 
@@ -612,6 +635,8 @@ async function measureLsp(w2000: Written | undefined, w40000: Written | undefine
     res.openMs40000 = pub.at - t0;
     await sleep(200);
     res.memory40000 = { ...c.memory(), publishedDiagnostics: pub.diagnostics.length };
+    res.analysisMs40000 = c.analysisMs.get(`${uri}#1`);
+    if (res.analysisMs40000 === undefined) notes.push('the server sent no `bartopo/status` for the 40,000-device file: it may not have analysed it (`bartopo.maxFileSizeMB`?), so its RSS is not that of an analysed document.');
     await c.stop();
   }
   return res;
@@ -664,6 +689,7 @@ function machine(): Record<string, string> {
     RAM: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     OS: `${os.type()} ${os.release()}`,
     Node: process.version,
+    'Node flags (harness, server, plain CLI)': NODE_FLAGS.length ? NODE_FLAGS.map((f) => `\`${f}\``).join(' ') : 'V8 defaults',
     Date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
   };
 }
@@ -713,8 +739,13 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
 
   if (sizes.some((s) => s.cli)) {
     out.push('## `bartopo check FILE --format json` as a process (ms, median / p95)', '');
-    out.push('| devices | runs | wall time | stdout | exit code | µs per device |', '|---:|---:|---:|---:|---:|---:|');
-    for (const s of sizes) if (s.cli) out.push(`| ${int(s.devices)} | ${s.cli.n} | ${ms(s.cli)} | ${((s.cliOutputBytes ?? 0) / 1e6).toFixed(1)} MB | ${s.cliExit} | ${f1((s.cli.median * 1000) / s.devices)} |`);
+    out.push(
+      '| devices | runs | `node dist/cli.js` | `bartopo` (bin/bartopo.js) | stdout | exit code | µs per device (bin) |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of sizes) {
+      if (s.cli) out.push(`| ${int(s.devices)} | ${s.cli.n} | ${ms(s.cli)} | ${ms(s.cliBin)} | ${((s.cliOutputBytes ?? 0) / 1e6).toFixed(1)} MB | ${s.cliExit} | ${f1(((s.cliBin?.median ?? NaN) * 1000) / s.devices)} |`);
+    }
     out.push('');
   }
 
@@ -732,15 +763,16 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
     out.push(`| spawn → \`initialize\` result | ${ms(lsp.initMs)} | ${lsp.initMs.n} | fresh process each time |`);
     out.push(`| (baseline: \`node -e 0\` spawn → exit) | ${ms(lsp.nodeBaselineMs)} | ${lsp.nodeBaselineMs.n} | Node's own start-up on this machine |`);
     if (lsp.openMs2000 !== undefined) out.push(`| didOpen → publishDiagnostics (2,000 devices) | ${f1(lsp.openMs2000)} | 1 | first analysis, no debounce on open |`);
-    if (lsp.keystrokeAdaptive) out.push(`| keystroke → publishDiagnostics, default debounce | ${ms(lsp.keystrokeAdaptive)} | ${lsp.keystrokeAdaptive.n} | adaptive: 1.5 × smoothed analysis time, 5–250 ms |`);
-    if (lsp.keystrokeZero) out.push(`| keystroke → publishDiagnostics, \`bartopo.debounceMs: 0\` | ${ms(lsp.keystrokeZero)} | ${lsp.keystrokeZero.n} | debounce off: analysis + conversion + transport |`);
-    if (lsp.debounceEstimate) out.push(`| adaptive debounce applied (recomputed) | ${ms(lsp.debounceEstimate)} | ${lsp.debounceEstimate.n} | min(250, max(5, 1.5 × smoothed analysis time)) |`);
-    if (lsp.serverAnalysisMs) out.push(`| server-side analysis per keystroke (\`bartopo/status\` analysisMs) | ${ms(lsp.serverAnalysisMs)} | ${lsp.serverAnalysisMs.n} | what the adaptive debounce is based on |`);
+    if (lsp.keystrokeAdaptive) out.push(`| keystroke → publishDiagnostics, default settings | ${ms(lsp.keystrokeAdaptive)} | ${lsp.keystrokeAdaptive.n} | server's adaptive scheduling (see README) |`);
+    if (lsp.serverAnalysisMs) out.push(`| … of which server-side analysis (\`bartopo/status\` analysisMs) | ${ms(lsp.serverAnalysisMs)} | ${lsp.serverAnalysisMs.n} | whole-document analysis of that version |`);
+    if (lsp.keystrokeOverhead) out.push(`| … the rest: debounce wait + conversion + transport | ${ms(lsp.keystrokeOverhead)} | ${lsp.keystrokeOverhead.n} | latency − analysis, per keystroke |`);
+    if (lsp.keystrokeZero) out.push(`| keystroke → publishDiagnostics, \`bartopo.debounceMs: 0\` | ${ms(lsp.keystrokeZero)} | ${lsp.keystrokeZero.n} | no wait: analysis + conversion + transport |`);
+    if (lsp.keystrokeOverheadZero) out.push(`| … latency − analysis with \`debounceMs: 0\` | ${ms(lsp.keystrokeOverheadZero)} | ${lsp.keystrokeOverheadZero.n} | |`);
     if (lsp.hover) out.push(`| hover on BAR lines | ${ms(lsp.hover)} | ${lsp.hover.n} | ${lsp.hover.answered}/${lsp.hover.n} answered |`);
     if (lsp.completion) out.push(`| completion after \`bar N \` | ${ms(lsp.completion)} | ${lsp.completion.n} | ${lsp.completion.answered}/${lsp.completion.n} with items |`);
     if (lsp.completionAssign) out.push(`| completion after \`assign \` (device names) | ${ms(lsp.completionAssign)} | ${lsp.completionAssign.n} | ${lsp.completionAssign.answered}/${lsp.completionAssign.n} with items |`);
     if (lsp.codeAction) out.push(`| code actions on published warnings | ${ms(lsp.codeAction)} | ${lsp.codeAction.n} | ${lsp.codeAction.answered}/${lsp.codeAction.n} with actions, ${lsp.codeAction.actions} actions in all |`);
-    if (lsp.openMs40000 !== undefined) out.push(`| didOpen → publishDiagnostics (40,000 devices) | ${f1(lsp.openMs40000)} | 1 | |`);
+    if (lsp.openMs40000 !== undefined) out.push(`| didOpen → publishDiagnostics (40,000 devices) | ${f1(lsp.openMs40000)} | 1 | server-side analysis ${f1(lsp.analysisMs40000)} ms |`);
     if (lsp.memory40000) {
       out.push(`| server RSS idle (MB) | ${f1(lsp.memoryIdle?.rssMb)} | 1 | VmRSS after initialize |`);
       out.push(`| server RSS with the 40,000-device file open (MB) | ${f1(lsp.memory40000.rssMb)} | 1 | VmRSS after its diagnostics (${lsp.memory40000.publishedDiagnostics} published); peak VmHWM ${f1(lsp.memory40000.hwmMb)} MB |`);
@@ -771,11 +803,12 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
   }
   for (const s of sizes.filter((x) => x.cli)) {
     const limit = s.devices <= 2000 ? 1000 : 10000;
-    rows.push({ what: `\`bartopo check --format json\` process, ${int(s.devices)} devices (median)`, value: `${f1(s.cli!.median)} ms`, target: `< ${int(limit)} ms`, ok: s.cli!.median < limit });
+    const t = s.cliBin ?? s.cli!;
+    rows.push({ what: `\`bartopo check --format json\` process, ${int(s.devices)} devices (median)`, value: `${f1(t.median)} ms`, target: `< ${int(limit)} ms`, ok: t.median < limit });
   }
   if (lsp) {
     rows.push({ what: 'server spawn → initialize (p95)', value: `${f1(lsp.initMs.p95)} ms`, target: '< 300 ms', ok: lsp.initMs.p95 < 300 });
-    if (lsp.keystrokeAdaptive) rows.push({ what: 'keystroke → diagnostics, default debounce (p95)', value: `${f1(lsp.keystrokeAdaptive.p95)} ms`, target: '< 250 ms', ok: lsp.keystrokeAdaptive.p95 < 250 });
+    if (lsp.keystrokeAdaptive) rows.push({ what: 'keystroke → diagnostics, default settings (p95)', value: `${f1(lsp.keystrokeAdaptive.p95)} ms`, target: '< 250 ms', ok: lsp.keystrokeAdaptive.p95 < 250 });
     if (lsp.keystrokeZero) rows.push({ what: 'keystroke → diagnostics, debounce 0 (p95)', value: `${f1(lsp.keystrokeZero.p95)} ms`, target: '< 250 ms', ok: lsp.keystrokeZero.p95 < 250 });
     for (const [name, s] of [
       ['hover', lsp.hover],
