@@ -4,8 +4,10 @@
 // gone and no new error appeared.
 
 import { analyze, Analysis } from './analyze';
-import { GuestAnalysis, IntervalSet, Placed } from './guest';
-import { Bar, Device, Guest, stmtSpan } from './model';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, Placed } from './guest';
+import { Bar, buildGuest, Device, Guest, stmtSpan } from './model';
+import { parse } from './parser';
+import { Reporter } from './report';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped } from './values';
@@ -27,11 +29,47 @@ interface Verified {
   clean: boolean;
 }
 
-function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (b: Analysis) => boolean = () => true): Verified {
+/**
+ * Verification of edits that stay inside one guest block: the host side cannot
+ * change, so only that guest is parsed, built, placed and judged again (with
+ * the host analysis and the other guests as they are). Undefined when the edits
+ * are not of that kind; then the whole text is analysed again.
+ */
+function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean): Verified | undefined {
+  const gn = a.file.guests.find((g) => edits.every((e) => e.span.start >= g.stmt.start && e.span.end <= g.stmt.end));
+  const name = gn?.name?.value;
+  if (!gn || !name || a.file.guests.filter((g) => g.name?.value === name).length !== 1) return undefined;
+  const base = gn.stmt.start;
+  const snippet = applyEdits(
+    a.text.slice(base, gn.stmt.end),
+    edits.map((e) => ({ span: { start: e.span.start - base, end: e.span.end - base }, newText: e.newText })),
+  );
+  const p = parse(snippet);
+  if (p.file.guests.length !== 1 || p.file.devices.length + p.file.hosts.length > 0 || p.file.guests[0].name?.value !== name) return undefined;
+  const r = new Reporter(a.options.severities);
+  for (const e of p.errors) r.add('syntax', e.span, e.message);
+  const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
+  const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, r);
+  checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], r);
+  // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
+  const inScope = (x: Diagnostic): boolean => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= gn.stmt.start && x.span.end <= gn.stmt.end);
+  const before = a.diagnostics.filter(inScope);
+  const after = r.diagnostics;
+  if (d && after.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
+  if (!gone(after)) return { ok: false, clean: false };
+  const beforeErrors = new Set(before.filter((x) => x.severity === 'error').map(diagnosticKey));
+  if (after.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
+  const beforeKeys = new Set(before.map(diagnosticKey));
+  return { ok: true, clean: !after.some((x) => !beforeKeys.has(diagnosticKey(x))) };
+}
+
+function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean = () => true): Verified {
   if (edits.length === 0) return { ok: false, clean: false };
+  const scoped = verifyInGuest(a, d, edits, gone);
+  if (scoped) return scoped;
   const b = analyze(applyEdits(a.text, edits), a.options);
   if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
-  if (!gone(b)) return { ok: false, clean: false };
+  if (!gone(b.diagnostics)) return { ok: false, clean: false };
   const before = new Set(a.diagnostics.map(diagnosticKey));
   const beforeErrors = new Set(a.diagnostics.filter((x) => x.severity === 'error').map(diagnosticKey));
   if (b.diagnostics.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
@@ -177,11 +215,7 @@ function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!bar || bar.host === undefined || bar.size === undefined) return [];
   const P = a.topology.host.pageSize;
-  const used = new IntervalSet();
-  for (const res of a.host.resources) {
-    if (res.space !== 'mem' || res.bar === bar) continue;
-    used.add(alignDown(res.start, P), alignUp(res.end, P));
-  }
+  const used = IntervalSet.of(a.host.resources.filter((res) => res.space === 'mem' && res.bar !== bar).map((res) => [alignDown(res.start, P), alignUp(res.end, P)]));
   const win = a.topology.host.windows.find((w) => bar.host! >= w.start && bar.host! + bar.size! <= w.start + w.size);
   const starts: bigint[] = win ? [win.start] : [];
   starts.push(alignDown(bar.host, P)); // nearest free page at or above its own page
@@ -442,7 +476,7 @@ function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined): 
   const edits = reorderEdits(a, ga);
   if (!edits || edits.length === 0) return undefined;
   const name = ga.guest.name;
-  const v = verify(a, d, edits, (b) => !b.diagnostics.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
+  const v = verify(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
   if (!v.ok) return undefined;
   return { title: 'Reorder assigned BARs for page-matched offsets', kind: 'quickfix', isPreferred: false, edits };
 }

@@ -46,6 +46,22 @@ export class IntervalSet {
     return undefined;
   }
 
+  /** Builds the set from many ranges at once: sort and merge, O(n log n) (repeated `add` would splice). */
+  static of(ranges: [bigint, bigint][]): IntervalSet {
+    const set = new IntervalSet();
+    const sorted = ranges.filter(([a, b]) => b > a).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    for (const [a, b] of sorted) {
+      const n = set.starts.length;
+      if (n > 0 && set.ends[n - 1] >= a) {
+        if (b > set.ends[n - 1]) set.ends[n - 1] = b;
+      } else {
+        set.starts.push(a);
+        set.ends.push(b);
+      }
+    }
+    return set;
+  }
+
   add(a: bigint, b: bigint): void {
     if (b <= a) return;
     let i = this.lastBefore(a);

@@ -339,91 +339,96 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    const g: Guest = {
-      name,
-      policy: gn.allocates[0]?.value ?? 'listed',
-      msix: gn.msixModes[0]?.value ?? 'emulate',
-      assigns: [],
-      node: gn,
-      nameSpan: gn.name.span,
-      span: stmtSpan(gn.stmt),
-    };
-    for (const extra of gn.allocates.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`allocate\` is given twice; the first one counts.`, { subject: name });
-    for (const extra of gn.msixModes.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`msix\` is given twice; the first one counts.`, { subject: name });
-    for (const w of gn.windows) {
-      if (!w.address || !w.size) continue;
-      if (g.window) {
-        r.add('duplicate', stmtSpan(w.stmt), `guest ${name}: \`window\` is given twice; the first one counts.`, { subject: name });
-        continue;
-      }
-      if (w.address.value + w.size.value > U64_LIMIT) {
-        r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`, { subject: name });
-        continue;
-      }
-      g.window = { start: w.address.value, size: w.size.value, span: stmtSpan(w.stmt) };
-    }
-    const assigned = new Map<string, Span>();
-    for (const an of gn.assigns) {
-      if (!an.device) continue;
-      const dn = an.device.value;
-      const d = deviceByName.get(dn);
-      if (!d) {
-        r.add('unknown-reference', an.device.span, `guest ${name} assigns \`${dn}\`, but no device has that name.${suggest(dn, [...deviceByName.keys()])}`, { subject: name });
-        continue;
-      }
-      const prevA = assigned.get(dn);
-      if (prevA) {
-        r.add('duplicate', an.device.span, `guest ${name} assigns ${dn} twice.`, { subject: name, related: [{ span: prevA, message: 'first assign' }] });
-        continue;
-      }
-      assigned.set(dn, an.device.span);
-      const listed: AssignedBar[] = [];
-      const listedIdx = new Set<number>();
-      for (const ab of an.bars) {
-        if (!ab.index) continue;
-        const idx = ab.index.value;
-        const b = d.barByIndex.get(idx);
-        if (!b) {
-          if (!d.declaredSlots.has(idx)) {
-            r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
-          } else if (isUpperSlot(d, idx)) {
-            r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
-          }
-          continue;
-        }
-        if (b.kind === 'io') {
-          if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory.`, { subject: b.id });
-          continue;
-        }
-        if (listedIdx.has(idx)) {
-          r.add('duplicate', ab.index.span, `guest ${name}: ${b.id} is listed twice in this assign block.`, { subject: b.id });
-          continue;
-        }
-        listedIdx.add(idx);
-        listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
-        if (ab.address && b.size !== undefined) {
-          if (ab.address.value % b.size !== 0n) {
-            r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too.`, {
-              subject: b.id,
-              target: { device: dn, bar: idx, guest: name },
-            });
-          }
-          if (ab.address.value + b.size > U64_LIMIT) {
-            r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space.`, { subject: b.id });
-          }
-        }
-      }
-      const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
-      g.assigns.push({
-        device: d,
-        bars: [...listed, ...rest.map((bar) => ({ bar }))],
-        span: stmtSpan(an.stmt),
-        nameSpan: an.device.span,
-      });
-    }
-    guests.push(g);
+    guests.push(buildGuest(gn, name, deviceByName, r));
   }
   return { host, devices, deviceByName, guests };
+}
+
+/** One guest: policy, window, MSI-X mode and its assigns in placement order. */
+export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Reporter): Guest {
+  const g: Guest = {
+    name,
+    policy: gn.allocates[0]?.value ?? 'listed',
+    msix: gn.msixModes[0]?.value ?? 'emulate',
+    assigns: [],
+    node: gn,
+    nameSpan: gn.name?.span ?? stmtSpan(gn.stmt),
+    span: stmtSpan(gn.stmt),
+  };
+  for (const extra of gn.allocates.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`allocate\` is given twice; the first one counts.`, { subject: name });
+  for (const extra of gn.msixModes.slice(1)) r.add('duplicate', extra.span, `guest ${name}: \`msix\` is given twice; the first one counts.`, { subject: name });
+  for (const w of gn.windows) {
+    if (!w.address || !w.size) continue;
+    if (g.window) {
+      r.add('duplicate', stmtSpan(w.stmt), `guest ${name}: \`window\` is given twice; the first one counts.`, { subject: name });
+      continue;
+    }
+    if (w.address.value + w.size.value > U64_LIMIT) {
+      r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`, { subject: name });
+      continue;
+    }
+    g.window = { start: w.address.value, size: w.size.value, span: stmtSpan(w.stmt) };
+  }
+  const assigned = new Map<string, Span>();
+  for (const an of gn.assigns) {
+    if (!an.device) continue;
+    const dn = an.device.value;
+    const d = deviceByName.get(dn);
+    if (!d) {
+      r.add('unknown-reference', an.device.span, `guest ${name} assigns \`${dn}\`, but no device has that name.${suggest(dn, [...deviceByName.keys()])}`, { subject: name });
+      continue;
+    }
+    const prevA = assigned.get(dn);
+    if (prevA) {
+      r.add('duplicate', an.device.span, `guest ${name} assigns ${dn} twice.`, { subject: name, related: [{ span: prevA, message: 'first assign' }] });
+      continue;
+    }
+    assigned.set(dn, an.device.span);
+    const listed: AssignedBar[] = [];
+    const listedIdx = new Set<number>();
+    for (const ab of an.bars) {
+      if (!ab.index) continue;
+      const idx = ab.index.value;
+      const b = d.barByIndex.get(idx);
+      if (!b) {
+        if (!d.declaredSlots.has(idx)) {
+          r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
+        } else if (isUpperSlot(d, idx)) {
+          r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
+        }
+        continue;
+      }
+      if (b.kind === 'io') {
+        if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory.`, { subject: b.id });
+        continue;
+      }
+      if (listedIdx.has(idx)) {
+        r.add('duplicate', ab.index.span, `guest ${name}: ${b.id} is listed twice in this assign block.`, { subject: b.id });
+        continue;
+      }
+      listedIdx.add(idx);
+      listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
+      if (ab.address && b.size !== undefined) {
+        if (ab.address.value % b.size !== 0n) {
+          r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too.`, {
+            subject: b.id,
+            target: { device: dn, bar: idx, guest: name },
+          });
+        }
+        if (ab.address.value + b.size > U64_LIMIT) {
+          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space.`, { subject: b.id });
+        }
+      }
+    }
+    const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
+    g.assigns.push({
+      device: d,
+      bars: [...listed, ...rest.map((bar) => ({ bar }))],
+      span: stmtSpan(an.stmt),
+      nameSpan: an.device.span,
+    });
+  }
+  return g;
 }
 
 function isUpperSlot(d: Device, idx: number): boolean {
