@@ -38,10 +38,10 @@ describe('lsp: extension manifest and package', function () {
     assert.strictEqual(grammar.scopeName, c.grammars[0].scopeName);
     assert.deepStrictEqual(
       c.commands.map((x) => `${x.category}: ${x.title}`),
-      ['bartopo: Restart Server', 'bartopo: Show Output'],
+      ['bartopo: Restart Server', 'bartopo: Show Output', 'bartopo: Show Page Map', 'bartopo: Import from lspci output…', 'bartopo: Import this machine'],
     );
     const props = c.configuration.properties;
-    for (const k of ['bartopo.pageSize', 'bartopo.severity', 'bartopo.msixMappable', 'bartopo.maxDiagnostics', 'bartopo.trace.server']) assert.ok(k in props, k);
+    for (const k of ['bartopo.pageSize', 'bartopo.severity', 'bartopo.msixMappable', 'bartopo.maxDiagnostics', 'bartopo.maxFileSizeMB', 'bartopo.trace.server']) assert.ok(k in props, k);
     assert.strictEqual(props['bartopo.maxDiagnostics'].default, 1000);
     assert.ok(pkg.scripts.package.includes('vsce package'));
   });
