@@ -162,21 +162,32 @@ interface SizeResult {
   phases?: Record<string, number>;
 }
 
-async function measureSize(plan: Plan, w: Written, validator: JsonValidator): Promise<SizeResult> {
-  const text = w.bartopo;
-  const json = w.json;
-  const uri = `file://${w.jsonPath}`;
-  const check: number[] = [];
-  const checkCpu: number[] = [];
-  const jsonLsCpu: number[] = [];
-  const analyzeOnly: number[] = [];
-  const bars: number[] = [];
-  const jsonLs: number[] = [];
-  const jsonParse: number[] = [];
-  let counts: SizeResult['counts'] | undefined;
-  let sink = 0;
-  for (let round = 0; round < plan.warmup + plan.runs; round++) {
-    const keep = round >= plan.warmup;
+/** Timed rounds for one size; each round runs bartopo, the JSON language service and JSON.parse once. */
+class SizeBench {
+  private readonly check: number[] = [];
+  private readonly checkCpu: number[] = [];
+  private readonly jsonLsCpu: number[] = [];
+  private readonly analyzeOnly: number[] = [];
+  private readonly bars: number[] = [];
+  private readonly jsonLs: number[] = [];
+  private readonly jsonParse: number[] = [];
+  private counts: SizeResult['counts'] | undefined;
+  private done = 0;
+
+  constructor(
+    readonly plan: Plan,
+    readonly w: Written,
+    private readonly validator: JsonValidator,
+  ) {}
+
+  get rounds(): number {
+    return this.plan.warmup + this.plan.runs;
+  }
+
+  async round(): Promise<void> {
+    const keep = this.done++ >= this.plan.warmup;
+    const text = this.w.bartopo;
+    const json = this.w.json;
     // bartopo: analyze + barReports.
     gc();
     const c0 = process.cpuUsage();
@@ -187,52 +198,68 @@ async function measureSize(plan: Plan, w: Written, validator: JsonValidator): Pr
     const t2 = now();
     const c1 = process.cpuUsage(c0);
     if (keep) {
-      check.push(t2 - t0);
-      checkCpu.push((c1.user + c1.system) / 1000);
-      analyzeOnly.push(t1 - t0);
-      bars.push(t2 - t1);
+      this.check.push(t2 - t0);
+      this.checkCpu.push((c1.user + c1.system) / 1000);
+      this.analyzeOnly.push(t1 - t0);
+      this.bars.push(t2 - t1);
     }
-    if (!counts) {
+    if (!this.counts) {
       const c = { errors: 0, warnings: 0, infos: 0, bars: reports.length, guests: a.guests.length, jsonDiagnostics: 0 };
       for (const d of a.diagnostics) c[d.severity === 'error' ? 'errors' : d.severity === 'warning' ? 'warnings' : 'infos']++;
-      counts = c;
+      this.counts = c;
     }
-    sink += reports.length;
     // JSON language service: parse + validate against the schema.
     gc();
     const c2 = process.cpuUsage();
     const t3 = now();
-    const n = await validator.validate(json, uri);
+    const n = await this.validator.validate(json, `file://${this.w.jsonPath}`);
     const t4 = now();
     const c3 = process.cpuUsage(c2);
     if (keep) {
-      jsonLs.push(t4 - t3);
-      jsonLsCpu.push((c3.user + c3.system) / 1000);
+      this.jsonLs.push(t4 - t3);
+      this.jsonLsCpu.push((c3.user + c3.system) / 1000);
     }
-    counts.jsonDiagnostics = n;
+    this.counts.jsonDiagnostics = n;
     // Plain JSON.parse.
     gc();
     const t5 = now();
     const v = JSON.parse(json) as { devices: unknown[] };
     const t6 = now();
-    if (keep) jsonParse.push(t6 - t5);
-    sink += v.devices.length;
+    if (keep) this.jsonParse.push(t6 - t5);
+    if (v.devices.length !== this.plan.devices) throw new Error('JSON.parse: wrong device count');
   }
-  if (sink < 0) log('unreachable');
-  return {
-    devices: plan.devices,
-    bartopoChars: text.length,
-    jsonChars: json.length,
-    lines: text.split('\n').length,
-    counts: counts!,
-    check: stats(check),
-    checkCpu: stats(checkCpu),
-    analyzeOnly: stats(analyzeOnly),
-    barReportsOnly: stats(bars),
-    jsonLs: stats(jsonLs),
-    jsonLsCpu: stats(jsonLsCpu),
-    jsonParse: stats(jsonParse),
-  };
+
+  result(): SizeResult {
+    return {
+      devices: this.plan.devices,
+      bartopoChars: this.w.bartopo.length,
+      jsonChars: this.w.json.length,
+      lines: this.w.bartopo.split('\n').length,
+      counts: this.counts!,
+      check: stats(this.check),
+      checkCpu: stats(this.checkCpu),
+      analyzeOnly: stats(this.analyzeOnly),
+      barReportsOnly: stats(this.bars),
+      jsonLs: stats(this.jsonLs),
+      jsonLsCpu: stats(this.jsonLsCpu),
+      jsonParse: stats(this.jsonParse),
+    };
+  }
+}
+
+/**
+ * Runs every task's steps spread evenly over one shared timeline, so that the sizes take
+ * turns: a burst of load from other processes hits several sizes a little instead of one
+ * size entirely (which would bend the per-device scaling).
+ */
+async function interleave(tasks: { steps: number; step: () => Promise<void> }[]): Promise<void> {
+  const total = Math.max(0, ...tasks.map((t) => t.steps));
+  for (let i = 0; i < total; i++) {
+    for (const t of tasks) {
+      // Task t runs at the slots where floor(slot * steps / total) advances.
+      if (Math.floor(((i + 1) * t.steps) / total) > Math.floor((i * t.steps) / total)) await t.step();
+    }
+  }
 }
 
 /** One pass through the engine's phases (the same calls `analyze` makes), best of `runs`. */
@@ -288,35 +315,56 @@ async function runCli(file: string, outFile: string, viaBin: boolean): Promise<{
   }
 }
 
-async function measureCli(plan: Plan, w: Written, r: SizeResult, tmp: string): Promise<void> {
-  const out = path.join(tmp, `cli-${plan.devices}.json`);
-  const times: number[] = [];
-  const binTimes: number[] = [];
-  // One warm-up run (not counted) where runs are cheap; the input was just written, so the file cache is warm anyway.
-  const warm = plan.procRuns >= 5 ? 1 : 0;
-  for (let i = 0; i < plan.procRuns + warm; i++) {
-    if (i >= warm) {
-      const viaBin = await runCli(w.bartopoPath, out, true);
+/** Process runs for one size: `node dist/cli.js` and `bin/bartopo.js`, alternately. */
+class CliBench {
+  private readonly times: number[] = [];
+  private readonly binTimes: number[] = [];
+  private done = 0;
+  private readonly out: string;
+  /** One warm-up run (not counted) where runs are cheap; the input was just written, so the file cache is warm anyway. */
+  private readonly warm: number;
+
+  constructor(
+    readonly plan: Plan,
+    readonly w: Written,
+    readonly r: SizeResult,
+    tmp: string,
+  ) {
+    this.out = path.join(tmp, `cli-${plan.devices}.json`);
+    this.warm = plan.procRuns >= 5 ? 1 : 0;
+  }
+
+  get steps(): number {
+    return this.plan.procRuns + this.warm;
+  }
+
+  async step(): Promise<void> {
+    const i = this.done++;
+    const r = this.r;
+    if (i >= this.warm) {
+      const viaBin = await runCli(this.w.bartopoPath, this.out, true);
       if (viaBin.code !== 0 && viaBin.code !== 1) throw new Error(`bin/bartopo.js check exited with ${viaBin.code}: ${viaBin.stderr}`);
-      binTimes.push(viaBin.ms);
+      this.binTimes.push(viaBin.ms);
     }
-    const res = await runCli(w.bartopoPath, out, false);
+    const res = await runCli(this.w.bartopoPath, this.out, false);
     if (res.code !== 0 && res.code !== 1) throw new Error(`bartopo check exited with ${res.code}: ${res.stderr}`);
     r.cliExit = res.code;
-    if (i >= warm) times.push(res.ms);
+    if (i >= this.warm) this.times.push(res.ms);
     if (i === 0) {
-      r.cliOutputBytes = fs.statSync(out).size;
-      const j = JSON.parse(fs.readFileSync(out, 'utf8')) as { files: { bars: unknown[]; diagnostics: unknown[] }[]; summary: { errors: number; warnings: number; infos: number } };
+      r.cliOutputBytes = fs.statSync(this.out).size;
+      const j = JSON.parse(fs.readFileSync(this.out, 'utf8')) as { files: { bars: unknown[] }[]; summary: { errors: number; warnings: number; infos: number } };
       const f = j.files[0];
       if (f.bars.length !== r.counts.bars) throw new Error(`the CLI listed ${f.bars.length} BARs, barReports ${r.counts.bars}`);
       if (j.summary.errors !== r.counts.errors || j.summary.warnings !== r.counts.warnings) {
         throw new Error(`the CLI counted ${JSON.stringify(j.summary)}, analyze ${JSON.stringify(r.counts)}`);
       }
     }
+    if (this.done === this.steps) {
+      fs.rmSync(this.out, { force: true });
+      r.cli = stats(this.times);
+      r.cliBin = stats(this.binTimes);
+    }
   }
-  fs.rmSync(out, { force: true });
-  r.cli = stats(times);
-  r.cliBin = stats(binTimes);
 }
 
 // ------------------------------------------------------------------ the language server
@@ -851,20 +899,24 @@ async function main(): Promise<void> {
   }
   if (!SKIP.has('cli') && !fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
 
-  const results: SizeResult[] = [];
   const written = new Map<number, Written>();
   for (const plan of PLANS) {
     const w = writeTopology(plan.devices, tmp);
     written.set(plan.devices, w);
-    log(`${plan.devices} devices: ${(w.bartopo.length / 1e6).toFixed(2)} MB .bartopo, ${(w.json.length / 1e6).toFixed(2)} MB JSON; ${plan.warmup} warm-up + ${plan.runs} runs`);
-    const r = await measureSize(plan, w, validator);
-    log(`  check ${ms(r.check)} ms, json-LS ${ms(r.jsonLs)} ms, JSON.parse ${ms(r.jsonParse)} ms`);
-    r.phases = measurePhases(w.bartopo, plan.devices >= 20000 ? 2 : 5);
-    if (!SKIP.has('cli')) {
-      await measureCli(plan, w, r, tmp);
-      log(`  CLI process ${ms(r.cli)} ms`);
-    }
-    results.push(r);
+    log(`${plan.devices} devices: ${(w.bartopo.length / 1e6).toFixed(2)} MB .bartopo, ${(w.json.length / 1e6).toFixed(2)} MB JSON; ${plan.warmup} warm-up + ${plan.runs} rounds, ${plan.procRuns} process runs`);
+  }
+  log('in-process rounds, sizes interleaved');
+  const benches = PLANS.map((plan) => new SizeBench(plan, written.get(plan.devices)!, validator));
+  await interleave(benches.map((b) => ({ steps: b.rounds, step: () => b.round() })));
+  const results = benches.map((b) => b.result());
+  for (const r of results) log(`  ${r.devices}: check ${ms(r.check)} ms, json-LS ${ms(r.jsonLs)} ms, JSON.parse ${ms(r.jsonParse)} ms`);
+  log('engine phases');
+  for (const r of results) r.phases = measurePhases(written.get(r.devices)!.bartopo, r.devices >= 20000 ? 2 : 5);
+  if (!SKIP.has('cli')) {
+    log('CLI processes, sizes interleaved');
+    const clis = PLANS.map((plan, i) => new CliBench(plan, written.get(plan.devices)!, results[i], tmp));
+    await interleave(clis.map((c) => ({ steps: c.steps, step: () => c.step() })));
+    for (const r of results) log(`  ${r.devices}: dist/cli.js ${ms(r.cli)} ms, bin/bartopo.js ${ms(r.cliBin)} ms`);
   }
 
   let lsp: LspResults | undefined;
