@@ -3,7 +3,7 @@
 import { FileNode } from './ast';
 import { analyzeGuests, checkMsixPages, GuestAnalysis } from './guest';
 import { analyzeHost, decideVfHost, HostAnalysis, Resource } from './host';
-import { buildTopology, Topology } from './model';
+import { Bar, buildTopology, Topology } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
 import { Tree } from './tree';
@@ -36,6 +36,16 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
 export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarReport[] {
   const out: BarReport[] = [];
   const P = a.topology.host.pageSize;
+  // Each BAR's placements, gathered once from the guests (not one scan of every guest per BAR).
+  const byBar = new Map<Bar, Map<string, GuestPlacement>>();
+  for (const ga of a.guests) {
+    for (const [bar, p] of ga.placements) {
+      let m = byBar.get(bar);
+      if (!m) byBar.set(bar, (m = new Map()));
+      m.set(ga.guest.name, p);
+    }
+  }
+  const noPlacements: Map<string, GuestPlacement> = new Map();
   const vfApertures = new Map<string, Resource>();
   for (const res of a.host.resources) if (res.kind === 'vf') vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
   for (const d of a.topology.devices) {
@@ -43,11 +53,7 @@ export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarRepo
     for (const b of bars) {
       if (b.kind === 'io') continue;
       const dec = a.host.decisions.get(b)!;
-      const guests = new Map<string, GuestPlacement>();
-      for (const ga of a.guests) {
-        const p = ga.placements.get(b);
-        if (p) guests.set(ga.guest.name, p);
-      }
+      const guests = byBar.get(b) ?? noPlacements;
       out.push({ id: b.id, device: d.name, index: b.index, kind: b.kind, prefetch: b.prefetch, size: b.size ?? b.declaredSize, host: b.host ?? b.node.address?.value, hostVerdict: dec.verdict, hostReason: dec.reason, guests, span: b.span });
     }
     const sr = d.sriov;
