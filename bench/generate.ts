@@ -27,12 +27,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { BarKind, MsixMode, Policy } from '../server/src/engine/ast';
+import { formatSize, hex, hexGrouped } from '../server/src/engine/values';
 
 // ---------------------------------------------------------------- data model
 
-export type BarKind = 'mem32' | 'mem64' | 'io';
-export type Policy = 'listed' | 'size-descending' | 'page-match';
-export type MsixMode = 'emulate' | 'paravirt' | 'relocate';
+export type { BarKind, MsixMode, Policy };
 
 export interface GenBar {
   index: number;
@@ -544,32 +544,10 @@ export function generate(opts: GenerateOptions): Topology {
 
 // ---------------------------------------------------------------- writers
 
-const UNIT_NAMES: [bigint, string][] = [
-  [T, 'T'],
-  [G, 'G'],
-  [M, 'M'],
-  [K, 'K'],
-];
-
-/** `4K`, `16G`, `256`: the largest binary unit that divides the size. */
-export function fmtSize(v: bigint): string {
-  for (const [u, n] of UNIT_NAMES) if (v >= u && v % u === 0n) return `${v / u}${n}`;
-  return v.toString();
-}
-
-/** `0x4000_0010_0000`: hex grouped by four digits, as lspci-minded people write it. */
-export function fmtAddr(v: bigint): string {
-  const h = v.toString(16);
-  if (h.length <= 4) return '0x' + h;
-  const parts: string[] = [];
-  for (let end = h.length; end > 0; end -= 4) parts.unshift(h.slice(Math.max(0, end - 4), end));
-  return '0x' + parts.join('_');
-}
-
-/** Plain lower-case hex for JSON (`0x400000100000`). */
-export function hexOf(v: bigint): string {
-  return '0x' + v.toString(16);
-}
+// The language's own formatting (sizes as 4K/64K/1M, long addresses grouped by `_`).
+const fmtSize = formatSize;
+const fmtAddr = hexGrouped;
+const hexOf = hex;
 
 function barLine(b: GenBar): string {
   return `bar ${b.index} ${b.kind}${b.prefetch ? ' prefetch' : ''} size ${fmtSize(b.size)}${b.address !== undefined ? ` at ${fmtAddr(b.address)}` : ''}`;
