@@ -174,6 +174,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-p, --page-size <size>', 'host page size (default: from SR-IOV "System Page Size" when printed, else 4K)', parsePageSize)
     .option('-o, --output <file>', 'write the topology to FILE instead of standard output')
     .action((file: string, o: { pageSize?: bigint; output?: string }) => {
+      const source = file === '-' ? 'standard input' : file;
       let text: string;
       if (file === '-') {
         try {
@@ -182,9 +183,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
           throw new UsageError(`standard input: cannot read: ${(e as Error).message}`);
         }
       } else text = readTopology(file);
-      const r = importLspci(text, { pageSize: o.pageSize, sourceName: file === '-' ? 'standard input' : file });
+      const r = importLspci(text, { pageSize: o.pageSize, sourceName: source });
       if (r.devices === 0 && r.warnings.length > 0 && !/Region|Memory at|I\/O ports at/.test(text)) {
-        throw new UsageError(`${file === '-' ? 'standard input' : file}: no lspci device found (expected the output of \`lspci -vvv\`)`);
+        throw new UsageError(`${source}: no lspci device found (expected the output of \`lspci -vvv\`)`);
       }
       emitImport(r, file === '-' ? '<stdin>' : file, o.output);
     });

@@ -4,8 +4,8 @@
 // gone and no new error appeared.
 
 import { analyze, Analysis } from './analyze';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, Placed } from './guest';
-import { Bar, buildGuest, Device, Guest, stmtSpan } from './model';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet } from './guest';
+import { Bar, buildGuest, Device, Guest } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
 import { Stmt } from './tree';
@@ -542,5 +542,3 @@ export function diffEdit(before: string, after: string): TextEdit | undefined {
   return { span: { start: s, end: e1 }, newText: after.slice(s, e2) };
 }
 
-export { stmtSpan };
-export type { Placed };
