@@ -138,10 +138,23 @@ export class EditorUi {
   async quickFix(line: number, column: number, title: string): Promise<string[]> {
     const p = this.p;
     await p.mouse.move(5, 5);
-    await this.goTo(line, column);
-    await p.keyboard.press('Control+.');
     const rows = p.locator('.action-widget .monaco-list-row');
-    await rows.first().waitFor();
+    // The code actions of a position are asked for when Ctrl+. is pressed; right after Go to
+    // Line the editor can still be taking focus, and the key is then lost. Press it again
+    // (after making sure the cursor is where it should be) rather than wait forever.
+    for (let attempt = 1; ; attempt++) {
+      await this.goTo(line, column);
+      await p.locator('.editor-instance .monaco-editor.focused').first().waitFor();
+      await p.keyboard.press('Control+.');
+      try {
+        await rows.first().waitFor({ timeout: 8000 });
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        this.console.push(`[test] no code action menu after Ctrl+. (attempt ${attempt}); pressing it again`);
+        await p.keyboard.press('Escape');
+      }
+    }
     const row = p.locator('.action-widget .monaco-list-row', { hasText: title }).first();
     await row.waitFor();
     const titles = await rows.allInnerTexts();
