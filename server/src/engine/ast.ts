@@ -10,6 +10,22 @@ export interface Val<T> {
   span: Span;
 }
 
+/** A parsed value that is its own span: one object per value instead of two. */
+class SpannedValue<T> implements Val<T>, Span {
+  constructor(
+    readonly value: T,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+  get span(): Span {
+    return this;
+  }
+}
+
+export function val<T>(value: T, span: Span): Val<T> {
+  return new SpannedValue(value, span.start, span.end);
+}
+
 export type BarKind = 'mem32' | 'mem64' | 'io';
 export type Policy = 'listed' | 'size-descending' | 'page-match';
 export type MsixMode = 'emulate' | 'paravirt' | 'relocate';

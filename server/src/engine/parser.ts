@@ -17,6 +17,7 @@ import {
   MsixMode,
   Policy,
   Val,
+  val,
 } from './ast';
 import { isName, isPowerOfTwo, parseInteger, parsePci, parseSize, Parsed } from './values';
 import { Span } from './types';
@@ -36,14 +37,11 @@ class Args {
   private i = 1;
   failed = false;
   constructor(
-    private readonly stmt: Stmt,
+    /** The statement's words, scanned once by the caller (Stmt.words scans afresh on each read). */
+    private readonly words: Token[],
     private readonly errors: SyntaxError[],
     private readonly what: string,
   ) {}
-
-  private get words(): Token[] {
-    return this.stmt.words;
-  }
 
   private fail(span: Span, message: string): undefined {
     if (!this.failed) this.errors.push({ span, message });
@@ -98,7 +96,7 @@ class Args {
     if (t.kind !== Tok.Word) return this.fail(t, `${this.what}: expected ${expected}, found a string`);
     const r = f(t.text);
     if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
-    return { value: r.value, span: t }; // the token is its own span: no extra object
+    return val(r.value, t);
   }
 
   integer(expected: string): Val<bigint> | undefined {
@@ -113,7 +111,7 @@ class Args {
     const v = this.integer(expected);
     if (!v) return undefined;
     if (v.value > BigInt(max)) return this.fail(v.span, `${this.what}: ${expected} must be 0-${max}, found ${v.value}`);
-    return { value: Number(v.value), span: v.span };
+    return val(Number(v.value), v.span);
   }
 
   name(expected: string): Val<string> | undefined {
@@ -139,7 +137,7 @@ class Args {
     if (!t) return undefined;
     if (t.kind !== Tok.String) return this.fail(t, `${this.what}: expected ${expected} in double quotes, found \`${t.text}\``);
     if (t.unterminated) return this.fail(t, `${this.what}: the string is missing its closing \`"\``);
-    return { value: t.value!, span: t };
+    return val(t.value!, t);
   }
 
   pci(): Val<ReturnType<typeof parsePci> extends Parsed<infer P> ? P : never> | undefined {
@@ -162,9 +160,9 @@ const HOST_STMTS = ['page-size', 'arch', 'msix-mappable', 'window'];
 const DEVICE_STMTS = ['group', 'name', 'id', 'bar', 'msix', 'region', 'rom', 'sriov'];
 const GUEST_STMTS = ['window', 'allocate', 'msix', 'assign'];
 
-/** A token is a span (start, end); no copy is made. */
-function spanOf(t: Token): Span {
-  return t;
+/** A plain span of a token: the AST keeps no token (nor its text) alive. */
+function spanOf(t: Span): Span {
+  return { start: t.start, end: t.end };
 }
 
 export function parse(text: string): ParseResult {
@@ -175,16 +173,15 @@ export function parse(text: string): ParseResult {
   const unexpectedBlock = (s: Stmt, what: string): void => {
     if (s.block) errors.push({ span: spanOf(s.block.open), message: `${what} takes no \`{ … }\` block` });
   };
-  const needBlock = (s: Stmt, what: string): boolean => {
+  const needBlock = (s: Stmt, words: Token[], what: string): boolean => {
     if (!s.block) {
-      const last = s.words[s.words.length - 1];
+      const last = words[words.length - 1];
       errors.push({ span: spanOf(last), message: `${what}: expected \`{\` to open its block` });
       return false;
     }
     return true;
   };
-  const unknown = (s: Stmt, where: string, allowed: string[]): void => {
-    const t = s.words[0];
+  const unknown = (t: Token | undefined, where: string, allowed: string[]): void => {
     if (!t) return; // anonymous block, already reported
     const hint = allowed.map((a) => '`' + a + '`').join(', ');
     const moved =
@@ -194,8 +191,8 @@ export function parse(text: string): ParseResult {
     errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; expected one of ${hint}` });
   };
 
-  const parseBar = (s: Stmt, what: string, allowMissingAt = true): BarNode => {
-    const a = new Args(s, errors, what);
+  const parseBar = (s: Stmt, words: Token[], what: string, allowMissingAt = true): BarNode => {
+    const a = new Args(words, errors, what);
     const node: BarNode = { prefetch: false, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
     node.kind = a.choice('a BAR kind', KINDS);
@@ -210,7 +207,8 @@ export function parse(text: string): ParseResult {
   };
 
   for (const s of tree.stmts) {
-    const kw = s.words[0];
+    const sw = s.words;
+    const kw = sw[0];
     if (!kw) {
       continue; // stray `{ … }`, already reported
     }
@@ -221,20 +219,21 @@ export function parse(text: string): ParseResult {
     switch (kw.text) {
       case 'host': {
         const h: HostNode = { keyword: spanOf(kw), windows: [], stmt: s };
-        const a = new Args(s, errors, '`host`');
+        const a = new Args(sw, errors, '`host`');
         if (a.hasMore()) h.name = a.name('a host name');
         a.end();
         file.hosts.push(h);
-        if (!needBlock(s, '`host`')) break;
+        if (!needBlock(s, sw, '`host`')) break;
         for (const c of s.block!.stmts) {
-          const ck = c.words[0];
+          const cw = c.words;
+          const ck = cw[0];
           if (!ck) continue;
-          const ca = new Args(c, errors, `\`${ck.text}\``);
+          const ca = new Args(cw, errors, `\`${ck.text}\``);
           switch (ck.text) {
             case 'page-size': {
               const v = ca.size('a page size such as 4K or 64K');
               if (v && (!isPowerOfTwo(v.value) || v.value < 4096n)) {
-                errors.push({ span: v.span, message: `\`page-size\`: ${c.words[1].text} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
+                errors.push({ span: v.span, message: `\`page-size\`: ${cw[1].text} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
               } else if (v) {
                 if (h.pageSize) file.repeated.push({ span: spanOf(ck), message: '`page-size` is given twice in this host block; the first one counts' });
                 else h.pageSize = v;
@@ -249,7 +248,7 @@ export function parse(text: string): ParseResult {
             case 'msix-mappable': {
               const v = ca.choice('`yes` or `no`', ['yes', 'no'] as const);
               if (v && h.msixMappable) file.repeated.push({ span: spanOf(ck), message: '`msix-mappable` is given twice in this host block; the first one counts' });
-              else if (v) h.msixMappable = { value: v.value === 'yes', span: v.span };
+              else if (v) h.msixMappable = val(v.value === 'yes', v.span);
               ca.end();
               break;
             }
@@ -264,7 +263,7 @@ export function parse(text: string): ParseResult {
               break;
             }
             default:
-              unknown(c, 'a `host` block', HOST_STMTS);
+              unknown(ck, 'a `host` block', HOST_STMTS);
               continue;
           }
           unexpectedBlock(c, `\`${ck.text}\``);
@@ -273,17 +272,18 @@ export function parse(text: string): ParseResult {
       }
       case 'device': {
         const d: DeviceNode = { bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s };
-        const a = new Args(s, errors, '`device`');
+        const a = new Args(sw, errors, '`device`');
         d.name = a.name('a device name');
         if (a.keyword('at')) d.pci = a.pci();
         a.end();
         file.devices.push(d);
-        if (!needBlock(s, '`device`')) break;
+        if (!needBlock(s, sw, '`device`')) break;
         for (const c of s.block!.stmts) {
-          const ck = c.words[0];
+          const cw = c.words;
+          const ck = cw[0];
           if (!ck) continue;
           const what = `\`${ck.text}\``;
-          const ca = new Args(c, errors, what);
+          const ca = new Args(cw, errors, what);
           switch (ck.text) {
             case 'group': {
               const g = ca.integer('an IOMMU group number');
@@ -304,7 +304,7 @@ export function parse(text: string): ParseResult {
               ca.end();
               break;
             case 'bar':
-              d.bars.push(parseBar(c, '`bar`'));
+              d.bars.push(parseBar(c, cw, '`bar`'));
               continue;
             case 'msix': {
               const m: DeviceNode['msix'][number] = { stmt: c };
@@ -344,19 +344,20 @@ export function parse(text: string): ParseResult {
               ca.end();
               d.sriovs.push(sr);
               if (!c.block) {
-                errors.push({ span: spanOf(c.words[c.words.length - 1]), message: '`sriov`: expected `{` with the VF BARs' });
+                errors.push({ span: spanOf(cw[cw.length - 1]), message: '`sriov`: expected `{` with the VF BARs' });
                 continue;
               }
               for (const vb of c.block.stmts) {
-                const vk = vb.words[0];
+                const vw = vb.words;
+                const vk = vw[0];
                 if (!vk) continue;
-                if (vk.text === 'bar') sr.bars.push(parseBar(vb, 'VF `bar`'));
-                else unknown(vb, 'an `sriov` block', ['bar']);
+                if (vk.text === 'bar') sr.bars.push(parseBar(vb, vw, 'VF `bar`'));
+                else unknown(vk, 'an `sriov` block', ['bar']);
               }
               continue;
             }
             default:
-              unknown(c, 'a `device` block', DEVICE_STMTS);
+              unknown(ck, 'a `device` block', DEVICE_STMTS);
               continue;
           }
           unexpectedBlock(c, what);
@@ -365,16 +366,17 @@ export function parse(text: string): ParseResult {
       }
       case 'guest': {
         const g: GuestNode = { windows: [], allocates: [], msixModes: [], assigns: [], stmt: s };
-        const a = new Args(s, errors, '`guest`');
+        const a = new Args(sw, errors, '`guest`');
         g.name = a.name('a guest name');
         a.end();
         file.guests.push(g);
-        if (!needBlock(s, '`guest`')) break;
+        if (!needBlock(s, sw, '`guest`')) break;
         for (const c of s.block!.stmts) {
-          const ck = c.words[0];
+          const cw = c.words;
+          const ck = cw[0];
           if (!ck) continue;
           const what = `\`${ck.text}\``;
-          const ca = new Args(c, errors, what);
+          const ca = new Args(cw, errors, what);
           switch (ck.text) {
             case 'window': {
               const w: GuestNode['windows'][number] = { stmt: c };
@@ -403,13 +405,14 @@ export function parse(text: string): ParseResult {
               g.assigns.push(as);
               if (c.block) {
                 for (const b of c.block.stmts) {
-                  const bk = b.words[0];
+                  const bw = b.words;
+                  const bk = bw[0];
                   if (!bk) continue;
                   if (bk.text !== 'bar') {
-                    unknown(b, 'an `assign` block', ['bar']);
+                    unknown(bk, 'an `assign` block', ['bar']);
                     continue;
                   }
-                  const ba = new Args(b, errors, '`bar`');
+                  const ba = new Args(bw, errors, '`bar`');
                   const ab: AssignBarNode = { stmt: b };
                   ab.index = ba.smallInt('a BAR index 0-5', 5);
                   if (ba.optKeyword('at')) ab.address = ba.integer('a guest address');
@@ -421,7 +424,7 @@ export function parse(text: string): ParseResult {
               continue;
             }
             default:
-              unknown(c, 'a `guest` block', GUEST_STMTS);
+              unknown(ck, 'a `guest` block', GUEST_STMTS);
               continue;
           }
           unexpectedBlock(c, what);
@@ -429,7 +432,7 @@ export function parse(text: string): ParseResult {
         break;
       }
       default:
-        unknown(s, 'the top level', ['host', 'device', 'guest']);
+        unknown(kw, 'the top level', ['host', 'device', 'guest']);
     }
   }
   return { tree, file, errors };

@@ -2,17 +2,44 @@
 // newline or `;`, optionally carrying one `{ … }` block. Built iteratively, so
 // no input (however deeply nested) can overflow the stack, and it never throws.
 
-import { Scanner, Tok, Token } from './lexer';
+import { Scanner, Tok, Token, tokenize } from './lexer';
 import { Span } from './types';
 
-export interface Stmt {
-  words: Token[];
+/**
+ * One statement. Its words are not kept: they are scanned again from the source
+ * when asked for (`words`), so a big file's tree is one small object per
+ * statement instead of one object and one string per word.
+ */
+export class Stmt {
   block?: Block;
-  /** From the first word (or `{`) to the last word or the block's `}`. */
-  start: number;
-  end: number;
   /** Comment on the same line after the statement, if any. */
   trailingComment?: Token;
+
+  constructor(
+    private readonly source: string,
+    /** From the first word (or `{`) to the last word or the block's `}`. */
+    public start: number,
+    public end: number,
+    /** End of the last word (`start` when the statement has no words: a stray `{`). */
+    public wordsEnd: number,
+  ) {}
+
+  /** The words and strings before the block, scanned afresh on each call: read it once into a local. */
+  get words(): Token[] {
+    return this.wordsEnd > this.start ? tokenize(this.source, this.start, this.wordsEnd) : [];
+  }
+
+  hasWords(): boolean {
+    return this.wordsEnd > this.start;
+  }
+
+  /** The first word's text ('' for none); scans only that word. */
+  head(): string {
+    if (this.wordsEnd <= this.start) return '';
+    const sc = new Scanner(this.source, this.start, this.wordsEnd);
+    sc.advance();
+    return sc.kind === Tok.Word ? this.source.slice(sc.start, sc.end) : '';
+  }
 }
 
 export interface Block {
@@ -32,8 +59,14 @@ export interface Tree {
   errors: TreeError[];
 }
 
-/** Keywords that only make sense at the top level: seeing one inside a block means a `}` is missing. */
-const TOP_LEVEL = new Set(['host', 'device', 'guest']);
+/** Keywords that only make sense at the top level (`host`, `device`, `guest`): seeing one inside a block means a `}` is missing. Compared in place, without slicing the word. */
+function isTopLevelKeyword(text: string, start: number, end: number): boolean {
+  const n = end - start;
+  if (n === 4) return text.startsWith('host', start);
+  if (n === 5) return text.startsWith('guest', start);
+  if (n === 6) return text.startsWith('device', start);
+  return false;
+}
 
 interface Frame {
   block: Block | null; // null = file level
@@ -84,44 +117,48 @@ export function parseTree(text: string): Tree {
       lastEndedByNewline = kind === Tok.Newline || lastEndedByNewline;
       continue;
     }
-    const t = sc.token();
     switch (kind) {
-      case Tok.Comment:
+      case Tok.Comment: {
+        const t = sc.token();
         comments.push(t);
         if (cur) cur.trailingComment = t;
         else if (lastEnded && !lastEndedByNewline) lastEnded.trailingComment = t;
         break;
+      }
       case Tok.Word:
       case Tok.String:
+        // Words are not kept (Stmt.words scans them again): only the statement's extent grows.
         if (!cur) {
           // A top-level keyword inside a block: the block's `}` is missing.
-          if (t.kind === Tok.Word && top().depth > 0 && TOP_LEVEL.has(t.text) && opensBlockOnThisLine(text, t.end)) {
+          if (kind === Tok.Word && top().depth > 0 && isTopLevelKeyword(text, sc.start, sc.end) && opensBlockOnThisLine(text, sc.end)) {
+            const word = text.slice(sc.start, sc.end);
             while (top().depth > 0) {
               const f = top();
               errors.push({
                 span: { start: f.block!.open.start, end: f.block!.open.end },
-                message: `this \`{\` is never closed: add \`}\` before line of \`${t.text}\``,
+                message: `this \`{\` is never closed: add \`}\` before line of \`${word}\``,
               });
               closeFrame(undefined);
             }
           }
-          cur = { words: [], start: t.start, end: t.end };
+          cur = new Stmt(text, sc.start, sc.end, sc.end);
           top().stmts.push(cur);
           lastEndedByNewline = false;
         }
-        cur.words.push(t);
-        cur.end = t.end;
+        cur.end = sc.end;
+        cur.wordsEnd = sc.end;
         break;
       case Tok.LBrace: {
+        const t = sc.token();
         let owner = cur;
         if (!owner) {
           // `{` on its own line after a blockless statement (Allman style).
           const f = top();
           const prev = f.stmts[f.stmts.length - 1];
-          if (prev && !prev.block && prev === lastEnded && prev.words.length > 0) {
+          if (prev && !prev.block && prev === lastEnded && prev.hasWords()) {
             owner = prev;
           } else {
-            owner = { words: [], start: t.start, end: t.end };
+            owner = new Stmt(text, t.start, t.end, t.start);
             f.stmts.push(owner);
             errors.push({ span: { start: t.start, end: t.end }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
           }
@@ -135,7 +172,8 @@ export function parseTree(text: string): Tree {
         lastEndedByNewline = false;
         break;
       }
-      case Tok.RBrace:
+      case Tok.RBrace: {
+        const t = sc.token();
         if (cur) finish();
         if (top().depth > 0) {
           closeFrame(t);
@@ -144,6 +182,7 @@ export function parseTree(text: string): Tree {
           errors.push({ span: { start: t.start, end: t.end }, message: 'unmatched `}`: there is no open block to close' });
         }
         break;
+      }
     }
   }
   while (top().depth > 0) {

@@ -7,9 +7,9 @@
 // every other line and comment as it was.
 
 import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnostic, TextEdit as LspTextEdit, WorkspaceEdit } from 'vscode-languageserver';
-import { applyEdits, computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
+import { computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
 import { DiagnosticData, SOURCE } from '../protocol';
-import { diffEdits, toLspEdits, toSpan } from './convert';
+import { diffEdits, localLineEdits, toLspEdits, toSpan } from './convert';
 import { diagnosticKey as key, diagnosticsByKey, DocState, DocumentStore } from './documents';
 import { locate } from './nav';
 
@@ -29,8 +29,7 @@ function wants(only: string[] | undefined, kind: string, byDefault: boolean): bo
 
 /** Minimal line edits that have the same effect as `fix` on the state's text. */
 function fixEdits(s: DocState, fix: Fix): LspTextEdit[] {
-  const after = applyEdits(s.text, fix.edits);
-  return toLspEdits(s.index, diffEdits(s.text, after));
+  return toLspEdits(s.index, localLineEdits(s.text, fix.edits));
 }
 
 export class CodeActions {

@@ -106,6 +106,57 @@ function splitLines(text: string): string[] {
   return out;
 }
 
+function lineStartAt(text: string, off: number): number {
+  let i = off;
+  while (i > 0) {
+    const c = text.charCodeAt(i - 1);
+    if (c === 10 || c === 13) break;
+    i--;
+  }
+  return i;
+}
+
+function lineEndAfter(text: string, off: number): number {
+  let i = off;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 10) return i + 1;
+    if (c === 13) return text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * The line edits (as `diffEdits` makes them) of applying `edits` to `text`,
+ * computed over the lines the edits touch only: a fix in a big file costs the
+ * size of the fix, not of the file. Edits are grouped into runs of touched
+ * lines, and each run is diffed on its own.
+ */
+export function localLineEdits(text: string, edits: readonly TextEdit[]): TextEdit[] {
+  const sorted = [...edits].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  const out: TextEdit[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const from = lineStartAt(text, sorted[i].span.start);
+    let to = lineEndAfter(text, sorted[i].span.end);
+    let j = i + 1;
+    while (j < sorted.length && sorted[j].span.start <= to) {
+      to = Math.max(to, lineEndAfter(text, sorted[j].span.end));
+      j++;
+    }
+    const before = text.slice(from, to);
+    let after = before;
+    for (let k = j - 1; k >= i; k--) {
+      const e = sorted[k];
+      after = after.slice(0, e.span.start - from) + e.newText + after.slice(e.span.end - from);
+    }
+    for (const e of diffEdits(before, after)) out.push({ span: { start: e.span.start + from, end: e.span.end + from }, newText: e.newText });
+    i = j;
+  }
+  return out;
+}
+
 /**
  * Edits (in engine spans over `before`) that turn `before` into `after`,
  * one per run of changed lines. Lines equal in both are never touched. Falls
