@@ -4,7 +4,8 @@ import { FileNode } from './ast';
 import { analyzeGuests, checkMsixPages, GuestAnalysis } from './guest';
 import { analyzeHost, decideVfHost, HostAnalysis, Resource } from './host';
 import { Bar, buildTopology, Topology } from './model';
-import { parse } from './parser';
+import { parse, ParseResult, SyntaxError } from './parser';
+import { reparse } from './incremental';
 import { Reporter } from './report';
 import { Tree } from './tree';
 import { AnalyzeOptions, BarReport, Diagnostic, GuestPlacement } from './types';
@@ -18,10 +19,23 @@ export interface Analysis {
   guests: GuestAnalysis[];
   diagnostics: Diagnostic[];
   options: AnalyzeOptions;
+  /** The parser's errors (also in `diagnostics`, as `syntax`). */
+  syntaxErrors: SyntaxError[];
+  /** Whether the parse reused the previous version's (incremental re-parse). */
+  reparsed: boolean;
 }
 
-export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
-  const { tree, file, errors } = parse(text);
+/**
+ * Analyses `text`. With `previous` (the analysis of an earlier version of the
+ * same document), only the top-level statements the change touches are parsed
+ * again; `previous` is then consumed (its reused nodes move to the new
+ * offsets) and must not be used afterwards.
+ */
+export function analyze(text: string, options: AnalyzeOptions = {}, previous?: Analysis): Analysis {
+  let parsed: ParseResult | undefined;
+  if (previous) parsed = reparse({ tree: previous.tree, file: previous.file, errors: previous.syntaxErrors }, previous.text, text);
+  const reparsed = parsed !== undefined;
+  const { tree, file, errors } = parsed ?? parse(text);
   const r = new Reporter(options.severities);
   for (const e of errors) r.add('syntax', e.span, e.message);
   const topology = buildTopology(file, r, options);
@@ -29,7 +43,7 @@ export function analyze(text: string, options: AnalyzeOptions = {}): Analysis {
   const guests = analyzeGuests(topology, host, r);
   checkMsixPages(topology, guests, r);
   const diagnostics = r.diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
-  return { text, tree, file, topology, host, guests, diagnostics, options };
+  return { text, tree, file, topology, host, guests, diagnostics, options, syntaxErrors: errors, reparsed };
 }
 
 /** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */

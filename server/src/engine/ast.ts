@@ -14,8 +14,9 @@ export interface Val<T> {
 class SpannedValue<T> implements Val<T>, Span {
   constructor(
     readonly value: T,
-    readonly start: number,
-    readonly end: number,
+    /** Mutable only for incremental re-parsing, which moves reused nodes after an edit. */
+    public start: number,
+    public end: number,
   ) {}
   get span(): Span {
     return this;

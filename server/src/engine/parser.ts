@@ -169,6 +169,12 @@ export function parse(text: string): ParseResult {
   const tree = parseTree(text);
   const errors: SyntaxError[] = tree.errors.map((e) => ({ span: e.span, message: e.message }));
   const file: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
+  parseStatements(tree.stmts, file, errors);
+  return { tree, file, errors };
+}
+
+/** The typed parse of top-level statements: their nodes are appended to `file`, their errors to `errors`. */
+export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: SyntaxError[]): void {
 
   const unexpectedBlock = (s: Stmt, what: string): void => {
     if (s.block) errors.push({ span: spanOf(s.block.open), message: `${what} takes no \`{ … }\` block` });
@@ -206,7 +212,7 @@ export function parse(text: string): ParseResult {
     return node;
   };
 
-  for (const s of tree.stmts) {
+  for (const s of stmts) {
     const sw = s.words;
     const kw = sw[0];
     if (!kw) {
@@ -435,5 +441,4 @@ export function parse(text: string): ParseResult {
         unknown(kw, 'the top level', ['host', 'device', 'guest']);
     }
   }
-  return { tree, file, errors };
 }

@@ -16,7 +16,8 @@ export class Stmt {
   trailingComment?: Token;
 
   constructor(
-    private readonly source: string,
+    /** The text the offsets refer to (replaced when an incremental re-parse moves the statement). */
+    public source: string,
     /** From the first word (or `{`) to the last word or the block's `}`. */
     public start: number,
     public end: number,
@@ -75,8 +76,9 @@ interface Frame {
   depth: number;
 }
 
-export function parseTree(text: string): Tree {
-  const sc = new Scanner(text);
+/** The tree of `text`, or of `text[from, to)` (with offsets into the whole text). */
+export function parseTree(text: string, from = 0, to = text.length): Tree {
+  const sc = new Scanner(text, from, to);
   const comments: Token[] = [];
   const errors: TreeError[] = [];
   const root: Frame = { block: null, stmts: [], owner: null, depth: 0 };

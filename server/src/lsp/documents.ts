@@ -92,8 +92,12 @@ export class DocumentStore {
     if (cached && cached.version === doc.version && cached.settingsKey === this.key && cached.text === text) return cached;
     const t0 = performance.now();
     let analysis: Analysis;
+    // The previous version's analysis (same settings) lets the engine parse again only the statements the edit touched.
+    // It is consumed by that: the cached state is dropped before anything else can read it.
+    const previous = cached && cached.settingsKey === this.key ? cached.analysis : undefined;
+    if (cached) this.states.delete(uri);
     try {
-      analysis = tooLarge(text, this.settings.maxFileSizeMB) ?? analyze(text, analyzeOptions(this.settings));
+      analysis = tooLarge(text, this.settings.maxFileSizeMB) ?? analyze(text, analyzeOptions(this.settings), previous);
     } catch (e) {
       // The engine promises not to throw; if it does, this document gets no features rather than a dead server.
       this.log(`analysis of ${uri} (version ${doc.version}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

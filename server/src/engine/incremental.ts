@@ -1,0 +1,246 @@
+// Incremental re-parsing by top-level statement. An edit touches a few
+// top-level statements (`host`, `device`, `guest` blocks); only those (and one
+// untouched neighbour on each side, so that comments and block recovery see
+// the same surroundings as a full parse) are scanned and parsed again. The
+// statements before the edit are reused as they are; the ones after it are
+// reused and moved by the edit's length change. The result is the parse a full
+// `parse(text)` would give (test/incremental.test.ts checks exactly that);
+// when the edit cannot be isolated (a `{` left open, a change of nesting that
+// runs past the next statement) it answers undefined and the caller parses the
+// whole text.
+
+import { AssignNode, DeviceNode, FileNode, GuestNode, HostNode, Val } from './ast';
+import { Token } from './lexer';
+import { parseStatements, ParseResult, SyntaxError } from './parser';
+import { parseTree, Stmt, Tree } from './tree';
+import { Span } from './types';
+
+/** The changed region of `before` → `after`: common prefix length and common suffix length (not overlapping it). */
+export function changedRegion(before: string, after: string): { prefix: number; suffix: number } {
+  const n = Math.min(before.length, after.length);
+  let p = 0;
+  while (p < n && before.charCodeAt(p) === after.charCodeAt(p)) p++;
+  let s = 0;
+  const maxS = n - p;
+  while (s < maxS && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++;
+  return { prefix: p, suffix: s };
+}
+
+/** End of a top-level statement including its trailing comment. */
+function extentEnd(s: Stmt): number {
+  return s.trailingComment ? Math.max(s.end, s.trailingComment.end) : s.end;
+}
+
+/** First index in `xs` (sorted by `key`) whose key is ≥ `at`. */
+function lowerBound<T>(xs: readonly T[], at: number, key: (x: T) => number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (key(xs[mid]) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// ---- moving reused nodes ------------------------------------------------
+
+function moveSpan(s: Span | undefined, d: number): void {
+  if (!s) return;
+  s.start += d;
+  s.end += d;
+}
+
+function moveVal(v: Val<unknown> | undefined, d: number): void {
+  if (v) moveSpan(v.span, d);
+}
+
+function moveStmt(root: Stmt, d: number, text: string): void {
+  const stack: Stmt[] = [root];
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    s.start += d;
+    s.end += d;
+    s.wordsEnd += d;
+    s.source = text;
+    // The trailing comment is also in the tree's comment list, which moves it.
+    if (s.block) {
+      moveSpan(s.block.open, d);
+      if (s.block.close) moveSpan(s.block.close, d);
+      for (const c of s.block.stmts) stack.push(c);
+    }
+  }
+}
+
+function moveHost(h: HostNode, d: number): void {
+  moveSpan(h.keyword, d);
+  moveVal(h.name, d);
+  moveVal(h.pageSize, d);
+  moveVal(h.arch, d);
+  moveVal(h.msixMappable, d);
+  for (const w of h.windows) {
+    moveVal(w.name, d);
+    moveVal(w.address, d);
+    moveVal(w.size, d);
+  }
+}
+
+function moveDevice(n: DeviceNode, d: number): void {
+  moveVal(n.name, d);
+  moveVal(n.pci, d);
+  moveVal(n.group, d);
+  moveVal(n.label, d);
+  moveVal(n.id, d);
+  for (const g of n.groups) moveVal(g, d);
+  const bars = [...n.bars];
+  for (const sr of n.sriovs) {
+    moveVal(sr.vfs, d);
+    bars.push(...sr.bars);
+  }
+  for (const b of bars) {
+    moveVal(b.index, d);
+    moveVal(b.kind, d);
+    moveVal(b.size, d);
+    moveVal(b.address, d);
+  }
+  for (const m of n.msix) {
+    moveVal(m.entries, d);
+    moveVal(m.tableBar, d);
+    moveVal(m.tableOffset, d);
+    moveVal(m.pbaBar, d);
+    moveVal(m.pbaOffset, d);
+  }
+  for (const r of n.regions) {
+    moveVal(r.name, d);
+    moveVal(r.bar, d);
+    moveVal(r.offset, d);
+    moveVal(r.size, d);
+  }
+  for (const r of n.roms) {
+    moveVal(r.size, d);
+    moveVal(r.address, d);
+  }
+}
+
+function moveAssign(a: AssignNode, d: number): void {
+  moveVal(a.device, d);
+  for (const b of a.bars) {
+    moveVal(b.index, d);
+    moveVal(b.address, d);
+  }
+}
+
+function moveGuest(g: GuestNode, d: number): void {
+  moveVal(g.name, d);
+  for (const w of g.windows) {
+    moveVal(w.address, d);
+    moveVal(w.size, d);
+  }
+  for (const a of g.allocates) moveVal(a, d);
+  for (const m of g.msixModes) moveVal(m, d);
+  for (const a of g.assigns) moveAssign(a, d);
+}
+
+const movedError = (e: SyntaxError, d: number): SyntaxError => ({ span: { start: e.span.start + d, end: e.span.end + d }, message: e.message });
+const movedComment = (c: Token, d: number): Token => {
+  c.start += d;
+  c.end += d;
+  return c;
+};
+
+// ---- the re-parse -------------------------------------------------------
+
+/**
+ * The parse of `text`, made from `prev` (the parse of `prevText`) by parsing
+ * again only the top-level statements the change touches. `prev` is consumed:
+ * its reused nodes move to the new offsets, so it must not be used afterwards.
+ * Undefined when the change cannot be isolated; parse the whole text then.
+ */
+export function reparse(prev: ParseResult, prevText: string, text: string): ParseResult | undefined {
+  if (prevText === text) return prev;
+  const K = prev.tree.stmts;
+  if (K.length < 3) return undefined; // nothing worth reusing
+  const { prefix, suffix } = changedRegion(prevText, text);
+  const oldChangeEnd = prevText.length - suffix;
+  const delta = text.length - prevText.length;
+
+  // Statements wholly before the change, and the first one wholly after it.
+  const firstTouched = lowerBound(K, prefix, extentEnd); // first with extentEnd ≥ prefix
+  const firstAfter = lowerBound(K, oldChangeEnd + 1, (s) => s.start); // first with start > oldChangeEnd
+  // One untouched statement on each side is parsed again with the change.
+  const lo = Math.max(0, firstTouched - 1);
+  const hi = firstAfter < K.length ? firstAfter : -1; // last statement parsed again (index), or -1: to the end
+  const from = lo === 0 ? 0 : K[lo].start;
+  if (hi >= 0 && hi <= lo) return undefined;
+  const sync = hi >= 0 ? K[hi] : undefined;
+  // The neighbour after must end where a full parse would end it: a `}` of its own, not a recovery.
+  if (sync && sync.block && !sync.block.close) return undefined;
+  const oldTo = sync ? extentEnd(sync) : prevText.length;
+  const newTo = sync ? oldTo + delta : text.length;
+  if (newTo < from) return undefined;
+
+  const region: Tree = parseTree(text, from, newTo);
+  if (sync) {
+    // In step again at the neighbour: it is the region's last statement, in the same place.
+    const last = region.stmts[region.stmts.length - 1];
+    if (!last || last.start !== sync.start + delta || last.end !== sync.end + delta || !!last.block !== !!sync.block) return undefined;
+    if (sync.block && !last.block!.close) return undefined;
+  }
+
+  // The typed parse of the region.
+  const regionFile: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
+  const regionTyped: SyntaxError[] = [];
+  parseStatements(region.stmts, regionFile, regionTyped);
+
+  // Reused statements: before `from` as they are, after `oldTo` moved by delta (all now read `text`).
+  const before = (start: number): boolean => start < from;
+  const head = K.slice(0, lo);
+  const tail = hi >= 0 ? K.slice(hi + 1) : [];
+  for (const s of head) moveStmt(s, 0, text);
+  for (const s of tail) moveStmt(s, delta, text);
+  const stmts = [...head, ...region.stmts, ...tail];
+
+  const inTail = new Set<Stmt>(tail);
+  const pickTop = <N extends { stmt: Stmt }>(old: N[], fresh: N[], move: (n: N, d: number) => void): N[] => {
+    const out: N[] = [];
+    for (const n of old) if (before(n.stmt.start) && !inTail.has(n.stmt)) out.push(n);
+    out.push(...fresh);
+    for (const n of old) {
+      if (!inTail.has(n.stmt)) continue;
+      if (delta !== 0) move(n, delta);
+      out.push(n);
+    }
+    return out;
+  };
+
+  const file: FileNode = {
+    hosts: pickTop(prev.file.hosts, regionFile.hosts, moveHost),
+    devices: pickTop(prev.file.devices, regionFile.devices, moveDevice),
+    guests: pickTop(prev.file.guests, regionFile.guests, moveGuest),
+    repeated: [],
+  };
+  for (const r of prev.file.repeated) if (r.span.start < from) file.repeated.push(r);
+  file.repeated.push(...regionFile.repeated);
+  for (const r of prev.file.repeated) if (r.span.start >= oldTo) file.repeated.push({ span: { start: r.span.start + delta, end: r.span.end + delta }, message: r.message });
+
+  // Comments and errors by position: before, the region's, after (moved).
+  const comments: Token[] = [];
+  for (const c of prev.tree.comments) if (c.start < from) comments.push(c);
+  comments.push(...region.comments);
+  for (const c of prev.tree.comments) if (c.start >= oldTo) comments.push(movedComment(c, delta));
+
+  const treeErrors: SyntaxError[] = [];
+  const nTree = prev.tree.errors.length;
+  for (const e of prev.tree.errors) if (e.span.start < from) treeErrors.push(e);
+  treeErrors.push(...region.errors);
+  for (const e of prev.tree.errors) if (e.span.start >= oldTo) treeErrors.push(movedError(e, delta));
+
+  const typed: SyntaxError[] = [];
+  const prevTyped = prev.errors.slice(nTree);
+  for (const e of prevTyped) if (e.span.start < from) typed.push(e);
+  typed.push(...regionTyped);
+  for (const e of prevTyped) if (e.span.start >= oldTo) typed.push(movedError(e, delta));
+
+  const tree: Tree = { stmts, comments, errors: treeErrors };
+  return { tree, file, errors: [...treeErrors.map((e) => ({ span: e.span, message: e.message })), ...typed] };
+}

@@ -1,0 +1,125 @@
+// Incremental re-parsing: after any edit, re-parsing only the touched
+// top-level statements must give exactly what a full parse of the new text
+// gives — the same statements, words, comments, errors and typed nodes at the
+// same offsets — and the same analysis.
+import * as assert from 'assert';
+import * as fc from 'fast-check';
+import * as fs from 'fs';
+import * as path from 'path';
+import { analyze } from '../server/src/engine/analyze';
+import { reparse } from '../server/src/engine/incremental';
+import { parse, ParseResult } from '../server/src/engine/parser';
+import { Stmt } from '../server/src/engine/tree';
+import { generate, toBartopo } from '../bench/generate';
+import { EXAMPLES_DIR } from './paths';
+
+const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
+const GENERATED = toBartopo(generate({ devices: 60, seed: 7 }));
+const DOCS = [...EXAMPLES, GENERATED];
+
+/** A plain, comparable picture of a value: statements by offsets and words, values with their spans. */
+function picture(x: unknown, seen = new Set<unknown>()): unknown {
+  if (typeof x === 'bigint') return `${x}n`;
+  if (x === null || typeof x !== 'object') return x;
+  if (x instanceof Stmt) {
+    return {
+      stmt: [x.start, x.wordsEnd, x.end],
+      words: x.words.map((w) => [w.kind, w.start, w.end, w.text, w.value]),
+      trailing: x.trailingComment ? [x.trailingComment.start, x.trailingComment.end, x.trailingComment.text] : null,
+      block: x.block ? { open: [x.block.open.start, x.block.open.end], close: x.block.close ? [x.block.close.start, x.block.close.end] : null, stmts: x.block.stmts.map((s) => picture(s, seen)) } : null,
+    };
+  }
+  if (seen.has(x)) throw new Error('cycle in the parse result');
+  seen.add(x);
+  let out: unknown;
+  if (Array.isArray(x)) out = x.map((v) => picture(v, seen));
+  else {
+    const o: Record<string, unknown> = {};
+    const keys = Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined);
+    // Values are their own spans: record start/end whichever way they are stored.
+    const span = (x as { span?: { start: number; end: number } }).span;
+    if (span && !keys.includes('span')) keys.push('span');
+    for (const k of keys.sort()) o[k] = k === 'span' ? [span!.start, span!.end] : picture((x as Record<string, unknown>)[k], seen);
+    out = o;
+  }
+  seen.delete(x);
+  return out;
+}
+
+const parsePicture = (p: ParseResult): unknown => ({ stmts: picture(p.tree.stmts), comments: picture(p.tree.comments), treeErrors: picture(p.tree.errors), file: picture(p.file), errors: picture(p.errors) });
+
+/** One random edit: insert, delete or replace a few characters, often structural ones. */
+const edit = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  del: fc.nat(12),
+  ins: fc.array(fc.constantFrom('a', '0', ' ', '\n', '\r\n', '{', '}', '#', '"', ';', 'bar 1 mem32 size 4K', 'device x at 0000:00:01.0 {', 'guest g {', 'x'), { maxLength: 3 }).map((xs) => xs.join('')),
+});
+
+function applyRandom(text: string, e: { at: number; del: number; ins: string }): string {
+  const at = Math.floor(e.at * text.length);
+  return text.slice(0, at) + e.ins + text.slice(Math.min(text.length, at + e.del));
+}
+
+describe('incremental re-parse', () => {
+  it('gives exactly the full parse after any sequence of edits (and is used for most edits)', () => {
+    let reused = 0;
+    let tried = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...DOCS.keys()), fc.array(edit, { minLength: 1, maxLength: 6 }), (doc, edits) => {
+        let text = DOCS[doc];
+        let prev = parse(text);
+        for (const e of edits) {
+          const next = applyRandom(text, e);
+          const full = parse(next);
+          const inc = reparse(prev, text, next);
+          tried++;
+          if (inc) {
+            reused++;
+            assert.deepStrictEqual(parsePicture(inc), parsePicture(full), `edit ${JSON.stringify(e)}`);
+            prev = inc;
+          } else {
+            prev = full;
+          }
+          text = next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(reused > tried / 2, `only ${reused} of ${tried} edits were re-parsed incrementally`);
+  });
+
+  it('analyses an edited version to the same diagnostics as a fresh analysis', () => {
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 5 }), (edits) => {
+        let text = GENERATED;
+        let prev = analyze(text);
+        for (const e of edits) {
+          const next = applyRandom(text, e);
+          const inc = analyze(next, {}, prev);
+          const full = analyze(next);
+          const view = (d: (typeof full.diagnostics)[number]) => [d.rule, d.severity, d.span.start, d.span.end, d.message, d.related.map((r) => [r.span.start, r.span.end, r.message])];
+          assert.deepStrictEqual(inc.diagnostics.map(view), full.diagnostics.map(view));
+          prev = inc;
+          text = next;
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('re-parses only the touched statements: an edit inside one device of a big file reuses the rest', () => {
+    const big = toBartopo(generate({ devices: 2000, seed: 3 }));
+    const prev = parse(big);
+    const at = big.indexOf('size 64K', big.length >> 1);
+    const next = big.slice(0, at) + 'size 128K' + big.slice(at + 'size 64K'.length);
+    const lastDevice = prev.file.devices[prev.file.devices.length - 1];
+    const firstDevice = prev.file.devices[0];
+    const inc = reparse(prev, big, next);
+    assert.ok(inc, 'the edit was not re-parsed incrementally');
+    // The very same node objects are reused on both sides of the edit, the later ones moved by one character.
+    assert.strictEqual(inc.file.devices[0], firstDevice);
+    assert.strictEqual(inc.file.devices[inc.file.devices.length - 1], lastDevice);
+    assert.strictEqual(next.slice(lastDevice.stmt.start, lastDevice.stmt.start + 6), 'device');
+    assert.deepStrictEqual(parsePicture(inc), parsePicture(parse(next)));
+  });
+});
