@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
-import { reparse } from '../server/src/engine/incremental';
+import { changedRegion, reparse } from '../server/src/engine/incremental';
 import { parse, ParseResult } from '../server/src/engine/parser';
 import { Stmt } from '../server/src/engine/tree';
 import { generate, toBartopo } from '../bench/generate';
@@ -60,7 +60,26 @@ function applyRandom(text: string, e: { at: number; del: number; ins: string }):
   return text.slice(0, at) + e.ins + text.slice(Math.min(text.length, at + e.del));
 }
 
+function naiveRegion(a: string, b: string): { prefix: number; suffix: number } {
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  let s = 0;
+  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
+  return { prefix: p, suffix: s };
+}
+
 describe('incremental re-parse', () => {
+  it('finds the changed region of two texts (long common runs compared in chunks)', () => {
+    fc.assert(
+      fc.property(fc.nat(5000), fc.nat(5000), fc.string({ maxLength: 3 }), fc.nat(4), fc.constantFrom('ab', 'aaaa', 'x\n'), (pre, suf, ins, del, unit) => {
+        const a = unit.repeat(pre).slice(0, pre) + 'Q'.repeat(del) + unit.repeat(suf).slice(0, suf);
+        const b = unit.repeat(pre).slice(0, pre) + ins + unit.repeat(suf).slice(0, suf);
+        assert.deepStrictEqual(changedRegion(a, b), naiveRegion(a, b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives exactly the full parse after any sequence of edits (and is used for most edits)', () => {
     let reused = 0;
     let tried = 0;

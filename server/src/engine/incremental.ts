@@ -15,14 +15,21 @@ import { parseStatements, ParseResult, SyntaxError } from './parser';
 import { parseTree, Stmt, Tree } from './tree';
 import { Span } from './types';
 
+/** Characters compared at once (natively) before the search narrows down to single characters. */
+const CHUNK = 1024;
+
 /** The changed region of `before` → `after`: common prefix length and common suffix length (not overlapping it). */
 export function changedRegion(before: string, after: string): { prefix: number; suffix: number } {
   const n = Math.min(before.length, after.length);
   let p = 0;
+  while (p + CHUNK <= n && before.startsWith(after.slice(p, p + CHUNK), p)) p += CHUNK;
   while (p < n && before.charCodeAt(p) === after.charCodeAt(p)) p++;
   let s = 0;
   const maxS = n - p;
-  while (s < maxS && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++;
+  const bl = before.length;
+  const al = after.length;
+  while (s + CHUNK <= maxS && before.endsWith(after.slice(al - s - CHUNK, al - s), bl - s)) s += CHUNK;
+  while (s < maxS && before.charCodeAt(bl - 1 - s) === after.charCodeAt(al - 1 - s)) s++;
   return { prefix: p, suffix: s };
 }
 
