@@ -6,8 +6,9 @@ import * as assert from 'assert';
 import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
-import { analyze } from '../server/src/engine/analyze';
-import { changedRegion, reparse } from '../server/src/engine/incremental';
+import { analyze, analyzeParsed } from '../server/src/engine/analyze';
+import { applyEdits } from '../server/src/engine/fixes';
+import { changedRegion, parseEditedCopy, reparse } from '../server/src/engine/incremental';
 import { parse, ParseResult } from '../server/src/engine/parser';
 import { Stmt } from '../server/src/engine/tree';
 import { generate, toBartopo } from '../bench/generate';
@@ -50,7 +51,7 @@ const parsePicture = (p: ParseResult): unknown => ({ stmts: picture(p.tree.stmts
 
 /** One random edit: insert, delete or replace a few characters, often structural ones. */
 const edit = fc.record({
-  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  at: fc.integer({ min: 0, max: 10_000 }).map((x) => x / 10_000), // (fc.double leans towards 0: edits would gather at the top)
   del: fc.nat(12),
   ins: fc.array(fc.constantFrom('a', '0', ' ', '\n', '\r\n', '{', '}', '#', '"', ';', 'bar 1 mem32 size 4K', 'device x at 0000:00:01.0 {', 'guest g {', 'x'), { maxLength: 3 }).map((xs) => xs.join('')),
 });
@@ -140,5 +141,29 @@ describe('incremental re-parse', () => {
     assert.strictEqual(inc.file.devices[inc.file.devices.length - 1], lastDevice);
     assert.strictEqual(next.slice(lastDevice.stmt.start, lastDevice.stmt.start + 6), 'device');
     assert.deepStrictEqual(parsePicture(inc), parsePicture(parse(next)));
+  });
+
+  it('checks a fix on a copy: same findings (rule, subject, guest, severity, message) as analysing the edited text afresh', () => {
+    const a = analyze(GENERATED);
+    const key = (d: (typeof a.diagnostics)[number]): string => [d.rule, d.subject ?? '', d.target?.guest ?? '', d.severity, d.message].join('|');
+    let copies = 0;
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (raw) => {
+        const edits = raw.map((e) => {
+          const at = Math.floor(e.at * GENERATED.length);
+          return { span: { start: at, end: Math.min(GENERATED.length, at + e.del) }, newText: e.ins };
+        });
+        const disjoint = [...edits].sort((x, y) => x.span.start - y.span.start).every((e, i, xs) => i === 0 || xs[i - 1].span.end < e.span.start);
+        fc.pre(disjoint);
+        const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
+        if (!copy) return;
+        copies++;
+        const viaCopy = analyzeParsed(a.text, copy, a.options).diagnostics.map(key).sort();
+        const fresh = analyze(applyEdits(GENERATED, edits)).diagnostics.map(key).sort();
+        assert.deepStrictEqual(viaCopy, fresh);
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(copies > 20, `only ${copies} edits were checked on a copy`);
   });
 });

@@ -35,7 +35,12 @@ export function analyze(text: string, options: AnalyzeOptions = {}, previous?: A
   let parsed: ParseResult | undefined;
   if (previous) parsed = reparse({ tree: previous.tree, file: previous.file, errors: previous.syntaxErrors }, previous.text, text);
   const reparsed = parsed !== undefined;
-  const { tree, file, errors } = parsed ?? parse(text);
+  return analyzeParsed(text, parsed ?? parse(text), options, reparsed);
+}
+
+/** The analysis of an already parsed text. */
+export function analyzeParsed(text: string, parsed: ParseResult, options: AnalyzeOptions, reparsed = false): Analysis {
+  const { tree, file, errors } = parsed;
   const r = new Reporter(options.severities);
   for (const e of errors) r.add('syntax', e.span, e.message);
   const topology = buildTopology(file, r, options);

@@ -3,7 +3,8 @@
 // analysed again and the fix is dropped unless the diagnostic it targets is
 // gone and no new error appeared.
 
-import { analyze, Analysis } from './analyze';
+import { analyze, Analysis, analyzeParsed } from './analyze';
+import { parseEditedCopy } from './incremental';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet } from './guest';
 import { Bar, buildGuest, Device, Guest } from './model';
 import { parse } from './parser';
@@ -67,7 +68,9 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   if (edits.length === 0) return { ok: false, clean: false };
   const scoped = verifyInGuest(a, d, edits, gone);
   if (scoped) return scoped;
-  const b = analyze(applyEdits(a.text, edits), a.options);
+  // Only the top-level statements the edits touch are parsed again (positions are not compared, only findings).
+  const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
+  const b = copy ? analyzeParsed(a.text, copy, a.options) : analyze(applyEdits(a.text, edits), a.options);
   if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
   if (!gone(b.diagnostics)) return { ok: false, clean: false };
   const before = new Set(a.diagnostics.map(diagnosticKey));

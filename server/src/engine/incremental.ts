@@ -251,3 +251,57 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   const tree: Tree = { stmts, comments, errors: treeErrors };
   return { tree, file, errors: [...treeErrors.map((e) => ({ span: e.span, message: e.message })), ...typed] };
 }
+
+// ---- parse of an edited copy, for checking fixes ----------------------------
+
+/**
+ * The parse of `text` with `edits` applied, made without touching `prev`:
+ * each top-level statement an edit falls in is parsed again on its own (so the
+ * offsets inside it start at 0), the others are shared with `prev` unmoved.
+ * Offsets in the result are therefore not those of the edited text: it is for
+ * comparing findings by rule and subject (fix verification), not for showing
+ * them. Undefined when an edit is not inside a top-level statement, or the
+ * edited statement does not parse back cleanly to one statement of the same
+ * kind (its blocks balanced).
+ */
+export function parseEditedCopy(prev: ParseResult, text: string, edits: readonly { span: Span; newText: string }[]): ParseResult | undefined {
+  const K = prev.tree.stmts;
+  const groups = new Map<Stmt, { span: Span; newText: string }[]>();
+  for (const e of edits) {
+    const i = lowerBound(K, e.span.start + 1, (s) => s.end) ; // first statement ending at or after the edit's start
+    const s = K[i];
+    if (!s || !s.hasWords() || e.span.start <= s.start || e.span.end >= s.end) return undefined; // inside, not at its edges
+    const g = groups.get(s);
+    if (g) g.push(e);
+    else groups.set(s, [e]);
+  }
+  if (groups.size === 0) return undefined;
+  const file: FileNode = { hosts: [...prev.file.hosts], devices: [...prev.file.devices], guests: [...prev.file.guests], repeated: [] };
+  const inside = (span: Span): boolean => {
+    for (const s of groups.keys()) if (span.start >= s.start && span.start < s.end) return true;
+    return false;
+  };
+  const errors = prev.errors.filter((e) => !inside(e.span));
+  file.repeated = prev.file.repeated.filter((r) => !inside(r.span));
+  for (const [s, es] of groups) {
+    let snippet = text.slice(s.start, s.end);
+    for (const e of [...es].sort((a, b) => b.span.start - a.span.start)) snippet = snippet.slice(0, e.span.start - s.start) + e.newText + snippet.slice(e.span.end - s.start);
+    const p = parseTree(snippet);
+    // Block recovery depends on what follows: a statement that no longer parses cleanly on its own is left to a full analysis.
+    if (p.stmts.length !== 1 || p.errors.length > 0) return undefined;
+    const one: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
+    const errs: SyntaxError[] = [];
+    parseStatements(p.stmts, one, errs);
+    const swap = <N extends { stmt: Stmt }>(list: N[], fresh: N[]): boolean => {
+      const at = list.findIndex((n) => n.stmt === s);
+      if (at < 0) return fresh.length === 0;
+      if (fresh.length !== 1) return false;
+      list[at] = fresh[0];
+      return true;
+    };
+    if (!swap(file.hosts, one.hosts) || !swap(file.devices, one.devices) || !swap(file.guests, one.guests)) return undefined;
+    errors.push(...errs);
+    file.repeated.push(...one.repeated);
+  }
+  return { tree: prev.tree, file, errors };
+}
