@@ -360,59 +360,75 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
     items.push(it);
   }
   items.forEach((it) => it.B.sort((x, y) => (x.size! > y.size! ? -1 : x.size! < y.size! ? 1 : x.index - y.index)));
-  const n = items.length;
-  const used = new Array<boolean>(n).fill(false);
+  // Devices with the same numbers of small-mappable, big and trapped BARs are interchangeable: the search
+  // runs over these types (how many of each are left), not over devices, and remembers failed states by them.
+  const types: { S: number; B: number; T: number; devs: number[] }[] = [];
+  const typeOf = new Map<string, number>();
+  items.forEach((it, i) => {
+    const k = `${it.S.length},${it.B.length},${it.T.length}`;
+    let ti = typeOf.get(k);
+    if (ti === undefined) {
+      typeOf.set(k, (ti = types.length));
+      types.push({ S: it.S.length, B: it.B.length, T: it.T.length, devs: [] });
+    }
+    types[ti].devs.push(i);
+  });
+  const left = types.map((t) => t.devs.length);
+  let devicesLeft = items.length;
   const failed = new Set<string>();
-  const seq: { dev: number; cls: Cls }[] = [];
+  /** The walk: `start` opens the next device of a type, then one entry per BAR class taken from it. */
+  const seq: { type: number; cls: Cls | 'start' }[] = [];
   let budget = 50000;
   const ok = (last: Cls | undefined, next: Cls): boolean => !((last === 'S' && next !== 'B') || (next === 'S' && last !== undefined && last !== 'B'));
-  const sig = (): string => {
-    const parts: string[] = [];
-    for (let i = 0; i < n; i++) if (!used[i]) parts.push(`${items[i].S.length},${items[i].B.length},${items[i].T.length}`);
-    return parts.sort().join(';');
-  };
-  // dfs over: pick a device, then arrange its items (counts), then continue.
-  const arrange = (i: number, s: number, b: number, t: number, last: Cls | undefined): boolean => {
+  // dfs over: pick a device type, then arrange that device's BARs (by class counts), then continue.
+  const arrange = (ti: number, s: number, b: number, t: number, last: Cls | undefined): boolean => {
     if (--budget < 0) return false;
     if (s === 0 && b === 0 && t === 0) return pick(last);
     for (const c of ['B', 'S', 'T'] as Cls[]) {
-      const left = c === 'S' ? s : c === 'B' ? b : t;
-      if (left === 0 || !ok(last, c)) continue;
-      seq.push({ dev: i, cls: c });
-      if (arrange(i, s - (c === 'S' ? 1 : 0), b - (c === 'B' ? 1 : 0), t - (c === 'T' ? 1 : 0), c)) return true;
+      const n = c === 'S' ? s : c === 'B' ? b : t;
+      if (n === 0 || !ok(last, c)) continue;
+      seq.push({ type: ti, cls: c });
+      if (arrange(ti, s - (c === 'S' ? 1 : 0), b - (c === 'B' ? 1 : 0), t - (c === 'T' ? 1 : 0), c)) return true;
       seq.pop();
     }
     return false;
   };
   const pick = (last: Cls | undefined): boolean => {
-    if (used.every((u) => u)) return true;
-    const key = `${sig()}|${last ?? ''}`;
+    if (devicesLeft === 0) return true;
+    const key = `${left.join(',')}|${last ?? ''}`;
     if (failed.has(key)) return false;
-    const tried = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      if (used[i]) continue;
-      const k = `${items[i].S.length},${items[i].B.length},${items[i].T.length}`;
-      if (tried.has(k)) continue;
-      tried.add(k);
-      used[i] = true;
+    for (let ti = 0; ti < types.length; ti++) {
+      if (left[ti] === 0) continue;
+      left[ti]--;
+      devicesLeft--;
       const mark = seq.length;
-      if (arrange(i, items[i].S.length, items[i].B.length, items[i].T.length, last)) return true;
+      seq.push({ type: ti, cls: 'start' });
+      const t = types[ti];
+      if (arrange(ti, t.S, t.B, t.T, last)) return true;
       seq.length = mark;
-      used[i] = false;
+      left[ti]++;
+      devicesLeft++;
     }
     failed.add(key);
     return false;
   };
   if (!pick(undefined)) return undefined;
+  // Types back to devices: each type's devices in file order, each device's BARs in its class order.
   const out: { device: Device; bars: Bar[] }[] = [];
+  const opened = types.map(() => 0);
   const taken = items.map(() => ({ S: 0, B: 0, T: 0 }));
-  for (const { dev, cls } of seq) {
-    const it = items[dev];
-    let cur = out[out.length - 1];
-    if (!cur || cur.device !== it.device) out.push((cur = { device: it.device, bars: [] }));
-    cur.bars.push(it[cls][taken[dev][cls]++]);
+  let dev = -1;
+  for (const { type, cls } of seq) {
+    if (cls === 'start') {
+      dev = types[type].devs[opened[type]++];
+      const t = types[type];
+      if (t.S + t.B + t.T > 0) out.push({ device: items[dev].device, bars: [] });
+      continue;
+    }
+    out[out.length - 1].bars.push(items[dev][cls][taken[dev][cls]++]);
   }
-  for (const it of items) if (!out.some((o) => o.device === it.device)) out.push({ device: it.device, bars: [] });
+  // Devices with nothing to place keep their place after the others.
+  for (const it of items) if (it.S.length + it.B.length + it.T.length === 0) out.push({ device: it.device, bars: [] });
   return out;
 }
 
