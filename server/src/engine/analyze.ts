@@ -51,6 +51,24 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
   return { text, tree, file, topology, host, guests, diagnostics, options, syntaxErrors: errors, reparsed };
 }
 
+/** One BAR report; a class so that a few hundred thousand of them share one shape and allocate fast. */
+class BarReportRecord implements BarReport {
+  constructor(
+    readonly id: string,
+    readonly device: string,
+    readonly index: number,
+    readonly vf: number | undefined,
+    readonly kind: BarReport['kind'],
+    readonly prefetch: boolean,
+    readonly size: bigint,
+    readonly host: bigint | undefined,
+    readonly hostVerdict: BarReport['hostVerdict'],
+    readonly hostReason: string,
+    readonly guests: Map<string, GuestPlacement>,
+    readonly span: BarReport['span'],
+  ) {}
+}
+
 /** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */
 export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarReport[] {
   const out: BarReport[] = [];
@@ -73,34 +91,26 @@ export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarRepo
       if (b.kind === 'io') continue;
       const dec = a.host.decisions.get(b)!;
       const guests = byBar.get(b) ?? noPlacements;
-      out.push({ id: b.id, device: d.name, index: b.index, kind: b.kind, prefetch: b.prefetch, size: b.size ?? b.declaredSize, host: b.host ?? b.node.address?.value, hostVerdict: dec.verdict, hostReason: dec.reason, guests, span: b.span });
+      out.push(new BarReportRecord(b.id, d.name, b.index, undefined, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
     }
     const sr = d.sriov;
     if (!sr) continue;
-    const limit = BigInt(opts.maxVfs ?? Number.MAX_SAFE_INTEGER);
+    const limit = opts.maxVfs ?? Number.MAX_SAFE_INTEGER;
+    const noGuests: Map<string, GuestPlacement> = new Map(); // VFs are not assigned by name: one shared empty map
+    const unassignedVf = { verdict: 'no-mmap' as const, reason: 'it has no host address' };
+    // VF counts are 16-bit (the SR-IOV TotalVFs field): a plain number loop, one bigint addition per VF for its address.
+    const vfs = sr.vfs < BigInt(limit) ? Number(sr.vfs) : limit;
     for (const vb of sr.bars) {
       if (vb.kind === 'io' || vb.size === undefined) continue;
       const res = vfApertures.get(`${d.name}/${vb.index}`);
-      const noGuests: Map<string, GuestPlacement> = new Map(); // VFs are not assigned by name: one shared empty map
-      const P2 = P;
-      const unassignedVf = { verdict: 'no-mmap' as const, reason: 'it has no host address' };
       let wholePages: ReturnType<typeof decideVfHost> | undefined; // every VF of a page-sized BAR gets the same verdict
-      for (let k = 0n; k < sr.vfs && k < limit; k++) {
-        const v = !res ? unassignedVf : vb.size >= P2 ? (wholePages ??= decideVfHost(res, k, P2, a.host.pages)) : decideVfHost(res, k, P2, a.host.pages);
-        out.push({
-          id: `${d.name}.vf${k}.bar${vb.index}`,
-          device: d.name,
-          index: vb.index,
-          vf: Number(k),
-          kind: vb.kind,
-          prefetch: vb.prefetch,
-          size: vb.size,
-          host: vb.base !== undefined ? vb.base + k * vb.size : undefined,
-          hostVerdict: v.verdict,
-          hostReason: v.reason,
-          guests: noGuests,
-          span: vb.span,
-        });
+      const idHead = `${d.name}.vf`;
+      const idTail = `.bar${vb.index}`;
+      let host = vb.base;
+      for (let k = 0; k < vfs; k++) {
+        const v = !res ? unassignedVf : vb.size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
+        out.push(new BarReportRecord(idHead + k + idTail, d.name, vb.index, k, vb.kind, vb.prefetch, vb.size, host, v.verdict, v.reason, noGuests, vb.span));
+        if (host !== undefined) host += vb.size;
       }
     }
   }
