@@ -5,6 +5,7 @@
 import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
 import { Reporter } from './report';
 import { Span } from './types';
+import { Stmt } from './tree';
 import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
@@ -145,8 +146,60 @@ export interface Topology {
   guests: Guest[];
 }
 
-export function stmtSpan(s: { start: number; end: number }): Span {
-  return { start: s.start, end: s.end };
+/**
+ * The span of a statement: the statement itself (it has `start` and `end`), so
+ * that spans in the model move with the statement when an incremental re-parse
+ * moves it.
+ */
+export function stmtSpan(s: Stmt): Span {
+  return s;
+}
+
+/** Where model builders report: the Reporter, or a recorder that keeps a device's findings for reuse. */
+type Sink = Pick<Reporter, 'add'>;
+type Finding = Parameters<Reporter['add']>;
+
+class Recorder implements Sink {
+  readonly found: Finding[] = [];
+  add(...f: Finding): void {
+    this.found.push(f);
+  }
+}
+
+/**
+ * A device's model and its device-local findings, by syntax node. A device
+ * depends on its own statement only, so when an incremental re-parse reuses
+ * the node (an edit elsewhere), the device is reused too; its spans are the
+ * node's own objects and move with it.
+ */
+const builtDevices = new WeakMap<DeviceNode, { device: Device; own: Finding[]; parts: Finding[] }>();
+
+function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Finding[]; parts: Finding[] } {
+  const groupVal: Val<bigint> | undefined = dn.groups[0];
+  const own = new Recorder();
+  for (const g of dn.groups.slice(1)) own.add('duplicate', g.span, `${name}: \`group\` is given twice; a function is in exactly one IOMMU group.`, { subject: name });
+  const d: Device = {
+    name,
+    pci: dn.pci?.value,
+    group: groupVal ? groupVal.value.toString() : `solo:${name}`,
+    groupLabel: groupVal ? `group ${groupVal.value}` : `its own group (${name} has no \`group\`)`,
+    label: dn.label?.value,
+    id: dn.id?.value,
+    bars: [],
+    barByIndex: new Map(),
+    declaredSlots: new Set(),
+    regions: [],
+    node: dn,
+    nameSpan: dn.name!.span,
+    span: stmtSpan(dn.stmt),
+  };
+  const parts = new Recorder();
+  buildBars(d, parts);
+  buildMsix(d, parts);
+  buildRegions(d, parts);
+  buildRom(d, parts);
+  buildSriov(d, parts);
+  return { device: d, own: own.found, parts: parts.found };
 }
 
 function minBarSize(kind: BarKind): bigint {
@@ -155,7 +208,7 @@ function minBarSize(kind: BarKind): bigint {
 
 /** Checks one BAR-like statement's size, alignment and address range; returns the valid size. */
 function checkBarNumbers(
-  r: Reporter,
+  r: Sink,
   id: string,
   node: BarNode,
   kind: BarKind,
@@ -249,23 +302,10 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   for (const dn of file.devices) {
     if (!dn.name) continue;
     const name = dn.name.value;
-    const groupVal: Val<bigint> | undefined = dn.groups[0];
-    for (const g of dn.groups.slice(1)) r.add('duplicate', g.span, `${name}: \`group\` is given twice; a function is in exactly one IOMMU group.`, { subject: name });
-    const d: Device = {
-      name,
-      pci: dn.pci?.value,
-      group: groupVal ? groupVal.value.toString() : `solo:${name}`,
-      groupLabel: groupVal ? `group ${groupVal.value}` : `its own group (${name} has no \`group\`)`,
-      label: dn.label?.value,
-      id: dn.id?.value,
-      bars: [],
-      barByIndex: new Map(),
-      declaredSlots: new Set(),
-      regions: [],
-      node: dn,
-      nameSpan: dn.name.span,
-      span: stmtSpan(dn.stmt),
-    };
+    let built = builtDevices.get(dn);
+    if (!built) builtDevices.set(dn, (built = buildDevice(dn, name)));
+    const d = built.device;
+    for (const f of built.own) r.add(...f);
     const prev = deviceByName.get(name);
     if (prev) {
       r.add('duplicate', dn.name.span, `device \`${name}\` is declared twice; names must be unique (assign and messages refer to devices by name).`, {
@@ -287,11 +327,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       } else byPci.set(key, d);
     }
     devices.push(d);
-    buildBars(d, r);
-    buildMsix(d, r);
-    buildRegions(d, r);
-    buildRom(d, r);
-    buildSriov(d, r);
+    for (const f of built.parts) r.add(...f);
   }
 
   // Host-level checks per BAR: slots, 4G, windows.
@@ -474,7 +510,7 @@ export function inWindow(windows: HostWindow[], start: bigint, size: bigint, pre
   return false;
 }
 
-function buildBars(d: Device, r: Reporter): void {
+function buildBars(d: Device, r: Sink): void {
   for (const bn of d.node.bars) {
     if (!bn.index) continue;
     const idx = bn.index.value;
@@ -532,7 +568,7 @@ function buildBars(d: Device, r: Reporter): void {
   }
 }
 
-function checkRef(d: Device, r: Reporter, bar: Val<number>, what: string): Bar | undefined {
+function checkRef(d: Device, r: Sink, bar: Val<number>, what: string): Bar | undefined {
   const b = d.barByIndex.get(bar.value);
   if (!b) {
     if (!d.declaredSlots.has(bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names BAR ${bar.value}, which ${d.name} does not declare${describeBars(d)}.`, { subject: d.name });
@@ -542,7 +578,7 @@ function checkRef(d: Device, r: Reporter, bar: Val<number>, what: string): Bar |
   return b;
 }
 
-function buildMsix(d: Device, r: Reporter): void {
+function buildMsix(d: Device, r: Sink): void {
   for (const extra of d.node.msix.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one MSI-X capability; this second \`msix\` is ignored.`, { subject: d.name });
   const m = d.node.msix[0];
   if (!m || !m.entries || !m.tableBar || !m.tableOffset) return;
@@ -605,7 +641,7 @@ function buildMsix(d: Device, r: Reporter): void {
   msix.valid = ok;
 }
 
-function buildRegions(d: Device, r: Reporter): void {
+function buildRegions(d: Device, r: Sink): void {
   const names = new Map<string, Span>();
   for (const rn of d.node.regions) {
     if (!rn.name || !rn.bar || rn.offset === undefined || !rn.size) continue;
@@ -633,7 +669,7 @@ function buildRegions(d: Device, r: Reporter): void {
   }
 }
 
-function buildRom(d: Device, r: Reporter): void {
+function buildRom(d: Device, r: Sink): void {
   for (const extra of d.node.roms.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one expansion ROM; this second \`rom\` is ignored.`, { subject: d.name });
   const rn = d.node.roms[0];
   if (!rn || !rn.size) return;
@@ -651,7 +687,7 @@ function buildRom(d: Device, r: Reporter): void {
   d.rom = { size, host: size !== undefined ? rn.address?.value : undefined, span: stmtSpan(rn.stmt) };
 }
 
-function buildSriov(d: Device, r: Reporter): void {
+function buildSriov(d: Device, r: Sink): void {
   for (const extra of d.node.sriovs.slice(1)) r.add('duplicate', stmtSpan(extra.stmt), `${d.name}: a function has one SR-IOV capability; this second \`sriov\` is ignored.`, { subject: d.name });
   const sn = d.node.sriovs[0];
   if (!sn || !sn.vfs) return;
