@@ -91,12 +91,19 @@ class Args {
   }
 
   private parsed<T>(expected: string, f: (s: string) => Parsed<T>): Val<T> | undefined {
-    const t = this.next(expected);
+    const t = this.wordToken(expected);
     if (!t) return undefined;
-    if (t.kind !== Tok.Word) return this.fail(t, `${this.what}: expected ${expected}, found a string`);
     const r = f(t.text);
     if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
     return val(r.value, t);
+  }
+
+  /** The next word, which must not be a string. (The value readers below allocate nothing but their result.) */
+  private wordToken(expected: string): Token | undefined {
+    const t = this.next(expected);
+    if (!t) return undefined;
+    if (t.kind !== Tok.Word) return this.fail(t, `${this.what}: expected ${expected}, found a string`);
+    return t;
   }
 
   integer(expected: string): Val<bigint> | undefined {
@@ -108,28 +115,31 @@ class Args {
   }
 
   smallInt(expected: string, max: number): Val<number> | undefined {
-    const v = this.integer(expected);
-    if (!v) return undefined;
-    if (v.value > BigInt(max)) return this.fail(v.span, `${this.what}: ${expected} must be 0-${max}, found ${v.value}`);
-    return val(Number(v.value), v.span);
+    const t = this.wordToken(expected);
+    if (!t) return undefined;
+    const r = parseInteger(t.text);
+    if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
+    if (r.value > BigInt(max)) return this.fail(t, `${this.what}: ${expected} must be 0-${max}, found ${r.value}`);
+    return val(Number(r.value), t);
   }
 
   name(expected: string): Val<string> | undefined {
-    return this.parsed(expected, (s) =>
-      isName(s) ? { ok: true, value: s } : { ok: false, message: `\`${s}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)` },
-    );
+    const t = this.wordToken(expected);
+    if (!t) return undefined;
+    if (!isName(t.text)) return this.fail(t, `${this.what}: \`${t.text}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)`);
+    return val(t.text, t);
   }
 
   word(expected: string): Val<string> | undefined {
-    return this.parsed(expected, (s) => ({ ok: true, value: s }));
+    const t = this.wordToken(expected);
+    return t ? val(t.text, t) : undefined;
   }
 
   choice<T extends string>(expected: string, options: readonly T[]): Val<T> | undefined {
-    return this.parsed(expected, (s) =>
-      (options as readonly string[]).includes(s)
-        ? { ok: true, value: s as T }
-        : { ok: false, message: `expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${s}\`` },
-    );
+    const t = this.wordToken(expected);
+    if (!t) return undefined;
+    if (!(options as readonly string[]).includes(t.text)) return this.fail(t, `${this.what}: expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${t.text}\``);
+    return val(t.text as T, t);
   }
 
   string(expected: string): Val<string> | undefined {
