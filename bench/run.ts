@@ -399,6 +399,8 @@ class LspClient {
   readonly published = new Map<string, Published>();
   /** `bartopo/status` analysisMs per `uri#version`. */
   readonly analysisMs = new Map<string, number>();
+  /** When `bartopo/status` arrived, per `uri#version` (the server sends it right after the analysis, before converting and publishing). */
+  readonly statusAt = new Map<string, number>();
   private waiters: { uri: string; version: number; resolve: (p: Published) => void }[] = [];
   stderrTail = '';
   initMs = NaN;
@@ -422,6 +424,7 @@ class LspClient {
     });
     this.conn.onNotification('bartopo/status', (p: { uri?: string; version?: number; analysisMs?: number }) => {
       if (typeof p.analysisMs === 'number') this.analysisMs.set(`${p.uri}#${p.version}`, p.analysisMs);
+      this.statusAt.set(`${p.uri}#${p.version}`, now());
     });
     this.conn.onNotification(() => {});
     this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map((it) => (it.section === 'bartopo' ? this.settings : null)));
@@ -525,6 +528,8 @@ interface LspResults {
   serverAnalysisMs?: Stats;
   /** Keystroke latency minus the server's analysis time of that version: waiting (debounce) + conversion + transport. */
   keystrokeOverhead?: Stats;
+  /** `bartopo/status` (sent right after the analysis) → publishDiagnostics received: conversion, encoding, transport, decoding. */
+  keystrokeAfterStatus?: Stats;
   keystrokeOverheadZero?: Stats;
   /** Server-side analysis time of the 40,000-device file. */
   analysisMs40000?: number;
@@ -556,7 +561,7 @@ async function timeRequests(c: LspClient, method: string, paramsList: unknown[],
 }
 
 /** 20 single-character insertions into `name "…"` strings spread over the file; time from didChange to its publishDiagnostics. */
-async function keystrokes(c: LspClient, uri: string, text: string, count = 20, warmup = 2): Promise<{ times: number[]; analysisMs: number[]; overhead: number[] }> {
+async function keystrokes(c: LspClient, uri: string, text: string, count = 20, warmup = 2): Promise<{ times: number[]; analysisMs: number[]; overhead: number[]; afterStatus: number[] }> {
   const lines = text.split('\n');
   const targets: Pos[] = [];
   lines.forEach((l, i) => {
@@ -567,6 +572,7 @@ async function keystrokes(c: LspClient, uri: string, text: string, count = 20, w
   const times: number[] = [];
   const analysisMs: number[] = [];
   const overhead: number[] = [];
+  const afterStatus: number[] = [];
   for (let i = 0; i < chosen.length; i++) {
     const pos = chosen[i];
     version++;
@@ -584,10 +590,12 @@ async function keystrokes(c: LspClient, uri: string, text: string, count = 20, w
         analysisMs.push(a);
         overhead.push(pub.at - t0 - a);
       }
+      const st = c.statusAt.get(`${uri}#${pub.version ?? version}`);
+      if (st !== undefined) afterStatus.push(pub.at - st);
     }
     await sleep(50); // a pause between keystrokes, so that each is debounced on its own
   }
-  return { times, analysisMs, overhead };
+  return { times, analysisMs, overhead, afterStatus };
 }
 
 async function measureLsp(w2000: Written | undefined, w40000: Written | undefined): Promise<LspResults> {
@@ -662,6 +670,7 @@ async function measureLsp(w2000: Written | undefined, w40000: Written | undefine
     res.keystrokeAdaptive = stats(ks.times);
     res.serverAnalysisMs = stats(ks.analysisMs);
     res.keystrokeOverhead = stats(ks.overhead);
+    if (ks.afterStatus.length > 0) res.keystrokeAfterStatus = stats(ks.afterStatus);
     await c.stop();
 
     // Keystrokes with `bartopo.debounceMs: 0`.
@@ -814,6 +823,7 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
     if (lsp.keystrokeAdaptive) out.push(`| keystroke → publishDiagnostics, default settings | ${ms(lsp.keystrokeAdaptive)} | ${lsp.keystrokeAdaptive.n} | server's adaptive scheduling (see README) |`);
     if (lsp.serverAnalysisMs) out.push(`| … of which server-side analysis (\`bartopo/status\` analysisMs) | ${ms(lsp.serverAnalysisMs)} | ${lsp.serverAnalysisMs.n} | whole-document analysis of that version |`);
     if (lsp.keystrokeOverhead) out.push(`| … the rest: debounce wait + conversion + transport | ${ms(lsp.keystrokeOverhead)} | ${lsp.keystrokeOverhead.n} | latency − analysis, per keystroke |`);
+    if (lsp.keystrokeAfterStatus) out.push(`| … of which after the analysis (status → publish received) | ${ms(lsp.keystrokeAfterStatus)} | ${lsp.keystrokeAfterStatus.n} | line index, LSP conversion, JSON encoding, pipe, client decoding of ~0.9 MB |`);
     if (lsp.keystrokeZero) out.push(`| keystroke → publishDiagnostics, \`bartopo.debounceMs: 0\` | ${ms(lsp.keystrokeZero)} | ${lsp.keystrokeZero.n} | no wait: analysis + conversion + transport |`);
     if (lsp.keystrokeOverheadZero) out.push(`| … latency − analysis with \`debounceMs: 0\` | ${ms(lsp.keystrokeOverheadZero)} | ${lsp.keystrokeOverheadZero.n} | |`);
     if (lsp.hover) out.push(`| hover on BAR lines | ${ms(lsp.hover)} | ${lsp.hover.n} | ${lsp.hover.answered}/${lsp.hover.n} answered |`);
