@@ -6,6 +6,9 @@ import * as assert from 'assert';
 import type { Diagnostic, DocumentDiagnosticReport, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
 import { bigTopology, CLEAN, GARBAGE, MISMATCH, NEC } from './lsp-docs';
+import { analyze } from '../server/src/engine/analyze';
+import { LineIndex } from '../server/src/engine/lineIndex';
+import { toLspDiagnostics } from '../server/src/lsp/convert';
 
 function rules(p: { diagnostics: Diagnostic[] } | Diagnostic[]): string[] {
   const list = Array.isArray(p) ? p : p.diagnostics;
@@ -84,6 +87,42 @@ describe('lsp: initialize and diagnostics (push)', function () {
     assert.ok(syn, rules(p2).join());
     assert.strictEqual(syn!.range.start.line, at2.line);
     assert.strictEqual(syn!.severity, 1);
+  });
+
+  it('after edits analysed incrementally, publishes what a fresh analysis of the same text gives', async () => {
+    // The server re-parses only the top-level statements an edit touches and reuses the rest of the
+    // previous version's parse and device models; every publish must still equal a from-scratch analysis.
+    const uri = 'file:///incremental.bartopo';
+    const start = bigTopology(40) + '\n' + MISMATCH;
+    await client.open(uri, start);
+    await client.waitForDiagnostics(uri, 1);
+    const at = (needle: string, delta = 0) => positionOf(client.text(uri), needle, delta);
+    const insert = (p: { line: number; character: number }, text: string) => [{ range: { start: p, end: p }, text }];
+    const replace = (needle: string, text: string) => {
+      const p = at(needle);
+      return [{ range: { start: p, end: { line: p.line, character: p.character + needle.length } }, text }];
+    };
+    const steps = [
+      replace('size 4K at 0x3fe080020000', 'size 4K at 0x3fe080021000'), // a host address inside one device
+      insert(at('device d7 at'), 'device extra at 0001:0f:00.0 {\n  group 99\n  bar 0 mem32 size 4K at 0x3fe0_8002_2000\n}\n\n'), // a new block
+      replace('device d12 at 0001:00:0c.0 {', 'device d12 at 0001:00:0c.0'), // a `{` removed: recovery runs to the next block
+      replace('device d12 at 0001:00:0c.0', 'device d12 at 0001:00:0c.0 {'), // and put back
+      insert(at('device d20 at'), '# a comment between two blocks\n'),
+      replace('device d30 at', 'device d30x at'), // a device renamed: the guest that assigns it now names an unknown device
+      insert(at('  assign d5', '  assign d5'.length), '\n  assign d6'), // a guest edit: d6 assigned twice
+    ];
+    let incremental = 0;
+    for (const changes of steps) {
+      const v = await client.change(uri, changes);
+      const published = await client.waitForDiagnostics(uri, v);
+      const status = await client.waitFor<{ uri: string; version: number; incremental: boolean }>('bartopo/status', (p) => p.uri === uri && p.version === v);
+      if (status.incremental) incremental++;
+      const text = client.text(uri);
+      const fresh = toLspDiagnostics(new LineIndex(text), uri, v, analyze(text).diagnostics, 1000).diagnostics;
+      const view = (ds: Diagnostic[]) => ds.map((d) => `${d.code} ${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.message}`);
+      assert.deepStrictEqual(view(published.diagnostics), view(fresh), `after ${JSON.stringify(changes).slice(0, 120)}`);
+    }
+    assert.ok(incremental >= steps.length - 2, `only ${incremental} of ${steps.length} edits were analysed incrementally`);
   });
 
   it('publishes only the latest of a burst of keystrokes, never an older version after a newer one', async () => {

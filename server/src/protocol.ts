@@ -18,6 +18,8 @@ export interface StatusParams {
   omitted: number;
   /** Time the analysis took, in milliseconds. */
   analysisMs: number;
+  /** Whether only the statements the last edit touched were parsed again (the rest reused from the previous version). */
+  incremental: boolean;
 }
 
 /** Server → client notification when a document's results were cut short (`maxDiagnostics`, `maxItemsComputed`). */
