@@ -9,45 +9,15 @@ import * as path from 'path';
 import { analyze, analyzeParsed } from '../server/src/engine/analyze';
 import { applyEdits } from '../server/src/engine/fixes';
 import { changedRegion, parseEditedCopy, reparse } from '../server/src/engine/incremental';
-import { parse, ParseResult } from '../server/src/engine/parser';
-import { Stmt } from '../server/src/engine/tree';
+import { parse } from '../server/src/engine/parser';
 import { generate, toBartopo } from '../bench/generate';
+import { parsePicture } from './parse-picture';
 import { EXAMPLES_DIR } from './paths';
 
 const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
 const GENERATED = toBartopo(generate({ devices: 60, seed: 7 }));
 const DOCS = [...EXAMPLES, GENERATED];
 
-/** A plain, comparable picture of a value: statements by offsets and words, values with their spans. */
-function picture(x: unknown, seen = new Set<unknown>()): unknown {
-  if (typeof x === 'bigint') return `${x}n`;
-  if (x === null || typeof x !== 'object') return x;
-  if (x instanceof Stmt) {
-    return {
-      stmt: [x.start, x.wordsEnd, x.end],
-      words: x.words.map((w) => [w.kind, w.start, w.end, w.text, w.value]),
-      trailing: x.trailingComment ? [x.trailingComment.start, x.trailingComment.end, x.trailingComment.text] : null,
-      block: x.block ? { open: [x.block.open.start, x.block.open.end], close: x.block.close ? [x.block.close.start, x.block.close.end] : null, stmts: x.block.stmts.map((s) => picture(s, seen)) } : null,
-    };
-  }
-  if (seen.has(x)) throw new Error('cycle in the parse result');
-  seen.add(x);
-  let out: unknown;
-  if (Array.isArray(x)) out = x.map((v) => picture(v, seen));
-  else {
-    const o: Record<string, unknown> = {};
-    const keys = Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined);
-    // Values are their own spans: record start/end whichever way they are stored.
-    const span = (x as { span?: { start: number; end: number } }).span;
-    if (span && !keys.includes('span')) keys.push('span');
-    for (const k of keys.sort()) o[k] = k === 'span' ? [span!.start, span!.end] : picture((x as Record<string, unknown>)[k], seen);
-    out = o;
-  }
-  seen.delete(x);
-  return out;
-}
-
-const parsePicture = (p: ParseResult): unknown => ({ stmts: picture(p.tree.stmts), comments: picture(p.tree.comments), treeErrors: picture(p.tree.errors), file: picture(p.file), errors: picture(p.errors) });
 
 /** One random edit: insert, delete or replace a few characters, often structural ones. */
 const edit = fc.record({

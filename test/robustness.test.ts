@@ -102,6 +102,19 @@ describe('robustness', function () {
         }
       });
     }
+
+    it('a missing `}` is recovered the same way whatever the line ends (LF, CRLF, lone CR)', () => {
+      // `device b` with its `{` on the next line does not open a block on its own line, so it
+      // must not end device a; the check looks for the line's end, which a lone CR also is.
+      const lf = 'device a at 00:01.0 {\n  group 1\ndevice b at 00:02.0\n{\n  group 2\n}\ndevice c at 00:03.0 {\n}\n';
+      const base = analyze(lf);
+      for (const eol of ['\r\n', '\r']) {
+        const other = lf.replace(/\n/g, eol);
+        const b = analyze(other);
+        assert.strictEqual(b.tree.stmts.length, base.tree.stmts.length, `top-level statements with ${JSON.stringify(eol)}`);
+        assert.deepStrictEqual(located(other, b), located(lf, base));
+      }
+    });
   });
 
   describe('non-ASCII text: characters are UTF-16 code units', () => {

@@ -198,14 +198,12 @@ export function parseTree(text: string, from = 0, to = text.length): Tree {
   return { stmts: root.stmts, comments, errors };
 }
 
-/** `device NAME at … {`: does a `{` follow on this line (outside strings and comments)? */
+/** `device NAME at … {`: does a `{` follow on this line (outside strings and comments)? Lines end at \n, \r\n or a lone \r, as everywhere else. */
 function opensBlockOnThisLine(text: string, from: number): boolean {
-  let nl = text.indexOf('\n', from);
-  if (nl < 0) nl = text.length;
-  const sc = new Scanner(text, from, nl);
+  const sc = new Scanner(text, from);
   while (sc.advance()) {
     if (sc.kind === Tok.LBrace) return true;
-    if (sc.kind === Tok.Semi || sc.kind === Tok.RBrace || sc.kind === Tok.Comment) return false;
+    if (sc.kind === Tok.Newline || sc.kind === Tok.Semi || sc.kind === Tok.RBrace || sc.kind === Tok.Comment) return false;
   }
   return false;
 }
