@@ -178,7 +178,8 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   const lo = Math.max(0, firstTouched - 1);
   const hi = firstAfter < K.length ? firstAfter : -1; // last statement parsed again (index), or -1: to the end
   const from = lo === 0 ? 0 : K[lo].start;
-  if (hi >= 0 && hi <= lo) return undefined;
+  // (hi === lo only when the change lies before the first statement: then from = 0 and that statement is the one parsed again.)
+  if (hi >= 0 && hi < lo) return undefined;
   const sync = hi >= 0 ? K[hi] : undefined;
   // The neighbour after must end where a full parse would end it: a `}` of its own, not a recovery.
   if (sync && sync.block && !sync.block.close) return undefined;
