@@ -117,6 +117,24 @@ describe('robustness', function () {
     });
   });
 
+  describe('BAR reports of one device (what a hover computes)', () => {
+    it('equal the whole file\'s reports of that device, for every device, VF BARs and guest placements included', () => {
+      const docs = [...EXAMPLES.map((e) => e.text), toBartopo(generate({ devices: 120, seed: 11 })), 'device d at 00:01.0 {\n  bar 0 mem32 size 4K at 0x1000\n}\ndevice d at 00:02.0 {\n  bar 0 mem32 size 4K at 0x3000\n}\n'];
+      let compared = 0;
+      for (const text of docs) {
+        const a = analyze(text);
+        const all = barReports(a, { maxVfs: 4 });
+        for (const name of new Set(a.topology.devices.map((d) => d.name))) {
+          const one = barReports(a, { maxVfs: 4, device: name });
+          assert.deepStrictEqual(one, all.filter((r) => r.device === name), name);
+          compared += one.length;
+        }
+        assert.deepStrictEqual(barReports(a, { device: 'no-such-device' }), []);
+      }
+      assert.ok(compared > 200, `only ${compared} reports compared`);
+    });
+  });
+
   describe('non-ASCII text: characters are UTF-16 code units', () => {
     const text = [
       '# 主机 🖥️ host with 64K pages — 日本語のコメント 🚀🚀',

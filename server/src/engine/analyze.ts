@@ -70,22 +70,33 @@ class BarReportRecord implements BarReport {
 }
 
 /** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */
-export function barReports(a: Analysis, opts: { maxVfs?: number } = {}): BarReport[] {
+export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string } = {}): BarReport[] {
   const out: BarReport[] = [];
   const P = a.topology.host.pageSize;
+  // One device (hover): its BARs only (of every device of that name), without gathering every guest's placements.
+  const one = opts.device !== undefined ? a.topology.devices.filter((d) => d.name === opts.device) : undefined;
+  const devices = one ?? a.topology.devices;
   // Each BAR's placements, gathered once from the guests (not one scan of every guest per BAR).
   const byBar = new Map<Bar, Map<string, GuestPlacement>>();
+  const place = (ga: Analysis['guests'][number], bar: Bar, p: GuestPlacement): void => {
+    let m = byBar.get(bar);
+    if (!m) byBar.set(bar, (m = new Map()));
+    m.set(ga.guest.name, p);
+  };
   for (const ga of a.guests) {
-    for (const [bar, p] of ga.placements) {
-      let m = byBar.get(bar);
-      if (!m) byBar.set(bar, (m = new Map()));
-      m.set(ga.guest.name, p);
-    }
+    if (one) {
+      for (const d of one) {
+        for (const b of d.bars) {
+          const p = ga.placements.get(b);
+          if (p) place(ga, b, p);
+        }
+      }
+    } else for (const [bar, p] of ga.placements) place(ga, bar, p);
   }
   const noPlacements: Map<string, GuestPlacement> = new Map();
   const vfApertures = new Map<string, Resource>();
-  for (const res of a.host.resources) if (res.kind === 'vf') vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
-  for (const d of a.topology.devices) {
+  for (const res of a.host.resources) if (res.kind === 'vf' && (!one || one.includes(res.device))) vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
+  for (const d of devices) {
     const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
     for (const b of bars) {
       if (b.kind === 'io') continue;

@@ -26,6 +26,8 @@ export interface DocState {
   derived: {
     lsp?: ConvertedDiagnostics;
     bars?: BarReport[];
+    /** BAR reports of single devices (hover), by device name. */
+    deviceBars?: Map<string, BarReport[]>;
     fixes: Map<string, Fix[]>;
     fixAll?: string;
     /** Engine diagnostics by `rule|subject|guest` (code actions find theirs without a scan). */
@@ -203,6 +205,16 @@ export function diagnosticsByKey(s: DocState): Map<string, Diagnostic[]> {
 export function bars(s: DocState): BarReport[] {
   if (!s.derived.bars) s.derived.bars = barReports(s.analysis, { maxVfs: REPORT_VFS });
   return s.derived.bars;
+}
+
+/** Per-BAR reports of one device (VF BARs for the first few VFs), computed once per device and version: a hover costs the device, not the file. */
+export function deviceBars(s: DocState, device: string | undefined): BarReport[] {
+  if (device === undefined) return [];
+  if (s.derived.bars) return s.derived.bars.filter((r) => r.device === device);
+  const m = (s.derived.deviceBars ??= new Map());
+  let r = m.get(device);
+  if (!r) m.set(device, (r = barReports(s.analysis, { maxVfs: REPORT_VFS, device })));
+  return r;
 }
 
 /**

@@ -9,7 +9,7 @@ import { BarReport, formatSize, hex, parseSize } from '../engine';
 import { DeviceNode } from '../engine/ast';
 import { Bar, Device } from '../engine/model';
 import { formatRange } from '../engine/values';
-import { bars, DocState } from './documents';
+import { bars, DocState, deviceBars } from './documents';
 import { toRange } from './convert';
 import { Hit, locate } from './nav';
 
@@ -63,7 +63,7 @@ export function barMarkdown(s: DocState, r: BarReport): string[] {
 }
 
 function barHover(s: DocState, h: Extract<Hit, { kind: 'bar' }>): string[] {
-  const reports = bars(s);
+  const reports = deviceBars(s, h.device.name?.value);
   if (h.sriov) {
     // VF BAR: the aperture and the first VFs.
     const own = reports.filter((r) => r.vf !== undefined && r.span.start === h.bar.stmt.start);
@@ -178,7 +178,7 @@ function deviceHover(s: DocState, node: DeviceNode): string[] {
   facts.push(d.groupLabel);
   if (d.id) facts.push(`id ${code(d.id)}`);
   out.push(facts.join(' · '));
-  const reports = bars(s).filter((r) => r.device === d.name && r.vf === undefined);
+  const reports = deviceBars(s, d.name).filter((r) => r.vf === undefined);
   if (reports.length > 0) {
     out.push('', '| BAR | size | host | host verdict |', '|---|---|---|---|');
     for (const r of reports) out.push(`| bar${r.index} ${r.kind} | ${formatSize(r.size)} | ${r.host !== undefined ? code(hex(r.host)) : '—'} | ${r.hostVerdict} |`);
@@ -202,7 +202,7 @@ function guestHover(s: DocState, name: string | undefined): string[] {
 }
 
 function assignHover(s: DocState, guestName: string | undefined, deviceName: string | undefined, only?: number): string[] {
-  const reports = bars(s).filter((r) => r.device === deviceName && r.vf === undefined && (only === undefined || r.index === only));
+  const reports = deviceBars(s, deviceName).filter((r) => r.vf === undefined && (only === undefined || r.index === only));
   const out: string[] = [];
   for (const r of reports) {
     const g = guestName !== undefined ? r.guests.get(guestName) : undefined;
