@@ -29,6 +29,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const OUT = path.join(OUT_ROOT, stamp);
 const UI_EXAMPLE = 'page-match-guest.bartopo';
 const skip = process.env.BARTOPO_SKIP_EDITOR_TESTS === '1';
+if (skip) console.log('editor tests skipped: BARTOPO_SKIP_EDITOR_TESTS=1');
 
 interface CliDiagnostic {
   rule: string;
@@ -93,7 +94,10 @@ function log(line: string): void {
       const suite = this.test!.parent!;
       for (const t of result.report?.tests ?? []) {
         const test = new Mocha.Test(t.title.replace(/^bartopo extension in VS Code /, ''), function (this: Mocha.Context) {
-          if (t.state === 'pending') this.skip();
+          if (t.state === 'pending') {
+            console.log('      (skipped inside VS Code; its reason is printed in the suite output above)');
+            this.skip();
+          }
           if (t.state === 'failed') {
             const e = new Error(t.error?.split('\n')[0] ?? 'failed');
             e.stack = t.error;
@@ -135,7 +139,10 @@ function log(line: string): void {
 
     beforeEach(function () {
       // Later steps build on earlier ones: after a failure, skip the rest.
-      if (stepFailed) this.skip();
+      if (stepFailed) {
+        console.log('      (skipped: an earlier UI step failed, and this one builds on it)');
+        this.skip();
+      }
     });
 
     afterEach(async function () {

@@ -272,7 +272,10 @@ describe('lsp: page map and import requests', function () {
     });
 
     it('on / (this machine) takes the page size from getconf PAGESIZE', async function () {
-      if (!fs.existsSync('/sys/bus/pci/devices') || fs.readdirSync('/sys/bus/pci/devices').length === 0) this.skip();
+      if (!fs.existsSync('/sys/bus/pci/devices') || fs.readdirSync('/sys/bus/pci/devices').length === 0) {
+        console.log('      (skipped: this machine has no PCI devices in /sys/bus/pci/devices)');
+        this.skip();
+      }
       const { execFileSync } = await import('child_process');
       const pageSize = BigInt(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
       const r = await client.request<ImportResponse>('bartopo/importSysfs', {}, 60_000);

@@ -74,8 +74,8 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
   const out: BarReport[] = [];
   const P = a.topology.host.pageSize;
   // One device (hover): its BARs only (of every device of that name), without gathering every guest's placements.
-  const one = opts.device !== undefined ? a.topology.devices.filter((d) => d.name === opts.device) : undefined;
-  const devices = one ?? a.topology.devices;
+  const chosen = opts.device !== undefined ? a.topology.devices.filter((d) => d.name === opts.device) : undefined;
+  const devices = chosen ?? a.topology.devices;
   // Each BAR's placements, gathered once from the guests (not one scan of every guest per BAR).
   const byBar = new Map<Bar, Map<string, GuestPlacement>>();
   const place = (ga: Analysis['guests'][number], bar: Bar, p: GuestPlacement): void => {
@@ -84,8 +84,8 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
     m.set(ga.guest.name, p);
   };
   for (const ga of a.guests) {
-    if (one) {
-      for (const d of one) {
+    if (chosen) {
+      for (const d of chosen) {
         for (const b of d.bars) {
           const p = ga.placements.get(b);
           if (p) place(ga, b, p);
@@ -95,7 +95,7 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
   }
   const noPlacements: Map<string, GuestPlacement> = new Map();
   const vfApertures = new Map<string, Resource>();
-  for (const res of a.host.resources) if (res.kind === 'vf' && (!one || one.includes(res.device))) vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
+  for (const res of a.host.resources) if (res.kind === 'vf' && (!chosen || chosen.includes(res.device))) vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
   for (const d of devices) {
     const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
     for (const b of bars) {

@@ -62,14 +62,13 @@ function moveVal(v: Val<unknown> | undefined, d: number): void {
   if (v) moveSpan(v.span, d);
 }
 
-function moveStmt(root: Stmt, d: number, text: string): void {
+function moveStmt(root: Stmt, d: number): void {
   const stack: Stmt[] = [root];
   while (stack.length > 0) {
     const s = stack.pop()!;
     s.start += d;
     s.end += d;
     s.wordsEnd += d;
-    s.source = text;
     // The trailing comment is also in the tree's comment list, which moves it.
     if (s.block) {
       moveSpan(s.block.open, d);
@@ -187,7 +186,9 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   const newTo = sync ? oldTo + delta : text.length;
   if (newTo < from) return undefined;
 
-  const region: Tree = parseTree(text, from, newTo);
+  // The region's statements share the reused tree's source, which moves to `text` once the region is in step.
+  const source = prev.tree.source;
+  const region: Tree = parseTree(text, from, newTo, source);
   if (sync) {
     // In step again at the neighbour: it is the region's last statement, in the same place.
     const last = region.stmts[region.stmts.length - 1];
@@ -195,17 +196,19 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
     if (sync.block && !last.block!.close) return undefined;
   }
 
+  // From here on the re-parse cannot fail: every reused statement now reads `text`.
+  source.text = text;
+
   // The typed parse of the region.
   const regionFile: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
   const regionTyped: SyntaxError[] = [];
   parseStatements(region.stmts, regionFile, regionTyped);
 
-  // Reused statements: before `from` as they are, after `oldTo` moved by delta (all now read `text`).
+  // Reused statements: before `from` as they are, after `oldTo` moved by delta.
   const before = (start: number): boolean => start < from;
   const head = K.slice(0, lo);
   const tail = hi >= 0 ? K.slice(hi + 1) : [];
-  for (const s of head) moveStmt(s, 0, text);
-  for (const s of tail) moveStmt(s, delta, text);
+  if (delta !== 0) for (const s of tail) moveStmt(s, delta);
   const stmts = [...head, ...region.stmts, ...tail];
 
   const inTail = new Set<Stmt>(tail);
@@ -249,7 +252,7 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   typed.push(...regionTyped);
   for (const e of prevTyped) if (e.span.start >= oldTo) typed.push(movedError(e, delta));
 
-  const tree: Tree = { stmts, comments, errors: treeErrors };
+  const tree: Tree = { stmts, comments, errors: treeErrors, source };
   return { tree, file, errors: [...treeErrors.map((e) => ({ span: e.span, message: e.message })), ...typed] };
 }
 

@@ -6,6 +6,15 @@ import { Scanner, Tok, Token, tokenize } from './lexer';
 import { Span } from './types';
 
 /**
+ * The text a tree's offsets refer to, shared by all its statements: an
+ * incremental re-parse points the whole reused tree at the new text by
+ * changing this one field.
+ */
+export interface Source {
+  text: string;
+}
+
+/**
  * One statement. Its words are not kept: they are scanned again from the source
  * when asked for (`words`), so a big file's tree is one small object per
  * statement instead of one object and one string per word.
@@ -16,8 +25,8 @@ export class Stmt {
   trailingComment?: Token;
 
   constructor(
-    /** The text the offsets refer to (replaced when an incremental re-parse moves the statement). */
-    public source: string,
+    /** Where the offsets point: the tree's shared source. */
+    readonly source: Source,
     /** From the first word (or `{`) to the last word or the block's `}`. */
     public start: number,
     public end: number,
@@ -27,7 +36,7 @@ export class Stmt {
 
   /** The words and strings before the block, scanned afresh on each call: read it once into a local. */
   get words(): Token[] {
-    return this.wordsEnd > this.start ? tokenize(this.source, this.start, this.wordsEnd) : [];
+    return this.wordsEnd > this.start ? tokenize(this.source.text, this.start, this.wordsEnd) : [];
   }
 
   hasWords(): boolean {
@@ -37,9 +46,10 @@ export class Stmt {
   /** The first word's text ('' for none); scans only that word. */
   head(): string {
     if (this.wordsEnd <= this.start) return '';
-    const sc = new Scanner(this.source, this.start, this.wordsEnd);
+    const text = this.source.text;
+    const sc = new Scanner(text, this.start, this.wordsEnd);
     sc.advance();
-    return sc.kind === Tok.Word ? this.source.slice(sc.start, sc.end) : '';
+    return sc.kind === Tok.Word ? text.slice(sc.start, sc.end) : '';
   }
 }
 
@@ -58,6 +68,7 @@ export interface Tree {
   stmts: Stmt[];
   comments: Token[];
   errors: TreeError[];
+  source: Source;
 }
 
 /** Keywords that only make sense at the top level (`host`, `device`, `guest`): seeing one inside a block means a `}` is missing. Compared in place, without slicing the word. */
@@ -76,8 +87,8 @@ interface Frame {
   depth: number;
 }
 
-/** The tree of `text`, or of `text[from, to)` (with offsets into the whole text). */
-export function parseTree(text: string, from = 0, to = text.length): Tree {
+/** The tree of `text`, or of `text[from, to)` (with offsets into the whole text); its statements read their words through `source`. */
+export function parseTree(text: string, from = 0, to = text.length, source: Source = { text }): Tree {
   const sc = new Scanner(text, from, to);
   const comments: Token[] = [];
   const errors: TreeError[] = [];
@@ -143,7 +154,7 @@ export function parseTree(text: string, from = 0, to = text.length): Tree {
               closeFrame(undefined);
             }
           }
-          cur = new Stmt(text, sc.start, sc.end, sc.end);
+          cur = new Stmt(source, sc.start, sc.end, sc.end);
           top().stmts.push(cur);
           lastEndedByNewline = false;
         }
@@ -160,7 +171,7 @@ export function parseTree(text: string, from = 0, to = text.length): Tree {
           if (prev && !prev.block && prev === lastEnded && prev.hasWords()) {
             owner = prev;
           } else {
-            owner = new Stmt(text, t.start, t.end, t.start);
+            owner = new Stmt(source, t.start, t.end, t.start);
             f.stmts.push(owner);
             errors.push({ span: { start: t.start, end: t.end }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
           }
@@ -195,7 +206,7 @@ export function parseTree(text: string, from = 0, to = text.length): Tree {
     });
     closeFrame(undefined);
   }
-  return { stmts: root.stmts, comments, errors };
+  return { stmts: root.stmts, comments, errors, source };
 }
 
 /** `device NAME at … {`: does a `{` follow on this line (outside strings and comments)? Lines end at \n, \r\n or a lone \r, as everywhere else. */
