@@ -218,7 +218,14 @@ export class ImportCommands {
 
   private async openResult(r: ImportResponse, source: string): Promise<ImportOutcome> {
     const doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: r.text });
-    await vscode.window.showTextDocument(doc, { preview: false });
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    if (doc.getText() !== r.text) {
+      // An untitled name (Untitled-1) freed by a just-closed document can come back with that
+      // document's old model still attached; the import must show what was imported.
+      this.out.warn(`import: ${doc.uri.toString()} opened with stale content; replacing it with the import`);
+      const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+      await editor.edit((b) => b.replace(all, r.text));
+    }
     return this.report(r, doc, source);
   }
 

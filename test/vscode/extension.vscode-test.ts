@@ -374,6 +374,14 @@ describe('bartopo extension in VS Code', function () {
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
 
+    /**
+     * The open document with this URI. An untitled document closed by an earlier test can linger in
+     * textDocuments (isClosed) while a new import reuses its name (Untitled-1), so closed ones are skipped.
+     */
+    function openDocument(uri: string | undefined): vscode.TextDocument | undefined {
+      return vscode.workspace.textDocuments.find((d) => !d.isClosed && d.uri.toString() === uri);
+    }
+
     function syntaxErrors(text: string): string[] {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const engine = require(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine')) as EngineModule;
@@ -470,7 +478,7 @@ describe('bartopo extension in VS Code', function () {
         const r = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importLspci', vscode.Uri.file(file));
         assert.ok(r?.uri, `nothing was opened: ${JSON.stringify(r)}`);
         assert.deepStrictEqual([r.devices, r.bars, r.warnings, r.source], [2, 2, 0, 'lspci-vvv.txt']);
-        const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.uri);
+        const doc = openDocument(r.uri);
         assert.ok(doc, 'the imported document is not open');
         opened.push(doc);
         assert.ok(doc.isUntitled, 'the imported document is not untitled');
@@ -484,7 +492,7 @@ describe('bartopo extension in VS Code', function () {
         assert.deepStrictEqual(syntaxErrors(text), []);
         // With a page size (the dialog's choice), given as { uri, pageSize }.
         const r64 = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importLspci', { uri: vscode.Uri.file(file), pageSize: '64K' });
-        const doc64 = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r64?.uri);
+        const doc64 = openDocument(r64?.uri);
         assert.ok(doc64);
         opened.push(doc64);
         assert.match(doc64.getText(), /^ {2}page-size 64K$/m);
@@ -507,7 +515,7 @@ describe('bartopo extension in VS Code', function () {
       }
       const r = await vscode.commands.executeCommand<ImportOutcome>('bartopo.importSysfs');
       assert.ok(r?.uri, `nothing was opened: ${JSON.stringify(r)}`);
-      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === r.uri);
+      const doc = openDocument(r.uri);
       assert.ok(doc);
       try {
         assert.strictEqual(doc.languageId, 'bartopo');
