@@ -40,7 +40,7 @@ function naiveRegion(a: string, b: string): { prefix: number; suffix: number } {
 }
 
 describe('incremental re-parse', () => {
-  it('finds the changed region of two texts (long common runs compared in chunks)', () => {
+  it('finds the changed region of two texts (long common runs compared as growing, then halving, native slices)', () => {
     fc.assert(
       fc.property(fc.nat(5000), fc.nat(5000), fc.string({ maxLength: 3 }), fc.nat(4), fc.constantFrom('ab', 'aaaa', 'x\n'), (pre, suf, ins, del, unit) => {
         const a = unit.repeat(pre).slice(0, pre) + 'Q'.repeat(del) + unit.repeat(suf).slice(0, suf);

@@ -9,28 +9,47 @@
 // runs past the next statement) it answers undefined and the caller parses the
 // whole text.
 
-import { AssignNode, DeviceNode, FileNode, GuestNode, HostNode, Val } from './ast';
+import { AssignNode, BarNode, DeviceNode, FileNode, GuestNode, HostNode, Val } from './ast';
 import { Token } from './lexer';
 import { parseStatements, ParseResult, SyntaxError } from './parser';
 import { parseTree, Stmt, Tree } from './tree';
 import { Span } from './types';
 
-/** Characters compared at once (natively) before the search narrows down to single characters. */
-const CHUNK = 1024;
+/** Below this many characters the search compares single characters instead of slices. */
+const LINEAR = 64;
+
+/**
+ * Length of the common prefix of `a` and `b` within the first `n` characters (or,
+ * with `fromEnd`, of the common suffix). Slices are compared natively (a memcmp
+ * on flat strings), first growing (1K, 2K, 4K, …) until one differs, then
+ * halving inside it: O(log n) native compares instead of a character loop.
+ */
+function commonLength(a: string, b: string, n: number, fromEnd: boolean): number {
+  const al = a.length;
+  const bl = b.length;
+  const same = (from: number, to: number): boolean => (fromEnd ? a.slice(al - to, al - from) === b.slice(bl - to, bl - from) : a.slice(from, to) === b.slice(from, to));
+  let lo = 0;
+  let step = 1024;
+  while (lo + step <= n && same(lo, lo + step)) {
+    lo += step;
+    step *= 2;
+  }
+  let hi = Math.min(lo + step, n);
+  while (hi - lo > LINEAR) {
+    const mid = (lo + hi) >>> 1;
+    if (same(lo, mid)) lo = mid;
+    else hi = mid;
+  }
+  if (fromEnd) while (lo < n && a.charCodeAt(al - 1 - lo) === b.charCodeAt(bl - 1 - lo)) lo++;
+  else while (lo < n && a.charCodeAt(lo) === b.charCodeAt(lo)) lo++;
+  return lo;
+}
 
 /** The changed region of `before` → `after`: common prefix length and common suffix length (not overlapping it). */
 export function changedRegion(before: string, after: string): { prefix: number; suffix: number } {
   const n = Math.min(before.length, after.length);
-  let p = 0;
-  while (p + CHUNK <= n && before.startsWith(after.slice(p, p + CHUNK), p)) p += CHUNK;
-  while (p < n && before.charCodeAt(p) === after.charCodeAt(p)) p++;
-  let s = 0;
-  const maxS = n - p;
-  const bl = before.length;
-  const al = after.length;
-  while (s + CHUNK <= maxS && before.endsWith(after.slice(al - s - CHUNK, al - s), bl - s)) s += CHUNK;
-  while (s < maxS && before.charCodeAt(bl - 1 - s) === after.charCodeAt(al - 1 - s)) s++;
-  return { prefix: p, suffix: s };
+  const prefix = commonLength(before, after, n, false);
+  return { prefix, suffix: commonLength(before, after, n - prefix, true) };
 }
 
 /** End of a top-level statement including its trailing comment. */
@@ -91,6 +110,13 @@ function moveHost(h: HostNode, d: number): void {
   }
 }
 
+function moveBar(b: BarNode, d: number): void {
+  moveVal(b.index, d);
+  moveVal(b.kind, d);
+  moveVal(b.size, d);
+  moveVal(b.address, d);
+}
+
 function moveDevice(n: DeviceNode, d: number): void {
   moveVal(n.name, d);
   moveVal(n.pci, d);
@@ -98,16 +124,10 @@ function moveDevice(n: DeviceNode, d: number): void {
   moveVal(n.label, d);
   moveVal(n.id, d);
   for (const g of n.groups) moveVal(g, d);
-  const bars = [...n.bars];
+  for (const b of n.bars) moveBar(b, d);
   for (const sr of n.sriovs) {
     moveVal(sr.vfs, d);
-    bars.push(...sr.bars);
-  }
-  for (const b of bars) {
-    moveVal(b.index, d);
-    moveVal(b.kind, d);
-    moveVal(b.size, d);
-    moveVal(b.address, d);
+    for (const b of sr.bars) moveBar(b, d);
   }
   for (const m of n.msix) {
     moveVal(m.entries, d);
@@ -205,31 +225,34 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   parseStatements(region.stmts, regionFile, regionTyped);
 
   // Reused statements: before `from` as they are, after `oldTo` moved by delta.
-  const before = (start: number): boolean => start < from;
-  const head = K.slice(0, lo);
-  const tail = hi >= 0 ? K.slice(hi + 1) : [];
-  if (delta !== 0) for (const s of tail) moveStmt(s, delta);
-  const stmts = [...head, ...region.stmts, ...tail];
-
-  const inTail = new Set<Stmt>(tail);
+  // Typed top-level nodes are in document order: those starting before the
+  // region are kept, those of the re-parsed statements replaced, those after it
+  // moved. Classified by their old offsets, so before any statement moves.
   const pickTop = <N extends { stmt: Stmt }>(old: N[], fresh: N[], move: (n: N, d: number) => void): N[] => {
     const out: N[] = [];
-    for (const n of old) if (before(n.stmt.start) && !inTail.has(n.stmt)) out.push(n);
-    out.push(...fresh);
-    for (const n of old) {
-      if (!inTail.has(n.stmt)) continue;
+    let i = 0;
+    for (; i < old.length && old[i].stmt.start < from; i++) out.push(old[i]);
+    for (const n of fresh) out.push(n);
+    for (; i < old.length; i++) {
+      const n = old[i];
+      if (n.stmt.start < oldTo) continue;
       if (delta !== 0) move(n, delta);
       out.push(n);
     }
     return out;
   };
-
   const file: FileNode = {
     hosts: pickTop(prev.file.hosts, regionFile.hosts, moveHost),
     devices: pickTop(prev.file.devices, regionFile.devices, moveDevice),
     guests: pickTop(prev.file.guests, regionFile.guests, moveGuest),
     repeated: [],
   };
+
+  const head = K.slice(0, lo);
+  const tail = hi >= 0 ? K.slice(hi + 1) : [];
+  if (delta !== 0) for (const s of tail) moveStmt(s, delta);
+  const stmts = [...head, ...region.stmts, ...tail];
+
   for (const r of prev.file.repeated) if (r.span.start < from) file.repeated.push(r);
   file.repeated.push(...regionFile.repeated);
   for (const r of prev.file.repeated) if (r.span.start >= oldTo) file.repeated.push({ span: { start: r.span.start + delta, end: r.span.end + delta }, message: r.message });
