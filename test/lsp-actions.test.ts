@@ -38,7 +38,7 @@ describe('lsp: code actions', function () {
     const dc = a.edit!.documentChanges![0] as { textDocument: { version: number } };
     assert.strictEqual(dc.textDocument.version, client.version(uri), 'the edit is for the current version');
     const v = await client.applyEdits(uri, edits);
-    return client.waitForDiagnostics(uri, v);
+    return client.waitForCurrentDiagnostics(uri, v);
   }
 
   /** Every line of `before` except those in `changed` (by content) is still in `after`, in order. */
@@ -167,7 +167,7 @@ describe('lsp: code actions', function () {
     const d = diags.find((x) => x.code === 'subpage-unaligned')!;
     // An edit elsewhere: the diagnostic from version 1 still stands in version 2.
     const v = await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '# edited\n' }]);
-    await client.waitForDiagnostics(uri, v);
+    await client.waitForCurrentDiagnostics(uri, v);
     const actions = await actionsFor(uri, d);
     const align = actions.find((a) => a.title.startsWith('Align ohci1.bar0'));
     assert.ok(align);

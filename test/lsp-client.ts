@@ -124,6 +124,24 @@ export class LspClient {
     return this.waitFor<PublishDiagnosticsParams>('textDocument/publishDiagnostics', (p) => p.uri === uri && (version === undefined || p.version === version));
   }
 
+  /**
+   * Resolves once the client's diagnostics for `uri` are those of `version`:
+   * either they were published for it, or the server's status says that
+   * version's diagnostics are unchanged (then nothing is sent again and the last
+   * publish stands). Resolves with the diagnostics the client now shows.
+   */
+  async waitForCurrentDiagnostics(uri: string, version: number): Promise<PublishDiagnosticsParams> {
+    const published = this.waitForDiagnostics(uri, version);
+    const unchanged = this.waitFor<{ uri: string; version: number; diagnosticsUnchanged: boolean }>('bartopo/status', (p) => p.uri === uri && p.version === version && p.diagnosticsUnchanged);
+    published.catch(() => undefined);
+    unchanged.catch(() => undefined);
+    const p = await Promise.race([published, unchanged.then(() => undefined)]);
+    if (p) return p;
+    const all = this.publishes(uri);
+    if (all.length === 0) throw new Error(`${uri}: diagnostics of version ${version} are "unchanged" but none were ever published`);
+    return all[all.length - 1];
+  }
+
   publishes(uri: string): PublishDiagnosticsParams[] {
     return this.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics' && (n.params as PublishDiagnosticsParams).uri === uri).map((n) => n.params as PublishDiagnosticsParams);
   }

@@ -3,7 +3,7 @@
 // the status notification, and documents that must not crash the server.
 
 import * as assert from 'assert';
-import type { Diagnostic, DocumentDiagnosticReport, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, DocumentDiagnosticReport, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
 import { bigTopology, CLEAN, GARBAGE, MISMATCH, NEC } from './lsp-docs';
 import { analyze } from '../server/src/engine/analyze';
@@ -114,7 +114,7 @@ describe('lsp: initialize and diagnostics (push)', function () {
     let incremental = 0;
     for (const changes of steps) {
       const v = await client.change(uri, changes);
-      const published = await client.waitForDiagnostics(uri, v);
+      const published = await client.waitForCurrentDiagnostics(uri, v);
       const status = await client.waitFor<{ uri: string; version: number; incremental: boolean }>('bartopo/status', (p) => p.uri === uri && p.version === v);
       if (status.incremental) incremental++;
       const text = client.text(uri);
@@ -141,6 +141,32 @@ describe('lsp: initialize and diagnostics (push)', function () {
     const versions = client.publishes(uri).map((p) => p.version!);
     for (let i = 1; i < versions.length; i++) assert.ok(versions[i] > versions[i - 1], `versions go forward: ${versions.join(',')}`);
     assert.ok(versions.length < word.length, `debounced: ${versions.length} publishes for ${word.length} keystrokes`);
+  });
+
+  it('does not send diagnostics again when an edit leaves them as they were, and still fixes them', async () => {
+    const uri = 'file:///unchanged.bartopo';
+    await client.open(uri, NEC);
+    const p1 = await client.waitForDiagnostics(uri, 1);
+    const unaligned = p1.diagnostics.find((d) => d.code === 'subpage-unaligned')!;
+    // A keystroke in a label and a comment added at the end: no diagnostic moves or changes.
+    const label = positionOf(NEC, 'OHCI"', 4);
+    const v2 = await client.change(uri, [{ range: { start: label, end: label }, text: 'x' }]);
+    const st2 = await client.waitFor<{ uri: string; version: number; diagnosticsUnchanged: boolean }>('bartopo/status', (x) => x.uri === uri && x.version === v2);
+    assert.strictEqual(st2.diagnosticsUnchanged, true);
+    const end = { line: NEC.split('\n').length - 1, character: 0 };
+    const v3 = await client.change(uri, [{ range: { start: end, end }, text: '# reviewed\n' }]);
+    const st3 = await client.waitFor<{ uri: string; version: number; diagnosticsUnchanged: boolean }>('bartopo/status', (x) => x.uri === uri && x.version === v3);
+    assert.strictEqual(st3.diagnosticsUnchanged, true);
+    // The client still holds version 1's diagnostics (data.version 1): their quick fixes apply to the current text.
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: unaligned.range, context: { diagnostics: [unaligned], only: ['quickfix'] } });
+    const align = actions.find((a) => a.title.startsWith('Align ohci1.bar0 to the 64K page'));
+    assert.ok(align, `offered: ${actions.map((a) => a.title).join('; ')}`);
+    const v4 = await client.applyEdits(uri, LspClient.editsOf(align.edit, uri));
+    const p4 = await client.waitForDiagnostics(uri, v4);
+    assert.ok(!rules(p4).includes('subpage-unaligned'), rules(p4).join(', '));
+    assert.ok(client.text(uri).includes('NEC uPD720101 OHCIx"') && client.text(uri).endsWith('# reviewed\n'), 'the fix kept the other edits');
+    // A change that does alter a diagnostic is published: versions 2 and 3 never were.
+    assert.deepStrictEqual(client.publishes(uri).map((p) => p.version), [1, v4]);
   });
 
   it('clears the diagnostics of a closed document', async () => {
@@ -294,6 +320,11 @@ describe('lsp: pull diagnostics', function () {
       assert.deepStrictEqual(rules(r1.items), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
       const r2 = await client.request<{ kind: string; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
       assert.deepStrictEqual(r2, { kind: 'unchanged', resultId: r1.resultId });
+      // An edit that leaves every diagnostic as it was (a comment at the end): still `unchanged`, nothing resent.
+      const end = { line: NEC.split('\n').length - 1, character: 0 };
+      await client.change(uri, [{ range: { start: end, end }, text: '# reviewed\n' }]);
+      const r2b = await client.request<{ kind: string; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.deepStrictEqual(r2b, { kind: 'unchanged', resultId: r1.resultId });
       const at = positionOf(NEC, '0x3fe080021000');
       await client.change(uri, [{ range: { start: at, end: { line: at.line, character: at.character + 14 } }, text: '0x3fe080040000' }]);
       const r3 = await client.request<{ kind: string; items: Diagnostic[]; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
@@ -328,7 +359,7 @@ describe('lsp: a realistic large file', function () {
       for (let i = 0; i < 12; i++) {
         const t0 = performance.now();
         const v = await client.change(uri, [{ range: { start: { line, character: 9 }, end: { line, character: 9 } }, text: 'x' }]);
-        await client.waitForDiagnostics(uri, v);
+        await client.waitForCurrentDiagnostics(uri, v);
         times.push(performance.now() - t0);
       }
       const steady = times.slice(2).sort((a, b) => a - b);

@@ -245,7 +245,7 @@ describe('lsp: editor features', function () {
       await assert.rejects(client.request('textDocument/rename', { textDocument: { uri }, position: pos, newName: 'nic' }), /already exists/);
       // Applying the rename leaves the diagnostics as they were.
       const v = await client.applyEdits(uri, edits);
-      const p = await client.waitForDiagnostics(uri, v);
+      const p = await client.waitForCurrentDiagnostics(uri, v);
       assert.deepStrictEqual(p.diagnostics.map((d) => d.code).sort(), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
     });
   });
@@ -298,7 +298,7 @@ describe('lsp: editor features', function () {
       const edits = await format(uri);
       assert.strictEqual(applyTextEdits(MESSY, edits), CANONICAL);
       const v = await client.applyEdits(uri, edits);
-      const p = await client.waitForDiagnostics(uri, v);
+      const p = await client.waitForCurrentDiagnostics(uri, v);
       assert.strictEqual(client.text(uri), CANONICAL);
       assert.deepStrictEqual(p.diagnostics.map((d) => d.code), [], 'formatting changes no meaning');
       assert.deepStrictEqual(await format(uri), [], 'idempotent');

@@ -20,6 +20,12 @@ export interface StatusParams {
   analysisMs: number;
   /** Whether only the statements the last edit touched were parsed again (the rest reused from the previous version). */
   incremental: boolean;
+  /**
+   * Whether this version's diagnostics are exactly those of the version before
+   * (e.g. a keystroke in a comment or a label): then they are not sent again
+   * (push) or the pull is answered `unchanged`.
+   */
+  diagnosticsUnchanged: boolean;
 }
 
 /** Server → client notification when a document's results were cut short (`maxDiagnostics`, `maxItemsComputed`). */

@@ -10,7 +10,7 @@ import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnost
 import { computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
 import { DiagnosticData, SOURCE } from '../protocol';
 import { diffEdits, localLineEdits, toLspEdits, toSpan } from './convert';
-import { diagnosticKey as key, diagnosticsByKey, DocState, DocumentStore } from './documents';
+import { diagnosticKey as key, diagnosticsByKey, diagnosticsVersion, DocState, DocumentStore } from './documents';
 import { locate } from './nav';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
@@ -52,7 +52,7 @@ export class CodeActions {
     const candidates = diagnosticsByKey(state).get(k) ?? [];
     if (candidates.length === 0) return undefined; // fixed since, or not ours
     let diag = candidates[0];
-    if (candidates.length > 1 && state.version === data.version) {
+    if (candidates.length > 1 && (state.version === data.version || diagnosticsVersion(state) === data.version)) {
       const at = toSpan(state.index, d.range).start;
       diag = candidates.find((x) => x.span.start === at) ?? diag;
     }

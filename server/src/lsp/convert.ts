@@ -6,6 +6,7 @@
 import {
   Diagnostic as LspDiagnostic,
   DiagnosticSeverity,
+  Position,
   Range,
   TextEdit as LspTextEdit,
 } from 'vscode-languageserver';
@@ -212,4 +213,51 @@ export function diffEdits(before: string, after: string): TextEdit[] {
   }
   flush();
   return out;
+}
+
+function samePosition(a: Position, b: Position): boolean {
+  return a.line === b.line && a.character === b.character;
+}
+
+function sameRange(a: Range, b: Range): boolean {
+  return samePosition(a.start, b.start) && samePosition(a.end, b.end);
+}
+
+function sameData(a: unknown, b: unknown): boolean {
+  const x = a as DiagnosticData | undefined;
+  const y = b as DiagnosticData | undefined;
+  if (!x || !y) return x === y;
+  const s = x.target;
+  const t = y.target;
+  if (x.rule !== y.rule || x.subject !== y.subject) return false;
+  if (!s || !t) return s === t;
+  return s.device === t.device && s.bar === t.bar && s.guest === t.guest && s.region === t.region;
+}
+
+/**
+ * Whether two lists of converted diagnostics show the same thing: the same
+ * ranges, severities, codes, messages, targets and related locations, in the
+ * same order. `data.version` is not compared (it is where a diagnostic was
+ * computed, not what it says). A keystroke in a comment or a label usually
+ * leaves them the same; then nothing needs to reach the client.
+ */
+export function sameDiagnostics(a: readonly LspDiagnostic[], b: readonly LspDiagnostic[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!sameRange(x.range, y.range) || x.severity !== y.severity || x.code !== y.code || x.message !== y.message || x.source !== y.source) return false;
+    if (x.codeDescription?.href !== y.codeDescription?.href || !sameData(x.data, y.data)) return false;
+    const r = x.relatedInformation;
+    const s = y.relatedInformation;
+    if (!r || !s) {
+      if (r !== s) return false;
+      continue;
+    }
+    if (r.length !== s.length) return false;
+    for (let k = 0; k < r.length; k++) {
+      if (r[k].message !== s[k].message || r[k].location.uri !== s[k].location.uri || !sameRange(r[k].location.range, s[k].location.range)) return false;
+    }
+  }
+  return true;
 }

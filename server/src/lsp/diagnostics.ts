@@ -11,6 +11,11 @@
 // So an isolated edit costs one analysis and no waiting, and a burst of typing
 // in a file that takes 100 ms to check keeps the server at most about two
 // thirds busy, with diagnostics at most one analysis behind.
+//
+// A version whose diagnostics are exactly those the client already holds (the
+// store compares them: see `sameAs` in documents.ts) is not sent again: push
+// skips it, and a pull gets `unchanged` (versions with identical diagnostics
+// share a result id).
 
 import {
   CancellationToken,
@@ -21,7 +26,7 @@ import {
   LSPErrorCodes,
   ResponseError,
 } from 'vscode-languageserver';
-import { DocState, DocumentStore, lspDiagnostics } from './documents';
+import { diagnosticsVersion, DocState, DocumentStore, lspDiagnostics } from './documents';
 
 /** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
@@ -33,7 +38,7 @@ export class Diagnostics {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** When each document was last analysed (performance.now()). */
   private readonly lastRun = new Map<string, number>();
-  /** Version last published per document (push mode). */
+  /** Version whose diagnostics were last published, per document (push mode). */
   private readonly published = new Map<string, number>();
 
   constructor(
@@ -114,8 +119,10 @@ export class Diagnostics {
   private publish(s: DocState): void {
     const doc = this.store.documents.get(s.uri);
     if (!doc || doc.version !== s.version) return; // stale: a newer version is on its way
-    if (this.published.get(s.uri) === s.version) return;
-    this.published.set(s.uri, s.version);
+    // A version whose diagnostics are those already published (a keystroke in a comment or label) sends nothing.
+    const shown = diagnosticsVersion(s);
+    if (this.published.get(s.uri) === shown) return;
+    this.published.set(s.uri, shown);
     const { diagnostics } = lspDiagnostics(s);
     void this.connection.sendDiagnostics({ uri: s.uri, version: s.version, diagnostics }).catch(() => undefined);
   }
@@ -135,7 +142,8 @@ export class Diagnostics {
     const s = this.store.get(uri);
     if (s && !wasCurrent) this.lastRun.set(uri, performance.now());
     if (!s) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
-    const resultId = `${this.store.generation}:${s.version}`;
+    // Versions with identical diagnostics share a result id, so the client is told `unchanged`.
+    const resultId = `${this.store.generation}:${diagnosticsVersion(s)}`;
     if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items: lspDiagnostics(s).diagnostics };
   }

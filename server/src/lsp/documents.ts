@@ -7,7 +7,7 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
 import { analyze, Analysis, BarReport, barReports, Diagnostic, Fix, LineIndex } from '../engine';
-import { ConvertedDiagnostics, toLspDiagnostics } from './convert';
+import { ConvertedDiagnostics, sameDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
 
 /** Everything known about one version of one document. */
@@ -22,6 +22,13 @@ export interface DocState {
   settingsKey: string;
   /** Milliseconds the analysis took. */
   ms: number;
+  /**
+   * Set when this version's LSP diagnostics are exactly those of an earlier
+   * version (a keystroke in a comment or a label): that version's number. The
+   * earlier conversion is then reused, data.version included, so what the
+   * client already shows stays valid and is not sent again.
+   */
+  sameAs?: number;
   /** Derived lazily, once per version. */
   derived: {
     lsp?: ConvertedDiagnostics;
@@ -96,7 +103,8 @@ export class DocumentStore {
     let analysis: Analysis;
     // The previous version's analysis (same settings) lets the engine parse again only the statements the edit touched.
     // It is consumed by that: the cached state is dropped before anything else can read it.
-    const previous = cached && cached.settingsKey === this.key ? cached.analysis : undefined;
+    const before = cached && cached.settingsKey === this.key ? cached : undefined;
+    const previous = before?.analysis;
     if (cached) this.states.delete(uri);
     try {
       analysis = tooLarge(text, this.settings.maxFileSizeMB) ?? analyze(text, analyzeOptions(this.settings), previous);
@@ -119,6 +127,14 @@ export class DocumentStore {
       ms,
       derived: { fixes: new Map() },
     };
+    if (before?.derived.lsp) {
+      // Compared with what the previous version showed: unchanged diagnostics are neither converted twice nor sent again.
+      const now = lspDiagnostics(state);
+      if (sameDiagnostics(before.derived.lsp.diagnostics, now.diagnostics)) {
+        state.sameAs = diagnosticsVersion(before);
+        state.derived.lsp = before.derived.lsp;
+      }
+    }
     this.states.set(uri, state);
     try {
       this.onAnalyzed(state);
@@ -173,6 +189,11 @@ export class DocumentStore {
     this.states.delete(uri);
     this.cost.delete(uri);
   }
+}
+
+/** The version whose diagnostics a state shows (its own, or the earlier one they are identical to). */
+export function diagnosticsVersion(s: DocState): number {
+  return s.sameAs ?? s.version;
 }
 
 /** LSP diagnostics of a state, converted once. */
