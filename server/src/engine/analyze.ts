@@ -1,9 +1,9 @@
 // The engine's entry point: text in, tree + topology + diagnostics + verdicts out.
 
 import { FileNode } from './ast';
-import { analyzeGuests, checkMsixPages, GuestAnalysis } from './guest';
-import { analyzeHost, decideVfHost, HostAnalysis, Resource } from './host';
-import { Bar, buildTopology, Topology } from './model';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, msixPageDiagnostics } from './guest';
+import { analyzeHost, decideVfHost, HostAnalysis, hostDiagnostics, Resource } from './host';
+import { Bar, buildTopology, Device, Topology } from './model';
 import { parse, ParseResult, SyntaxError } from './parser';
 import { reparse } from './incremental';
 import { Reporter } from './report';
@@ -17,6 +17,8 @@ export interface Analysis {
   topology: Topology;
   host: HostAnalysis;
   guests: GuestAnalysis[];
+  /** msix-page-shared findings per device. */
+  msixPages: Map<Device, Diagnostic[]>;
   diagnostics: Diagnostic[];
   options: AnalyzeOptions;
   /** The parser's errors (also in `diagnostics`, as `syntax`). */
@@ -28,27 +30,70 @@ export interface Analysis {
 /**
  * Analyses `text`. With `previous` (the analysis of an earlier version of the
  * same document), only the top-level statements the change touches are parsed
- * again; `previous` is then consumed (its reused nodes move to the new
- * offsets) and must not be used afterwards.
+ * again, and only what the changed devices and guests can affect is analysed
+ * again (see `analyzeParsed`); `previous` is then consumed (its reused nodes
+ * move to the new offsets) and must not be used afterwards.
  */
 export function analyze(text: string, options: AnalyzeOptions = {}, previous?: Analysis): Analysis {
   let parsed: ParseResult | undefined;
   if (previous) parsed = reparse({ tree: previous.tree, file: previous.file, errors: previous.syntaxErrors }, previous.text, text);
   const reparsed = parsed !== undefined;
-  return analyzeParsed(text, parsed ?? parse(text), options, reparsed);
+  return analyzeParsed(text, parsed ?? parse(text), options, reparsed, previous, true);
 }
 
-/** The analysis of an already parsed text. */
-export function analyzeParsed(text: string, parsed: ParseResult, options: AnalyzeOptions, reparsed = false): Analysis {
+function optionsKey(o: AnalyzeOptions): string {
+  const sev = o.severities ?? {};
+  const rules = Object.keys(sev).sort() as (keyof typeof sev)[];
+  return `${o.pageSize ?? ''}|${o.msixMappableDefault ?? ''}|${rules.map((k) => `${k}=${sev[k]}`).join(',')}`;
+}
+
+/**
+ * The analysis of an already parsed text. With `previous` (an analysis of an
+ * earlier version whose parse shares the unchanged statements' nodes with this
+ * one, and made with the same options), device and guest models of unchanged
+ * statements are reused, and so are the host decisions and findings of pages
+ * no changed device is in, the analyses of guests that assign no affected
+ * device, and the MSI-X page findings of devices no changed guest assigns.
+ * `previous` is only read, unless `consume` is set: then its host maps are
+ * updated in place (cheaper than copying) and it must not be used afterwards.
+ * The result equals a whole analysis (tests compare the two after random edits).
+ */
+export function analyzeParsed(text: string, parsed: ParseResult, options: AnalyzeOptions, reparsed = false, previous?: Analysis, consume = false): Analysis {
   const { tree, file, errors } = parsed;
-  const r = new Reporter(options.severities);
+  const overrides = options.severities ?? {};
+  const r = new Reporter(overrides);
   for (const e of errors) r.add('syntax', e.span, e.message);
   const topology = buildTopology(file, r, options);
-  const host = analyzeHost(topology, r);
-  const guests = analyzeGuests(topology, host, r);
-  checkMsixPages(topology, guests, r);
-  const diagnostics = r.diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
-  return { text, tree, file, topology, host, guests, diagnostics, options, syntaxErrors: errors, reparsed };
+  const prev =
+    previous &&
+    optionsKey(previous.options) === optionsKey(options) &&
+    previous.topology.host.pageSize === topology.host.pageSize &&
+    previous.topology.host.msixMappable === topology.host.msixMappable
+      ? previous
+      : undefined;
+  const host = analyzeHost(topology, overrides, prev?.host, consume);
+  let guests: GuestAnalysis[];
+  let msixPages: Map<Device, Diagnostic[]>;
+  if (prev && host.change) {
+    const change = host.change;
+    const affected = new Set<Device>([...change.added, ...change.touched]);
+    guests = analyzeGuests(topology, host, overrides, { guests: prev.guests, affected });
+    // MSI-X pages depend on the device and on which guests assign it (by name): redo those a changed guest names.
+    const kept = new Set(guests);
+    const names = new Set<string>();
+    for (const ga of guests) if (!prev.guests.includes(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
+    for (const ga of prev.guests) if (!kept.has(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
+    msixPages = checkMsixPages(topology, guests, overrides, { findings: prev.msixPages, redo: (d) => change.added.has(d) || names.has(d.name) });
+  } else {
+    guests = analyzeGuests(topology, host, overrides);
+    msixPages = checkMsixPages(topology, guests, overrides);
+  }
+  const all = r.diagnostics;
+  for (const x of hostDiagnostics(topology, host)) all.push(x);
+  for (const ga of guests) for (const x of ga.diagnostics) all.push(x);
+  for (const x of msixPageDiagnostics(topology, msixPages)) all.push(x);
+  const diagnostics = all.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  return { text, tree, file, topology, host, guests, msixPages, diagnostics, options, syntaxErrors: errors, reparsed };
 }
 
 /** One BAR report; a class so that a few hundred thousand of them share one shape and allocate fast. */

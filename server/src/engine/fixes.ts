@@ -5,7 +5,7 @@
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { parseEditedCopy } from './incremental';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet } from './guest';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics } from './guest';
 import { Bar, buildGuest, Device, Guest } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
@@ -50,8 +50,10 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const r = new Reporter(a.options.severities);
   for (const e of p.errors) r.add('syntax', e.span, e.message);
   const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
-  const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, r);
-  checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], r);
+  const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {});
+  r.diagnostics.push(...ga.diagnostics);
+  const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {});
+  r.diagnostics.push(...msixPageDiagnostics(a.topology, msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
   const inScope = (x: Diagnostic): boolean => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= gn.stmt.start && x.span.end <= gn.stmt.end);
   const before = a.diagnostics.filter(inScope);
@@ -70,7 +72,8 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   if (scoped) return scoped;
   // Only the top-level statements the edits touch are parsed again (positions are not compared, only findings).
   const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
-  const b = copy ? analyzeParsed(a.text, copy, a.options) : analyze(applyEdits(a.text, edits), a.options);
+  // The copy shares the untouched statements' nodes with `a`: its analysis reuses `a`'s for what the edits cannot affect.
+  const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
   if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
   if (!gone(b.diagnostics)) return { ok: false, clean: false };
   const before = new Set(a.diagnostics.map(diagnosticKey));

@@ -2,9 +2,9 @@
 // per-page guest verdict (can KVM map this host page into the guest?).
 
 import { HostAnalysis } from './host';
-import { Assign, Bar, Guest, Topology } from './model';
-import { Reporter } from './report';
-import { GuestPlacement, Span } from './types';
+import { Assign, Bar, Device, Guest, Topology } from './model';
+import { Overrides, Reporter } from './report';
+import { Diagnostic, GuestPlacement, Span } from './types';
 import { alignUp, formatRange, formatSize, hex } from './values';
 
 export interface Placed {
@@ -20,6 +20,8 @@ export interface GuestAnalysis {
   guest: Guest;
   placed: Placed[];
   placements: Map<Bar, GuestPlacement>;
+  /** This guest's findings (allocation, overlaps, verdicts), in the order they were found. */
+  diagnostics: Diagnostic[];
 }
 
 /** Sorted, merged set of half-open intervals. */
@@ -170,10 +172,24 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
   return placed;
 }
 
-export function analyzeGuests(topo: Topology, host: HostAnalysis, r: Reporter): GuestAnalysis[] {
+/**
+ * Places and judges every guest. With `previous` (the guest analyses of an
+ * earlier version), a guest is taken over as it was when it is the same guest
+ * model (its statement and the devices it names unchanged: see buildTopology)
+ * and none of the devices it assigns is in `affected` (devices whose model or
+ * host decisions were computed again). The result is the same as without it.
+ */
+export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Overrides, previous?: { guests: GuestAnalysis[]; affected: Set<Device> }): GuestAnalysis[] {
   const P = topo.host.pageSize;
   const out: GuestAnalysis[] = [];
+  const before = previous ? new Map(previous.guests.map((ga) => [ga.guest, ga])) : undefined;
   for (const g of topo.guests) {
+    const old = before?.get(g);
+    if (old && !g.assigns.some((a) => previous!.affected.has(a.device))) {
+      out.push(old);
+      continue;
+    }
+    const r = new Reporter(overrides);
     const placed = allocate(g, P, r);
     const withAddr = placed.filter((p) => p.address !== undefined && p.bar.size !== undefined);
 
@@ -212,7 +228,7 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, r: Reporter): 
     for (const p of placed) {
       placements.set(p.bar, judge(p, g, topo, host, gpages, r));
     }
-    out.push({ guest: g, placed, placements });
+    out.push({ guest: g, placed, placements, diagnostics: r.diagnostics });
   }
   return out;
 }
@@ -289,23 +305,40 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   };
 }
 
-/** msix-page-shared: a region shares a host page with the MSI-X table, and that page traps. */
-export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], r: Reporter): void {
+/**
+ * msix-page-shared: a region shares a host page with the MSI-X table, and that
+ * page traps. Per device: with `previous` (an earlier version's findings), only
+ * the devices in `redo` are checked again, the others' findings taken over.
+ */
+export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], overrides: Overrides, previous?: { findings: Map<Device, Diagnostic[]>; redo: (d: Device) => boolean }): Map<Device, Diagnostic[]> {
   const P = topo.host.pageSize;
-  const assignedIn = new Map<string, Guest[]>();
-  for (const ga of guests) for (const a of ga.guest.assigns) {
-    const l = assignedIn.get(a.device.name);
-    if (l) l.push(ga.guest);
-    else assignedIn.set(a.device.name, [ga.guest]);
-  }
+  let assignedIn: Map<string, Guest[]> | undefined; // built on first need: when every device is taken over, never
+  const guestsOf = (name: string): Guest[] | undefined => {
+    if (!assignedIn) {
+      assignedIn = new Map();
+      for (const ga of guests) for (const a of ga.guest.assigns) {
+        const l = assignedIn.get(a.device.name);
+        if (l) l.push(ga.guest);
+        else assignedIn.set(a.device.name, [ga.guest]);
+      }
+    }
+    return assignedIn.get(name);
+  };
+  const out = new Map<Device, Diagnostic[]>();
   for (const d of topo.devices) {
     const m = d.msix;
     if (!m || !m.valid || d.regions.length === 0) continue;
+    if (previous && !previous.redo(d)) {
+      const old = previous.findings.get(d);
+      if (old) out.set(d, old);
+      continue;
+    }
+    const r = new Reporter(overrides);
     const tb = d.barByIndex.get(m.tableBar);
     if (tb?.host === undefined) continue;
     const t0 = (tb.host + m.tableOffset) / P;
     const t1 = (tb.host + m.tableOffset + m.tableSize - 1n) / P;
-    const gs = assignedIn.get(d.name);
+    const gs = guestsOf(d.name);
     const trapIn = gs ? gs.filter((g) => g.msix === 'emulate' || !topo.host.msixMappable).map((g) => g.name) : [];
     if (gs && trapIn.length === 0) continue;
     for (const reg of d.regions) {
@@ -330,5 +363,18 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], r: Repor
         },
       );
     }
+    if (r.diagnostics.length > 0) out.set(d, r.diagnostics);
   }
+  return out;
+}
+
+/** The findings of `checkMsixPages` in device order. */
+export function msixPageDiagnostics(topo: Topology, findings: Map<Device, Diagnostic[]>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (findings.size === 0) return out;
+  for (const d of topo.devices) {
+    const l = findings.get(d);
+    if (l) for (const x of l) out.push(x);
+  }
+  return out;
 }

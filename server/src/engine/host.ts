@@ -3,8 +3,8 @@
 // (page buckets), and Linux vfio-pci's mmap decision per BAR.
 
 import { Bar, Device, Topology } from './model';
-import { Reporter } from './report';
-import { HostVerdict, Span } from './types';
+import { Overrides, Reporter } from './report';
+import { Diagnostic, HostVerdict, Span } from './types';
 import { formatRange, formatSize, hex } from './values';
 
 export interface Resource {
@@ -22,6 +22,8 @@ export interface Resource {
   /** For VF apertures: per-VF size. */
   vfSize?: bigint;
   vfIndex?: number;
+  /** Position among its device's resources (resource order: device order, then this). */
+  order: number;
 }
 
 export interface HostDecision {
@@ -32,51 +34,91 @@ export interface HostDecision {
 }
 
 export interface HostAnalysis {
+  /** Every resource, in device order (each device's BARs, ROM, VF apertures). */
   resources: Resource[];
-  /** First and last page of every memory resource, keyed by page number. */
+  /** First and last page of every memory resource, keyed by page number; each list in resource order. */
   pages: Map<bigint, Resource[]>;
   decisions: Map<Bar, HostDecision>;
+  /** The findings, by what they depend on; `hostDiagnostics` lists them in order. */
+  findings: HostFindings;
+  /** What the next version's analysis can reuse (see `analyzeHost`). */
+  reuse: HostReuse;
+  /** What was computed again when this analysis was made from a previous one; undefined when everything was computed. */
+  change?: HostChange;
+}
+
+export interface HostFindings {
+  /** bar-overlap, from the sweep over all resources. */
+  overlaps: Diagnostic[];
+  /** subpage-unaligned, subpage-shared and sriov-vf-subpage of each device. */
+  perDevice: Map<Device, Diagnostic[]>;
+  /** page-shared-across-groups of each memory resource that has one. */
+  partners: Map<Resource, Diagnostic>;
+  /** msix-4k-sharing of each device. */
+  msix4k: Map<Device, Diagnostic[]>;
+}
+
+interface HostReuse {
+  pageSize: bigint;
+  /** Each device's resources (the same objects for as long as the device model is reused). */
+  byDevice: Map<Device, Resource[]>;
+  /** Resources by space, sorted by start, end, then resource order. */
+  sorted: { mem: Resource[]; io: Resource[] };
+}
+
+/** Devices whose host-side results may differ from the previous analysis's (see `analyzeHost`). */
+export interface HostChange {
+  /** Devices new in this topology (new or edited statements). */
+  added: Set<Device>;
+  /** Devices with a resource in a page where a resource came or went: their decisions and findings were computed again. */
+  touched: Set<Device>;
+}
+
+/**
+ * A device's resources, by device model: a reused device model (its statement
+ * untouched by an edit) keeps its resource objects, which is what lets the
+ * next analysis recognise what did not change.
+ */
+const resourcesOf = new WeakMap<Device, Resource[]>();
+
+export function deviceResources(d: Device): Resource[] {
+  let out = resourcesOf.get(d);
+  if (out) return out;
+  out = [];
+  for (const b of d.bars) {
+    if (b.host === undefined || b.size === undefined) continue;
+    out.push({ start: b.host, end: b.host + b.size, id: b.id, device: d, span: b.span, addrSpan: b.node.address!.span, kind: 'bar', bar: b, space: b.kind === 'io' ? 'io' : 'mem', order: 0 });
+  }
+  const rom = d.rom;
+  if (rom && rom.host !== undefined && rom.size !== undefined) {
+    out.push({ start: rom.host, end: rom.host + rom.size, id: `${d.name}.rom`, device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem', order: 0 });
+  }
+  if (d.sriov && d.sriov.vfs > 0n) {
+    for (const vb of d.sriov.bars) {
+      if (vb.base === undefined || vb.size === undefined) continue;
+      out.push({
+        start: vb.base,
+        end: vb.base + vb.size * d.sriov.vfs,
+        id: `${d.name}.vf*.bar${vb.index}`,
+        device: d,
+        span: vb.span,
+        addrSpan: vb.node.address!.span,
+        kind: 'vf',
+        space: vb.kind === 'io' ? 'io' : 'mem',
+        vfSize: vb.size,
+        vfIndex: vb.index,
+        order: 0,
+      });
+    }
+  }
+  out.forEach((res, i) => (res.order = i));
+  resourcesOf.set(d, out);
+  return out;
 }
 
 export function collectResources(topo: Topology): Resource[] {
   const out: Resource[] = [];
-  for (const d of topo.devices) {
-    for (const b of d.bars) {
-      if (b.host === undefined || b.size === undefined) continue;
-      out.push({
-        start: b.host,
-        end: b.host + b.size,
-        id: b.id,
-        device: d,
-        span: b.span,
-        addrSpan: b.node.address!.span,
-        kind: 'bar',
-        bar: b,
-        space: b.kind === 'io' ? 'io' : 'mem',
-      });
-    }
-    const rom = d.rom;
-    if (rom && rom.host !== undefined && rom.size !== undefined) {
-      out.push({ start: rom.host, end: rom.host + rom.size, id: `${d.name}.rom`, device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem' });
-    }
-    if (d.sriov && d.sriov.vfs > 0n) {
-      for (const vb of d.sriov.bars) {
-        if (vb.base === undefined || vb.size === undefined) continue;
-        out.push({
-          start: vb.base,
-          end: vb.base + vb.size * d.sriov.vfs,
-          id: `${d.name}.vf*.bar${vb.index}`,
-          device: d,
-          span: vb.span,
-          addrSpan: vb.node.address!.span,
-          kind: 'vf',
-          space: vb.kind === 'io' ? 'io' : 'mem',
-          vfSize: vb.size,
-          vfIndex: vb.index,
-        });
-      }
-    }
-  }
+  for (const d of topo.devices) for (const res of deviceResources(d)) out.push(res);
   return out;
 }
 
@@ -85,21 +127,116 @@ function describe(res: Resource): string {
   return `${res.id} ${formatRange(res.start, res.end - res.start)}`;
 }
 
-export function analyzeHost(topo: Topology, r: Reporter): HostAnalysis {
-  const P = topo.host.pageSize;
-  const resources = collectResources(topo);
+/** Host diagnostics in the order a whole analysis reports them (before the final sort by position). */
+export function hostDiagnostics(topo: Topology, h: HostAnalysis): Diagnostic[] {
+  const f = h.findings;
+  const out: Diagnostic[] = [...f.overlaps];
+  for (const d of topo.devices) {
+    const l = f.perDevice.get(d);
+    if (l) for (const x of l) out.push(x);
+  }
+  if (f.partners.size > 0) {
+    for (const res of h.resources) {
+      const x = f.partners.get(res);
+      if (x) out.push(x);
+    }
+  }
+  for (const d of topo.devices) {
+    const l = f.msix4k.get(d);
+    if (l) for (const x of l) out.push(x);
+  }
+  return out;
+}
 
-  // Overlaps: sort by start and sweep, comparing each resource with the one
-  // reaching furthest so far. O(n log n); each overlapping resource reported once.
+/** Most devices an incremental host analysis takes on; beyond, analysing everything is as cheap. */
+const MAX_CHANGED_DEVICES = 64;
+
+/**
+ * Host address space analysis. With `previous` (the host analysis of an earlier
+ * version with the same page size and rule severities), only what the changed
+ * devices can affect is computed again: their resources leave and enter the
+ * sorted lists and page buckets, and the decisions and findings of every
+ * resource in a page they leave or enter are recomputed; the rest is taken
+ * over. The overlap sweep always runs over the whole (already sorted) list.
+ * `previous` is not modified unless `consume` is set (then its maps are
+ * updated in place and it must not be used afterwards). The result is the same as without it (tests
+ * compare the two); `change` says what was recomputed, or undefined when
+ * everything was.
+ */
+export function analyzeHost(topo: Topology, overrides: Overrides, previous?: HostAnalysis, consume = false): HostAnalysis {
+  // The maps taken over from `previous`: updated in place when it is consumed, else copies.
+  const takeOver = <K, V>(m: Map<K, V>): Map<K, V> => (consume ? m : new Map(m));
+  const P = topo.host.pageSize;
+  const byDevice = new Map<Device, Resource[]>();
+  const resources: Resource[] = [];
+  const devIndex = new Map<Device, number>();
+  topo.devices.forEach((d, i) => {
+    const rs = deviceResources(d);
+    byDevice.set(d, rs);
+    devIndex.set(d, i);
+    for (const res of rs) resources.push(res);
+  });
+  // Resource order: device order, then order within the device.
+  const before = (a: Resource, b: Resource): boolean => {
+    const da = devIndex.get(a.device)!;
+    const db = devIndex.get(b.device)!;
+    return da < db || (da === db && a.order < b.order);
+  };
+  const cmpSorted = (a: Resource, b: Resource): number =>
+    a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : a === b ? 0 : before(a, b) ? -1 : 1;
+
+  let change: HostChange | undefined;
+  const removedDevices: Device[] = [];
+  let removedRes: Resource[] = [];
+  let addedRes: Resource[] = [];
+  if (previous && previous.reuse.pageSize === P) {
+    const added = new Set<Device>();
+    for (const d of topo.devices) if (!previous.reuse.byDevice.has(d)) added.add(d);
+    previous.reuse.byDevice.forEach((_, d) => {
+      if (!byDevice.has(d)) removedDevices.push(d);
+    });
+    if (added.size + removedDevices.length <= MAX_CHANGED_DEVICES) {
+      change = { added, touched: new Set() };
+      for (const d of removedDevices) removedRes.push(...previous.reuse.byDevice.get(d)!);
+      for (const d of added) addedRes.push(...byDevice.get(d)!);
+    }
+  }
+  if (!change) {
+    removedRes = [];
+    addedRes = resources;
+  }
+
+  // Sorted lists: the previous ones without the resources that went, merged with the new ones (or a full sort).
+  const sorted = { mem: [] as Resource[], io: [] as Resource[] };
   for (const space of ['mem', 'io'] as const) {
-    const list = resources.filter((x) => x.space === space && x.end > x.start).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+    const fresh = addedRes.filter((x) => x.space === space && x.end > x.start).sort(cmpSorted);
+    if (!change) {
+      sorted[space] = fresh;
+      continue;
+    }
+    const gone = new Set(removedRes);
+    const kept = gone.size > 0 ? previous!.reuse.sorted[space].filter((x) => !gone.has(x)) : previous!.reuse.sorted[space];
+    const out: Resource[] = [];
+    let i = 0;
+    for (const x of fresh) {
+      while (i < kept.length && cmpSorted(kept[i], x) < 0) out.push(kept[i++]);
+      out.push(x);
+    }
+    while (i < kept.length) out.push(kept[i++]);
+    sorted[space] = out;
+  }
+
+  // Overlaps: sweep the sorted lists, comparing each resource with the one
+  // reaching furthest so far. Each overlapping resource is reported once.
+  const ro = new Reporter(overrides);
+  for (const space of ['mem', 'io'] as const) {
     let reach: Resource | undefined;
-    for (const res of list) {
+    for (const res of sorted[space]) {
       if (reach && res.start < reach.end) {
         const oStart = res.start;
         const oEnd = res.end < reach.end ? res.end : reach.end;
         const sameDevice = reach.device === res.device;
-        r.add(
+        ro.add(
           'bar-overlap',
           res.addrSpan,
           `${describe(res)} overlaps ${describe(reach)} at ${formatRange(oStart, oEnd - oStart)}${space === 'io' ? ' in I/O space' : ''}: two ${sameDevice ? 'resources of one device' : 'devices'} would decode the same addresses. Move one of them.`,
@@ -110,136 +247,211 @@ export function analyzeHost(topo: Topology, r: Reporter): HostAnalysis {
     }
   }
 
-  // Page buckets: first and last page of each memory resource. Interior pages
-  // of a resource are its own unless something overlaps it (reported above).
-  const pages = new Map<bigint, Resource[]>();
-  const addTo = (p: bigint, res: Resource): void => {
-    const l = pages.get(p);
-    if (l) l.push(res);
-    else pages.set(p, [res]);
-  };
-  for (const res of resources) {
-    if (res.space !== 'mem' || res.end <= res.start) continue;
+  // Page buckets: first and last page of each memory resource, each bucket in
+  // resource order. Interior pages of a resource are its own unless something
+  // overlaps it (reported above). Incrementally: the previous buckets, with
+  // new arrays for the pages a resource leaves or enters.
+  const pages = change ? takeOver(previous!.pages) : new Map<bigint, Resource[]>();
+  const touchedPages = new Set<bigint>();
+  const pagesOf = (res: Resource): bigint[] => {
+    if (res.space !== 'mem' || res.end <= res.start) return [];
     const p0 = res.start / P;
     const p1 = (res.end - 1n) / P;
-    addTo(p0, res);
-    if (p1 !== p0) addTo(p1, res);
+    return p1 === p0 ? [p0] : [p0, p1];
+  };
+  if (change) {
+    const gone = new Set(removedRes);
+    for (const res of removedRes) {
+      for (const pg of pagesOf(res)) {
+        if (touchedPages.has(pg)) continue;
+        touchedPages.add(pg);
+        const l = (pages.get(pg) ?? []).filter((x) => !gone.has(x));
+        if (l.length > 0) pages.set(pg, l);
+        else pages.delete(pg);
+      }
+    }
+    for (const res of addedRes) {
+      for (const pg of pagesOf(res)) {
+        const old = pages.get(pg);
+        const l = touchedPages.has(pg) && old ? old : old ? [...old] : [];
+        touchedPages.add(pg);
+        let at = l.length;
+        while (at > 0 && before(res, l[at - 1])) at--;
+        l.splice(at, 0, res);
+        pages.set(pg, l);
+      }
+    }
+  } else {
+    for (const res of resources) {
+      for (const pg of pagesOf(res)) {
+        const l = pages.get(pg);
+        if (l) l.push(res);
+        else pages.set(pg, [res]);
+      }
+    }
+  }
+
+  // What is computed again: devices with a resource in a touched page, and new devices.
+  let redo: Iterable<Device> = topo.devices;
+  let redoResources: Iterable<Resource> = resources;
+  if (change) {
+    const again = new Set<Resource>();
+    for (const pg of touchedPages) for (const res of pages.get(pg) ?? []) again.add(res);
+    for (const res of addedRes) again.add(res);
+    for (const res of again) if (!change.added.has(res.device)) change.touched.add(res.device);
+    redo = [...change.added, ...change.touched];
+    redoResources = again;
   }
 
   // Host verdicts (vfio_pci_probe_mmaps): size ≥ P maps; a sub-page BAR maps only
   // when it starts a page that nothing else decodes in.
-  const decisions = new Map<Bar, HostDecision>();
-  for (const d of topo.devices) {
-    for (const b of d.bars) {
-      decisions.set(b, decideHost(b, P, pages));
+  const decisions = change ? takeOver(previous!.decisions) : new Map<Bar, HostDecision>();
+  if (change) for (const d of removedDevices) for (const b of d.bars) decisions.delete(b);
+    for (const d of redo) for (const b of d.bars) decisions.set(b, decideHost(b, P, pages));
+
+  // Rules on the host side, per device.
+  const perDevice = change ? takeOver(previous!.findings.perDevice) : new Map<Device, Diagnostic[]>();
+  const msix4k = change ? takeOver(previous!.findings.msix4k) : new Map<Device, Diagnostic[]>();
+  if (change) {
+    for (const d of removedDevices) {
+      perDevice.delete(d);
+      msix4k.delete(d);
     }
   }
+  for (const d of redo) {
+    const l = subpageFindings(d, P, decisions, overrides);
+    if (l.length > 0) perDevice.set(d, l);
+    else perDevice.delete(d);
+  }
+  for (const d of change ? change.added : topo.devices) {
+    const l = msix4kFindings(d, overrides);
+    if (l.length > 0) msix4k.set(d, l);
+    else msix4k.delete(d);
+  }
 
-  // Rules on the host side.
-  for (const d of topo.devices) {
-    for (const b of d.bars) {
-      const dec = decisions.get(b)!;
-      if (b.kind === 'io' || b.host === undefined || b.size === undefined || b.size >= P) continue;
-      const target = { device: d.name, bar: b.index };
-      const addrSpan = b.node.address!.span;
-      if (b.host % P !== 0n) {
-        r.add(
-          'subpage-unaligned',
-          addrSpan,
-          `${b.id} is ${formatSize(b.size)} at ${hex(b.host)}, offset ${hex(b.host % P)} into its ${formatSize(P)} host page: Linux (vfio-pci) will not mmap a sub-page BAR that does not start a page, so every guest access traps to the VMM. Align it to ${formatSize(P)} (pci=resource_alignment=, or the platform's page-size BAR alignment).`,
-          { subject: b.id, target },
-        );
-      } else if (dec.neighbours.length > 0) {
-        const names = dec.neighbours.slice(0, 3).map(describe).join(', ') + (dec.neighbours.length > 3 ? ` and ${dec.neighbours.length - 3} more` : '');
-        r.add(
-          'subpage-shared',
-          addrSpan,
-          `${b.id} (${formatSize(b.size)}) starts host page ${hex(b.host)} but shares the rest of that ${formatSize(P)} page with ${names}: vfio-pci cannot reserve the remainder, so it will not mmap the BAR and every guest access traps. Give it a page of its own.`,
-          { subject: b.id, target, related: dec.neighbours.slice(0, 8).map((n) => ({ span: n.addrSpan, message: `${describe(n)} decodes in the same page` })) },
-        );
-      }
-    }
-    for (const vb of d.sriov?.bars ?? []) {
-      if (vb.size === undefined || vb.size >= P) continue;
-      const perPage = P / vb.size;
+  // Isolation: one host page, two IOMMU groups; per resource, over its first and last page.
+  const partners = change ? takeOver(previous!.findings.partners) : new Map<Resource, Diagnostic>();
+  if (change) for (const res of removedRes) partners.delete(res);
+  for (const res of redoResources) {
+    const x = partnerFinding(res, P, pages, overrides, pagesOf(res));
+    if (x) partners.set(res, x);
+    else partners.delete(res);
+  }
+
+  return {
+    resources,
+    pages,
+    decisions,
+    findings: { overlaps: ro.diagnostics, perDevice, partners, msix4k },
+    reuse: { pageSize: P, byDevice, sorted },
+    change,
+  };
+}
+
+function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>, overrides: Overrides): Diagnostic[] {
+  const r = new Reporter(overrides);
+  for (const b of d.bars) {
+    const dec = decisions.get(b)!;
+    if (b.kind === 'io' || b.host === undefined || b.size === undefined || b.size >= P) continue;
+    const target = { device: d.name, bar: b.index };
+    const addrSpan = b.node.address!.span;
+    if (b.host % P !== 0n) {
       r.add(
-        'sriov-vf-subpage',
-        vb.node.size!.span,
-        `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: up to ${perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
-        { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index } },
+        'subpage-unaligned',
+        addrSpan,
+        `${b.id} is ${formatSize(b.size)} at ${hex(b.host)}, offset ${hex(b.host % P)} into its ${formatSize(P)} host page: Linux (vfio-pci) will not mmap a sub-page BAR that does not start a page, so every guest access traps to the VMM. Align it to ${formatSize(P)} (pci=resource_alignment=, or the platform's page-size BAR alignment).`,
+        { subject: b.id, target },
+      );
+    } else if (dec.neighbours.length > 0) {
+      const names = dec.neighbours.slice(0, 3).map(describe).join(', ') + (dec.neighbours.length > 3 ? ` and ${dec.neighbours.length - 3} more` : '');
+      r.add(
+        'subpage-shared',
+        addrSpan,
+        `${b.id} (${formatSize(b.size)}) starts host page ${hex(b.host)} but shares the rest of that ${formatSize(P)} page with ${names}: vfio-pci cannot reserve the remainder, so it will not mmap the BAR and every guest access traps. Give it a page of its own.`,
+        { subject: b.id, target, related: dec.neighbours.slice(0, 8).map((n) => ({ span: n.addrSpan, message: `${describe(n)} decodes in the same page` })) },
       );
     }
   }
-
-  // Isolation: one host page, two IOMMU groups.
-  const partners = new Map<Resource, { other: Resource; page: bigint }[]>();
-  for (const [page, list] of pages) {
-    if (list.length < 2) continue;
-    const rep1 = list[0];
-    const rep2 = list.find((o) => o.device.group !== rep1.device.group);
-    if (!rep2) continue;
-    for (const res of list) {
-      const other = res.device.group === rep1.device.group ? rep2 : rep1;
-      let l = partners.get(res);
-      if (!l) partners.set(res, (l = []));
-      if (!l.some((x) => x.other.device.group === other.device.group)) l.push({ other, page });
-    }
-  }
-  for (const [res, list] of partners) {
-    const first = list[0];
-    const pageAddr = first.page * P;
-    const others = list.map((x) => `${x.other.id} (${x.other.device.groupLabel})`).join(', ');
+  for (const vb of d.sriov?.bars ?? []) {
+    if (vb.size === undefined || vb.size >= P) continue;
+    const perPage = P / vb.size;
     r.add(
-      'page-shared-across-groups',
-      res.addrSpan,
-      `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} of ${res.device.groupLabel} and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
-      {
-        subject: res.id,
-        target: res.bar ? { device: res.device.name, bar: res.bar.index } : undefined,
-        related: list.map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${x.other.device.groupLabel}` })),
-      },
+      'sriov-vf-subpage',
+      vb.node.size!.span,
+      `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: up to ${perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
+      { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index } },
     );
   }
+  return r.diagnostics;
+}
 
-  // PCIe: the MSI-X table and PBA must not share a naturally aligned 4 KiB range with other registers.
-  for (const d of topo.devices) {
-    const m = d.msix;
-    if (!m || !m.valid) continue;
-    const parts: [string, number, bigint, bigint][] = [['table', m.tableBar, m.tableOffset, m.tableSize]];
-    if (m.pbaBar !== undefined && m.pbaOffset !== undefined) parts.push(['PBA', m.pbaBar, m.pbaOffset, m.pbaSize]);
-    for (const reg of d.regions) {
-      if (!reg.valid) continue;
-      const shared: string[] = [];
-      for (const [what, barIdx, off, len] of parts) {
-        let a0: bigint, a1: bigint, b0: bigint, b1: bigint;
-        if (barIdx === reg.bar) {
-          a0 = off;
-          a1 = off + len;
-          b0 = reg.offset;
-          b1 = reg.offset + reg.size;
-        } else {
-          const tb = d.barByIndex.get(barIdx);
-          const rb = d.barByIndex.get(reg.bar);
-          if (tb?.host === undefined || rb?.host === undefined) continue;
-          a0 = tb.host + off;
-          a1 = a0 + len;
-          b0 = rb.host + reg.offset;
-          b1 = b0 + reg.size;
-        }
-        const K4 = 4096n;
-        if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) shared.push(`${what} (bar${barIdx} ${formatRange(off, len)})`);
-      }
-      if (shared.length === 0) continue;
-      r.add(
-        'msix-4k-sharing',
-        reg.span,
-        `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too.`,
-        { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
-      );
-    }
+function partnerFinding(res: Resource, P: bigint, pages: Map<bigint, Resource[]>, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
+  let list: { other: Resource; page: bigint }[] | undefined;
+  for (const page of own) {
+    const l = pages.get(page)!;
+    if (l.length < 2) continue;
+    const rep1 = l[0];
+    const rep2 = l.find((o) => o.device.group !== rep1.device.group);
+    if (!rep2) continue;
+    const other = res.device.group === rep1.device.group ? rep2 : rep1;
+    list ??= [];
+    if (!list.some((x) => x.other.device.group === other.device.group)) list.push({ other, page });
   }
+  if (!list) return undefined;
+  const r = new Reporter(overrides);
+  const pageAddr = list[0].page * P;
+  const others = list.map((x) => `${x.other.id} (${x.other.device.groupLabel})`).join(', ');
+  r.add(
+    'page-shared-across-groups',
+    res.addrSpan,
+    `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} of ${res.device.groupLabel} and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
+    {
+      subject: res.id,
+      target: res.bar ? { device: res.device.name, bar: res.bar.index } : undefined,
+      related: list.map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${x.other.device.groupLabel}` })),
+    },
+  );
+  return r.diagnostics[0];
+}
 
-  return { resources, pages, decisions };
+/** PCIe: the MSI-X table and PBA must not share a naturally aligned 4 KiB range with other registers. */
+function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
+  const m = d.msix;
+  if (!m || !m.valid || d.regions.length === 0) return [];
+  const r = new Reporter(overrides);
+  const parts: [string, number, bigint, bigint][] = [['table', m.tableBar, m.tableOffset, m.tableSize]];
+  if (m.pbaBar !== undefined && m.pbaOffset !== undefined) parts.push(['PBA', m.pbaBar, m.pbaOffset, m.pbaSize]);
+  for (const reg of d.regions) {
+    if (!reg.valid) continue;
+    const shared: string[] = [];
+    for (const [what, barIdx, off, len] of parts) {
+      let a0: bigint, a1: bigint, b0: bigint, b1: bigint;
+      if (barIdx === reg.bar) {
+        a0 = off;
+        a1 = off + len;
+        b0 = reg.offset;
+        b1 = reg.offset + reg.size;
+      } else {
+        const tb = d.barByIndex.get(barIdx);
+        const rb = d.barByIndex.get(reg.bar);
+        if (tb?.host === undefined || rb?.host === undefined) continue;
+        a0 = tb.host + off;
+        a1 = a0 + len;
+        b0 = rb.host + reg.offset;
+        b1 = b0 + reg.size;
+      }
+      const K4 = 4096n;
+      if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) shared.push(`${what} (bar${barIdx} ${formatRange(off, len)})`);
+    }
+    if (shared.length === 0) continue;
+    r.add(
+      'msix-4k-sharing',
+      reg.span,
+      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too.`,
+      { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
+    );
+  }
+  return r.diagnostics;
 }
 
 function decideHost(b: Bar, P: bigint, pages: Map<bigint, Resource[]>): HostDecision {

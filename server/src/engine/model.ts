@@ -330,37 +330,12 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
     for (const f of built.parts) r.add(...f);
   }
 
-  // Host-level checks per BAR: slots, 4G, windows.
+  // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
+  const windowsKey = host.windows.map((w) => `${w.name}=${w.start}+${w.size}`).join(',');
   for (const d of devices) {
-    for (const b of d.bars) {
-      if (b.host === undefined || b.size === undefined || b.kind === 'io') continue;
-      if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(host.windows, b.host, b.size, (w) => w.size <= FOUR_G)) {
-        r.add(
-          'bar32-above-4g',
-          b.node.address!.span,
-          `${b.id} is a 32-bit BAR but ${formatRange(b.host, b.size)} ends above 4 GiB; a mem32 BAR register cannot hold it. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
-          { subject: b.id, target: { device: d.name, bar: b.index } },
-        );
-      }
-    }
-  }
-  if (host.windows.length > 0) {
-    const check = (id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void => {
-      if (inWindow(host.windows, start, size, () => true)) return;
-      const names = host.windows.map((w) => `${w.name} ${formatRange(w.start, w.size)}`).join(', ');
-      r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
-        subject: id,
-        target,
-      });
-    };
-    for (const d of devices) {
-      for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io') check(b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
-      if (d.rom?.host !== undefined && d.rom.size !== undefined) check(`${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
-      for (const vb of d.sriov?.bars ?? []) {
-        if (vb.base === undefined || vb.size === undefined) continue;
-        check(`${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index });
-      }
-    }
+    let hl = hostLevelDone.get(d);
+    if (!hl || hl.windowsKey !== windowsKey) hostLevelDone.set(d, (hl = { windowsKey, found: hostLevelFindings(d, host.windows) }));
+    for (const f of hl.found) r.add(...f);
   }
 
   // Guests.
@@ -375,13 +350,74 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(buildGuest(gn, name, deviceByName, r));
+    guests.push(guestModel(gn, name, deviceByName, r));
   }
   return { host, devices, deviceByName, guests };
 }
 
+/**
+ * A guest's model and findings, by syntax node, with the device each of its
+ * assigns named. A guest depends on its own statement and on those devices: while
+ * the node is reused and every name resolves to the same device model, so is
+ * the guest model (which lets the guest analysis be reused too). A guest that
+ * names an unknown device is not kept: its message suggests names from all
+ * devices.
+ */
+const builtGuests = new WeakMap<GuestNode, { guest: Guest; found: Finding[]; resolved: (Device | undefined)[] }>();
+
+function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink): Guest {
+  const cached = builtGuests.get(gn);
+  if (cached && cached.guest.name === name && gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i])) {
+    for (const f of cached.found) r.add(...f);
+    return cached.guest;
+  }
+  const rec = new Recorder();
+  const guest = buildGuest(gn, name, deviceByName, rec);
+  const resolved = gn.assigns.map((an) => deviceByName.get(an.device?.value ?? ''));
+  if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) builtGuests.set(gn, { guest, found: rec.found, resolved });
+  for (const f of rec.found) r.add(...f);
+  return guest;
+}
+
+/** Host-level findings of each device model, with the host windows they were checked against. */
+const hostLevelDone = new WeakMap<Device, { windowsKey: string; found: Finding[] }>();
+
+/** bar32-above-4g and bar-outside-window of one device's BARs, ROM and VF apertures. */
+function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
+  const r = new Recorder();
+  for (const b of d.bars) {
+    if (b.host === undefined || b.size === undefined || b.kind === 'io') continue;
+    if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(windows, b.host, b.size, (w) => w.size <= FOUR_G)) {
+      r.add(
+        'bar32-above-4g',
+        b.node.address!.span,
+        `${b.id} is a 32-bit BAR but ${formatRange(b.host, b.size)} ends above 4 GiB; a mem32 BAR register cannot hold it. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
+        { subject: b.id, target: { device: d.name, bar: b.index } },
+      );
+    }
+  }
+  if (windows.length > 0) {
+    for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io') checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
+    if (d.rom?.host !== undefined && d.rom.size !== undefined) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
+    for (const vb of d.sriov?.bars ?? []) {
+      if (vb.base === undefined || vb.size === undefined) continue;
+      checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index });
+    }
+  }
+  return r.found;
+}
+
+function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void {
+  if (inWindow(windows, start, size, () => true)) return;
+  const names = windows.map((w) => `${w.name} ${formatRange(w.start, w.size)}`).join(', ');
+  r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
+    subject: id,
+    target,
+  });
+}
+
 /** One guest: policy, window, MSI-X mode and its assigns in placement order. */
-export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Reporter): Guest {
+export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink): Guest {
   const g: Guest = {
     name,
     policy: gn.allocates[0]?.value ?? 'listed',

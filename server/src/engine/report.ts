@@ -11,9 +11,12 @@ export interface AddOptions {
   severity?: Severity;
 }
 
+/** Per-rule severity overrides (`off` drops a rule). */
+export type Overrides = Partial<Record<RuleId, SeverityOverride>>;
+
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
-  constructor(private readonly overrides: Partial<Record<RuleId, SeverityOverride>> = {}) {}
+  constructor(readonly overrides: Overrides = {}) {}
 
   add(rule: RuleId, span: Span, message: string, opts: AddOptions = {}): void {
     const o = this.overrides[rule];

@@ -1,0 +1,200 @@
+// Incremental analysis: after an edit, the analysis made from the previous
+// version's (reused device and guest models, host decisions and findings of
+// untouched pages, untouched guests) must equal a whole analysis of the new
+// text — diagnostics, host decisions, guest placements — and so must the
+// analysis of an edited copy that fix verification makes.
+import * as assert from 'assert';
+import * as fc from 'fast-check';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Analysis, analyze, analyzeParsed } from '../server/src/engine/analyze';
+import { parseEditedCopy } from '../server/src/engine/incremental';
+import { generate, toBartopo } from '../bench/generate';
+import { EXAMPLES_DIR } from './paths';
+
+const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
+const GENERATED = [toBartopo(generate({ devices: 80, seed: 11 })), toBartopo(generate({ devices: 40, seed: 5 }))];
+const DOCS = [...GENERATED, ...EXAMPLES];
+
+/** Numbers in the text (addresses, sizes, groups, indexes, offsets): what moves BARs between pages. */
+const NUMBER = /0x[0-9a-fA-F_]+|\b\d+[KMG]?\b/g;
+
+interface SemanticEdit {
+  /** Which number (modulo how many there are). */
+  pick: number;
+  /** Which character of it (modulo its length). */
+  at: number;
+  to: string;
+}
+
+const semanticEdit: fc.Arbitrary<SemanticEdit> = fc.record({
+  pick: fc.nat(100_000),
+  at: fc.nat(20),
+  to: fc.constantFrom(...'0123456789abcdefKM'.split(''), '', '00', '1000'),
+});
+
+/** Line-level edits: a line removed, duplicated or moved (devices gain and lose BARs, assigns, whole blocks). */
+const lineEdit = fc.record({ line: fc.nat(100_000), kind: fc.constantFrom('drop', 'dup', 'swap') });
+
+function numberSpan(text: string, e: SemanticEdit): { start: number; end: number; newText: string } | undefined {
+  const all = [...text.matchAll(NUMBER)];
+  if (all.length === 0) return undefined;
+  const m = all[e.pick % all.length];
+  const at = m.index! + (e.at % m[0].length);
+  return { start: at, end: at + 1, newText: e.to };
+}
+
+function applyLineEdit(text: string, e: { line: number; kind: string }): string {
+  const lines = text.split('\n');
+  const i = e.line % lines.length;
+  if (e.kind === 'drop') lines.splice(i, 1);
+  else if (e.kind === 'dup') lines.splice(i, 0, lines[i]);
+  else if (i + 1 < lines.length) [lines[i], lines[i + 1]] = [lines[i + 1], lines[i]];
+  return lines.join('\n');
+}
+
+/** Everything an analysis concludes, in a form two analyses can be compared by. */
+function picture(a: Analysis): unknown {
+  return {
+    diagnostics: a.diagnostics.map((d) => [d.rule, d.severity, d.span.start, d.span.end, d.subject, d.message, JSON.stringify(d.target), d.related.map((r) => [r.span.start, r.span.end, r.message])]),
+    decisions: a.topology.devices.flatMap((d) => d.bars.map((b) => { const x = a.host.decisions.get(b)!; return [b.id, x.verdict, x.reason, x.neighbours.map((n) => n.id)]; })),
+    pages: [...a.host.pages].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([p, l]) => [p.toString(16), l.map((r) => r.id)]),
+    guests: a.guests.map((ga) => [ga.guest.name, [...ga.placements].map(([b, p]) => [b.id, p.address?.toString(16), p.verdict, p.directPages.toString(), p.reasons])]),
+  };
+}
+
+/**
+ * A dense topology: sub-page BARs of a few groups packed into two 64K host
+ * pages, devices with MSI-X tables next to hot regions, guests that assign
+ * overlapping sets of them with different MSI-X modes and policies. Small
+ * edits here move BARs between pages that others share, which is where
+ * reused results could go stale.
+ */
+const denseDoc = fc
+  .record({
+    devices: fc.array(fc.record({ slot: fc.nat(31), group: fc.integer({ min: 1, max: 3 }), size: fc.constantFrom('4K', '16K', '64K', '256'), msix: fc.boolean() }), { minLength: 3, maxLength: 10 }),
+    guests: fc.array(fc.record({ assigns: fc.array(fc.nat(9), { maxLength: 4 }), msix: fc.constantFrom('emulate', 'relocate', 'paravirt'), policy: fc.constantFrom('listed', 'page-match', 'size-descending') }), { minLength: 1, maxLength: 3 }),
+  })
+  .map(({ devices, guests }) => {
+    const out = ['host h {', '  page-size 64K', '}', ''];
+    devices.forEach((d, i) => {
+      out.push(`device d${i} at 0000:00:${(i + 1).toString(16).padStart(2, '0')}.0 {`, `  group ${d.group}`);
+      out.push(`  bar 0 mem32 size ${d.size} at 0x8000_${(d.slot * 0x1000).toString(16).padStart(5, '0')}`);
+      if (d.msix) {
+        out.push('  bar 2 mem32 size 64K at 0x9000_' + (i * 0x10000).toString(16).padStart(5, '0'));
+        out.push('  msix entries 16 table bar 2 offset 0x2000 pba bar 2 offset 0x3000');
+        out.push('  region doorbells bar 2 offset 0x0 size 4K hot');
+      }
+      out.push('}', '');
+    });
+    guests.forEach((g, k) => {
+      out.push(`guest g${k} {`, `  window 0x1_0000_0000 size 1G`, `  allocate ${g.policy}`, `  msix ${g.msix}`);
+      for (const a of new Set(g.assigns.map((x) => x % devices.length))) out.push(`  assign d${a}`);
+      out.push('}', '');
+    });
+    return out.join('\n');
+  });
+
+describe('incremental analysis', function () {
+  this.timeout(120_000);
+
+  it('after random value and line edits, equals a whole analysis (and is incremental for most)', () => {
+    let incremental = 0;
+    let tried = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...DOCS.keys()), fc.array(fc.oneof(semanticEdit, lineEdit), { minLength: 1, maxLength: 8 }), (doc, edits) => {
+        let text = DOCS[doc];
+        let prev = analyze(text);
+        for (const e of edits) {
+          let next = text;
+          if ('pick' in e) {
+            const s = numberSpan(text, e);
+            if (!s) continue;
+            next = text.slice(0, s.start) + s.newText + text.slice(s.end);
+          } else next = applyLineEdit(text, e);
+          const full = analyze(next);
+          const inc = analyze(next, {}, prev);
+          tried++;
+          if (inc.host.change) incremental++;
+          assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)}`);
+          prev = inc;
+          text = next;
+        }
+      }),
+      { numRuns: 250 },
+    );
+    assert.ok(incremental > tried / 2, `only ${incremental} of ${tried} analyses were incremental`);
+  });
+
+  it('in dense pages shared by groups and guests, after random value and line edits, equals a whole analysis', () => {
+    let incremental = 0;
+    let tried = 0;
+    fc.assert(
+      fc.property(denseDoc, fc.array(fc.oneof(semanticEdit, semanticEdit, lineEdit), { minLength: 1, maxLength: 8 }), (doc, edits) => {
+        let text = doc;
+        let prev = analyze(text);
+        for (const e of edits) {
+          let next = text;
+          if ('pick' in e) {
+            const s = numberSpan(text, e);
+            if (!s) continue;
+            next = text.slice(0, s.start) + s.newText + text.slice(s.end);
+          } else next = applyLineEdit(text, e);
+          const full = analyze(next);
+          const inc = analyze(next, {}, prev);
+          tried++;
+          if (inc.host.change) incremental++;
+          assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)} of\n${text}`);
+          prev = inc;
+          text = next;
+        }
+      }),
+      { numRuns: 400 },
+    );
+    assert.ok(incremental > tried / 3, `only ${incremental} of ${tried} analyses were incremental`);
+  });
+
+  it('with rule severities changed between versions, analyses everything again', () => {
+    const text = GENERATED[0];
+    const a = analyze(text);
+    const at = text.indexOf('at 0x') + 5;
+    const next = text.slice(0, at) + '1' + text.slice(at + 1);
+    const inc = analyze(next, { severities: { 'subpage-shared': 'off', 'guest-offset-mismatch': 'error' } }, a);
+    assert.strictEqual(inc.host.change, undefined);
+    assert.deepStrictEqual(picture(inc), picture(analyze(next, { severities: { 'subpage-shared': 'off', 'guest-offset-mismatch': 'error' } })));
+  });
+
+  it('analyses an edited copy (fix verification) to what a whole analysis of that copy gives, leaving the original untouched', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...DOCS.keys()), semanticEdit, (doc, e) => {
+        const text = DOCS[doc];
+        const a = analyze(text);
+        const before = picture(a);
+        const s = numberSpan(text, e);
+        if (!s) return;
+        const edits = [{ span: { start: s.start, end: s.end }, newText: s.newText }];
+        const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, text, edits);
+        if (!copy) return;
+        const inc = analyzeParsed(text, copy, {}, false, a);
+        const full = analyzeParsed(text, copy, {});
+        assert.deepStrictEqual(picture(inc), picture(full));
+        assert.deepStrictEqual(picture(a), before, 'the original analysis changed');
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('on a large file, an edit in one device recomputes a few devices and guests, not the topology', () => {
+    const big = toBartopo(generate({ devices: 2000, seed: 3 }));
+    const a = analyze(big);
+    const at = big.indexOf('at 0x', big.length >> 1) + 'at 0x'.length + 2;
+    const next = big.slice(0, at) + (big[at] === '1' ? '2' : '1') + big.slice(at + 1);
+    const inc = analyze(next, {}, a);
+    assert.ok(inc.host.change, 'not incremental');
+    assert.ok(inc.host.change.added.size <= 3, `${inc.host.change.added.size} devices new`); // the edited one and its re-parsed neighbours
+    assert.ok(inc.host.change.touched.size < 10, `${inc.host.change.touched.size} devices touched`);
+    const reusedGuests = inc.guests.filter((g) => a.guests.includes(g)).length;
+    assert.ok(reusedGuests >= inc.guests.length - 2, `${reusedGuests} of ${inc.guests.length} guests reused`);
+    assert.deepStrictEqual(picture(inc), picture(analyze(next)));
+  });
+});
