@@ -52,18 +52,38 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
   const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {});
   r.diagnostics.push(...ga.diagnostics);
-  const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {});
+  // MSI-X page findings change only for the devices this guest assigns, before or after the edit.
+  const names = new Set<string>();
+  for (const x of [a.guests.find((x) => x.guest.name === name)?.guest, g]) for (const as of x?.assigns ?? []) names.add(as.device.name);
+  const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {}, { findings: a.msixPages, redo: (dev) => names.has(dev.name) });
   r.diagnostics.push(...msixPageDiagnostics(a.topology, msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
-  const inScope = (x: Diagnostic): boolean => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= gn.stmt.start && x.span.end <= gn.stmt.end);
-  const before = a.diagnostics.filter(inScope);
+  const before = guestScope(a, name, gn.stmt);
   const after = r.diagnostics;
   if (d && after.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
   if (!gone(after)) return { ok: false, clean: false };
-  const beforeErrors = new Set(before.filter((x) => x.severity === 'error').map(diagnosticKey));
-  if (after.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
-  const beforeKeys = new Set(before.map(diagnosticKey));
-  return { ok: true, clean: !after.some((x) => !beforeKeys.has(diagnosticKey(x))) };
+  if (after.some((x) => x.severity === 'error' && !before.errors.has(diagnosticKey(x)))) return { ok: false, clean: false };
+  return { ok: true, clean: !after.some((x) => !before.all.has(diagnosticKey(x))) };
+}
+
+/** Keys of the diagnostics an analysis gave in one guest's scope (its findings, its block, msix-page-shared), computed once per analysis and guest. */
+const guestScopes = new WeakMap<Analysis, Map<string, { all: Set<string>; errors: Set<string> }>>();
+
+function guestScope(a: Analysis, name: string, block: { start: number; end: number }): { all: Set<string>; errors: Set<string> } {
+  let byGuest = guestScopes.get(a);
+  if (!byGuest) guestScopes.set(a, (byGuest = new Map()));
+  let k = byGuest.get(name);
+  if (!k) {
+    k = { all: new Set(), errors: new Set() };
+    for (const x of a.diagnostics) {
+      if (!(x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= block.start && x.span.end <= block.end))) continue;
+      const key = diagnosticKey(x);
+      k.all.add(key);
+      if (x.severity === 'error') k.errors.add(key);
+    }
+    byGuest.set(name, k);
+  }
+  return k;
 }
 
 function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean = () => true): Verified {
@@ -76,10 +96,26 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
   if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
   if (!gone(b.diagnostics)) return { ok: false, clean: false };
-  const before = new Set(a.diagnostics.map(diagnosticKey));
-  const beforeErrors = new Set(a.diagnostics.filter((x) => x.severity === 'error').map(diagnosticKey));
+  const { all: before, errors: beforeErrors } = keysOf(a);
   if (b.diagnostics.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
   return { ok: true, clean: !b.diagnostics.some((x) => !before.has(diagnosticKey(x))) };
+}
+
+/** The keys of an analysis's diagnostics (all, and errors), computed once per analysis for every fix it verifies. */
+const diagnosticKeys = new WeakMap<Analysis, { all: Set<string>; errors: Set<string> }>();
+
+function keysOf(a: Analysis): { all: Set<string>; errors: Set<string> } {
+  let k = diagnosticKeys.get(a);
+  if (!k) {
+    k = { all: new Set(), errors: new Set() };
+    for (const x of a.diagnostics) {
+      const key = diagnosticKey(x);
+      k.all.add(key);
+      if (x.severity === 'error') k.errors.add(key);
+    }
+    diagnosticKeys.set(a, k);
+  }
+  return k;
 }
 
 // ---- text helpers -------------------------------------------------------
@@ -379,6 +415,10 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
   const left = types.map((t) => t.devs.length);
   let devicesLeft = items.length;
   const failed = new Set<string>();
+  // Every small mappable BAR but the first needs a big BAR right before it: with more of them than big BARs + 1, no order exists.
+  const totalS = items.reduce((n, it) => n + it.S.length, 0);
+  const totalB = items.reduce((n, it) => n + it.B.length, 0);
+  if (totalS > totalB + 1) return undefined;
   /** The walk: `start` opens the next device of a type, then one entry per BAR class taken from it. */
   const seq: { type: number; cls: Cls | 'start' }[] = [];
   let budget = 50000;

@@ -3,6 +3,7 @@
 // (page buckets), and Linux vfio-pci's mmap decision per BAR.
 
 import { Bar, Device, Topology } from './model';
+import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { formatRange, formatSize, hex } from './values';
@@ -135,11 +136,9 @@ export function hostDiagnostics(topo: Topology, h: HostAnalysis): Diagnostic[] {
     const l = f.perDevice.get(d);
     if (l) for (const x of l) out.push(x);
   }
-  if (f.partners.size > 0) {
-    for (const res of h.resources) {
-      const x = f.partners.get(res);
-      if (x) out.push(x);
-    }
+  for (const res of h.resources) {
+    const x = f.partners.get(res);
+    if (x) out.push(x);
   }
   for (const d of topo.devices) {
     const l = f.msix4k.get(d);
@@ -164,8 +163,8 @@ const MAX_CHANGED_DEVICES = 64;
  * everything was.
  */
 export function analyzeHost(topo: Topology, overrides: Overrides, previous?: HostAnalysis, consume = false): HostAnalysis {
-  // The maps taken over from `previous`: updated in place when it is consumed, else copies.
-  const takeOver = <K, V>(m: Map<K, V>): Map<K, V> => (consume ? m : new Map(m));
+  // The maps taken over from `previous`: updated in place when it is consumed, else overlays on them.
+  const takeOver = <K, V>(m: Map<K, V>): Map<K, V> => (consume ? m : new OverlayMap(m));
   const P = topo.host.pageSize;
   const byDevice = new Map<Device, Resource[]>();
   const resources: Resource[] = [];
