@@ -2,10 +2,11 @@
 // no new error appears, and every line it does not touch (comments included)
 // is still there, in order.
 import * as assert from 'assert';
+import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
-import { applyEdits, computeFixes, diagnosticKey, fixAll, guestRefactors } from '../server/src/engine/fixes';
+import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors } from '../server/src/engine/fixes';
 import { Fix } from '../server/src/engine/types';
 import { EXAMPLES_DIR } from './paths';
 
@@ -130,5 +131,53 @@ describe('quick fixes', () => {
     const b = analyze(r.text);
     assert.deepStrictEqual(b.diagnostics.map((d) => d.rule), []);
     for (const c of text.match(/#[^\n]*/g)!) assert.ok(r.text.includes(c));
+  });
+});
+
+describe('engine: the reorder search', () => {
+  type Counts = { S: number; B: number; T: number };
+  /** Brute force: every order of the devices and of each device's BARs; valid when every S touches only B's. */
+  function exists(devs: Counts[]): boolean {
+    const arrangements = (c: Counts): string[] => {
+      const out = new Set<string>();
+      const walk = (s: number, b: number, t: number, acc: string): void => {
+        if (s + b + t === 0) out.add(acc);
+        if (s) walk(s - 1, b, t, acc + 'S');
+        if (b) walk(s, b - 1, t, acc + 'B');
+        if (t) walk(s, b, t - 1, acc + 'T');
+      };
+      walk(c.S, c.B, c.T, '');
+      return [...out];
+    };
+    const valid = (x: string): boolean => !/SS|ST|TS/.test(x);
+    const permute = (rest: Counts[], acc: string): boolean => {
+      if (rest.length === 0) return valid(acc);
+      return rest.some((d, i) => arrangements(d).some((arr) => valid(acc + arr) && permute([...rest.slice(0, i), ...rest.slice(i + 1)], acc + arr)));
+    };
+    return permute(devs, '');
+  }
+
+  it('finds an order exactly when one exists, and what it finds is valid', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ S: fc.nat(2), B: fc.nat(2), T: fc.nat(1) }), { maxLength: 5 }), (devs) => {
+        const found = classOrder(devs);
+        assert.strictEqual(found !== undefined, exists(devs), JSON.stringify(devs));
+        if (!found) return;
+        const line = found.seq.filter((x) => x.cls !== 'start').map((x) => x.cls).join('');
+        assert.ok(!/SS|ST|TS/.test(line), line);
+        // Each device of each type is opened once and gets exactly its BARs.
+        const opened = found.seq.filter((x) => x.cls === 'start').length;
+        assert.strictEqual(opened, devs.length);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('gives up at once on guests where small mappable BARs need more big neighbours than there are', () => {
+    // 23 single sub-page devices and 13 big ones: each sub-page BAR needs a big one on both sides.
+    const devs = [...Array(23).fill({ S: 1, B: 0, T: 0 }), ...Array(9).fill({ S: 0, B: 0, T: 1 }), ...Array(13).fill({ S: 0, B: 2, T: 0 })];
+    assert.strictEqual(classOrder(devs), undefined);
+    // One big device more than the ends need, and an order exists.
+    assert.ok(classOrder([...Array(3).fill({ S: 1, B: 0, T: 0 }), ...Array(2).fill({ S: 0, B: 1, T: 0 })]));
   });
 });

@@ -373,7 +373,7 @@ export function computeFixes(a: Analysis, d: Diagnostic): Fix[] {
 
 // ---- reorder refactor -------------------------------------------------------
 
-type Cls = 'S' | 'B' | 'T';
+export type Cls = 'S' | 'B' | 'T';
 
 interface DevItems {
   device: Device;
@@ -399,26 +399,88 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
     items.push(it);
   }
   items.forEach((it) => it.B.sort((x, y) => (x.size! > y.size! ? -1 : x.size! < y.size! ? 1 : x.index - y.index)));
+  const found = classOrder(items.map((it) => ({ S: it.S.length, B: it.B.length, T: it.T.length })));
+  if (!found) return undefined;
+  const { types, seq } = found;
+  // Types back to devices: each type's devices in file order, each device's BARs in its class order.
+  const out: { device: Device; bars: Bar[] }[] = [];
+  const opened = types.map(() => 0);
+  const taken = items.map(() => ({ S: 0, B: 0, T: 0 }));
+  let dev = -1;
+  for (const { type, cls } of seq) {
+    if (cls === 'start') {
+      dev = types[type].devs[opened[type]++];
+      const t = types[type];
+      if (t.S + t.B + t.T > 0) out.push({ device: items[dev].device, bars: [] });
+      continue;
+    }
+    out[out.length - 1].bars.push(items[dev][cls][taken[dev][cls]++]);
+  }
+  // Devices with nothing to place keep their place after the others.
+  for (const it of items) if (it.S.length + it.B.length + it.T.length === 0) out.push({ device: it.device, bars: [] });
+  return out;
+}
+
+/**
+ * The class search behind *Reorder assigned BARs*: an order of devices (each
+ * device's BARs kept together) and of each device's BARs by class — S (sub-page,
+ * mappable), B (at least a page), T (trapped) — in which every S touches only
+ * B's, so that \`listed\` gives every mappable BAR its own page. Devices with the
+ * same counts are interchangeable, so the search runs over these types. Returns
+ * the types (with the indexes of their devices) and the walk (\`start\` opens the
+ * next device of a type), or undefined when there is no such order or the step
+ * budget runs out. Exported for tests.
+ */
+export function classOrder(devs: { S: number; B: number; T: number }[]): { types: { S: number; B: number; T: number; devs: number[] }[]; seq: { type: number; cls: Cls | 'start' }[] } | undefined {
   // Devices with the same numbers of small-mappable, big and trapped BARs are interchangeable: the search
   // runs over these types (how many of each are left), not over devices, and remembers failed states by them.
   const types: { S: number; B: number; T: number; devs: number[] }[] = [];
   const typeOf = new Map<string, number>();
-  items.forEach((it, i) => {
-    const k = `${it.S.length},${it.B.length},${it.T.length}`;
+  devs.forEach((it, i) => {
+    const k = `${it.S},${it.B},${it.T}`;
     let ti = typeOf.get(k);
     if (ti === undefined) {
       typeOf.set(k, (ti = types.length));
-      types.push({ S: it.S.length, B: it.B.length, T: it.T.length, devs: [] });
+      types.push({ S: it.S, B: it.B, T: it.T, devs: [] });
     }
     types[ti].devs.push(i);
   });
   const left = types.map((t) => t.devs.length);
-  let devicesLeft = items.length;
-  const failed = new Set<string>();
-  // Every small mappable BAR but the first needs a big BAR right before it: with more of them than big BARs + 1, no order exists.
-  const totalS = items.reduce((n, it) => n + it.S.length, 0);
-  const totalB = items.reduce((n, it) => n + it.B.length, 0);
+  let devicesLeft = devs.length;
+  // Cheap proofs that no order exists. A small mappable BAR (S) may only touch big ones (B): every S but the
+  // first needs a B right before it, so there are at most B + 1 of them; and in a device whose S outnumber its
+  // B, the S take both ends and every gap, leaving no place for a trapped BAR (T).
+  const totalS = devs.reduce((n, it) => n + it.S, 0);
+  const totalB = devs.reduce((n, it) => n + it.B, 0);
   if (totalS > totalB + 1) return undefined;
+  if (devs.some((it) => it.S > it.B + 1 || (it.S === it.B + 1 && it.T > 0))) return undefined;
+  // Device ends: a device with one S more than B has an S at both ends, one with as many S as B (≥ 1) at one end
+  // and at most one B end, any other with a B can show B at both. Each S end needs a neighbour's B end or an end
+  // of the whole order: more S ends than B ends + 2 means no order.
+  let sEnds = 0;
+  let bEnds = 2;
+  for (const it of devs) {
+    const sn = it.S;
+    const bn = it.B;
+    if (sn === 0 && bn === 0) continue;
+    if (sn === bn + 1) sEnds += 2;
+    else if (sn === bn) {
+      sEnds += 1;
+      bEnds += 1;
+    } else bEnds += 2;
+  }
+  if (sEnds > bEnds) return undefined;
+  // Failed states (devices left of each type, last class) as numbers: the counts in mixed radix.
+  const radix: number[] = [];
+  let states = 1;
+  for (const t of types) {
+    radix.push(states);
+    states *= t.devs.length + 1;
+  }
+  const numericKeys = states * 4 < Number.MAX_SAFE_INTEGER;
+  let leftCode = types.reduce((n, t, i) => n + t.devs.length * radix[i], 0);
+  const failed = new Set<number | string>();
+  const lastCode = (c: Cls | undefined): number => (c === undefined ? 0 : c === 'S' ? 1 : c === 'B' ? 2 : 3);
   /** The walk: `start` opens the next device of a type, then one entry per BAR class taken from it. */
   const seq: { type: number; cls: Cls | 'start' }[] = [];
   let budget = 50000;
@@ -438,11 +500,12 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
   };
   const pick = (last: Cls | undefined): boolean => {
     if (devicesLeft === 0) return true;
-    const key = `${left.join(',')}|${last ?? ''}`;
+    const key = numericKeys ? leftCode * 4 + lastCode(last) : `${left.join(',')}|${last ?? ''}`;
     if (failed.has(key)) return false;
     for (let ti = 0; ti < types.length; ti++) {
       if (left[ti] === 0) continue;
       left[ti]--;
+      leftCode -= radix[ti];
       devicesLeft--;
       const mark = seq.length;
       seq.push({ type: ti, cls: 'start' });
@@ -450,29 +513,14 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
       if (arrange(ti, t.S, t.B, t.T, last)) return true;
       seq.length = mark;
       left[ti]++;
+      leftCode += radix[ti];
       devicesLeft++;
     }
     failed.add(key);
     return false;
   };
   if (!pick(undefined)) return undefined;
-  // Types back to devices: each type's devices in file order, each device's BARs in its class order.
-  const out: { device: Device; bars: Bar[] }[] = [];
-  const opened = types.map(() => 0);
-  const taken = items.map(() => ({ S: 0, B: 0, T: 0 }));
-  let dev = -1;
-  for (const { type, cls } of seq) {
-    if (cls === 'start') {
-      dev = types[type].devs[opened[type]++];
-      const t = types[type];
-      if (t.S + t.B + t.T > 0) out.push({ device: items[dev].device, bars: [] });
-      continue;
-    }
-    out[out.length - 1].bars.push(items[dev][cls][taken[dev][cls]++]);
-  }
-  // Devices with nothing to place keep their place after the others.
-  for (const it of items) if (it.S.length + it.B.length + it.T.length === 0) out.push({ device: it.device, bars: [] });
-  return out;
+  return { types, seq };
 }
 
 /** Text of one assign statement with its block listing `order` (explicit `bar … at` lines kept). */
