@@ -292,8 +292,17 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
 
   // What is computed again: devices with a resource in a touched page, and new devices.
   let redo: Iterable<Device> = topo.devices;
-  let redoResources: Iterable<Resource> = resources;
-  if (change) {
+  let redoResources: Iterable<Resource>;
+  if (!change) {
+    // Only resources in a page that holds two groups can have partners.
+    const mixed = new Set<Resource>();
+    for (const l of pages.values()) {
+      if (l.length < 2) continue;
+      const g0 = l[0].device.group;
+      if (l.some((x) => x.device.group !== g0)) for (const x of l) mixed.add(x);
+    }
+    redoResources = mixed;
+  } else {
     const again = new Set<Resource>();
     for (const pg of touchedPages) for (const res of pages.get(pg) ?? []) again.add(res);
     for (const res of addedRes) again.add(res);
@@ -347,8 +356,13 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   };
 }
 
+/** No findings (shared: callers only store non-empty lists). */
+const NONE: Diagnostic[] = [];
+
 function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>, overrides: Overrides): Diagnostic[] {
-  const r = new Reporter(overrides);
+  // Most devices have nothing to report: the reporter is made on the first finding.
+  let rep: Reporter | undefined;
+  const r = { add: (...f: Parameters<Reporter['add']>): void => (rep ??= new Reporter(overrides)).add(...f) };
   for (const b of d.bars) {
     const dec = decisions.get(b)!;
     if (b.kind === 'io' || b.host === undefined || b.size === undefined || b.size >= P) continue;
@@ -381,7 +395,7 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
       { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index } },
     );
   }
-  return r.diagnostics;
+  return rep?.diagnostics ?? NONE;
 }
 
 function partnerFinding(res: Resource, P: bigint, pages: Map<bigint, Resource[]>, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
