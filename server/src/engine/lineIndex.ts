@@ -10,7 +10,15 @@ export class LineIndex {
   /** Offset of the first character of each line. */
   readonly lineStarts: number[];
 
-  constructor(readonly text: string) {
+  constructor(
+    readonly text: string,
+    /** Line starts already known (see `edited`); scanned from the text when not given. */
+    known?: number[],
+  ) {
+    if (known) {
+      this.lineStarts = known;
+      return;
+    }
     const starts = [0];
     if (text.indexOf('\r') < 0) {
       // Only \n line ends (the usual case): let the native search find them.
@@ -26,6 +34,38 @@ export class LineIndex {
       }
     }
     this.lineStarts = starts;
+  }
+
+  /**
+   * The index of `text`, made from `prev` (the index of an earlier version)
+   * when the two texts differ only between `prefix` characters at the start and
+   * `suffix` at the end (see `changedRegion`): line starts before the change are
+   * kept, the changed region (and one character either side, for a `\r\n`
+   * split by its edges) is scanned, and the starts after it are moved.
+   */
+  static edited(prev: LineIndex, text: string, prefix: number, suffix: number): LineIndex {
+    const oldLen = prev.text.length;
+    const delta = text.length - oldLen;
+    const oldEnd = oldLen - suffix;
+    const newEnd = text.length - suffix;
+    const lo = Math.max(0, prefix - 1);
+    const hi = Math.min(text.length, newEnd + 1);
+    const S = prev.lineStarts;
+    const starts: number[] = [];
+    let i = 0;
+    while (i < S.length && S[i] <= lo) starts.push(S[i++]);
+    for (let k = lo; k < hi; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 10) starts.push(k + 1);
+      else if (c === 13) {
+        if (text.charCodeAt(k + 1) === 10) k++;
+        starts.push(k + 1);
+      }
+    }
+    const last = starts[starts.length - 1];
+    while (i < S.length && S[i] < oldEnd + 2) i++;
+    for (; i < S.length; i++) if (S[i] + delta > last) starts.push(S[i] + delta);
+    return new LineIndex(text, starts);
   }
 
   get lineCount(): number {

@@ -6,7 +6,7 @@
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
-import { analyze, Analysis, BarReport, barReports, computeFixes, Diagnostic, Fix, LineIndex } from '../engine';
+import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, LineIndex } from '../engine';
 import { ConvertedDiagnostics, sameDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
 
@@ -121,7 +121,7 @@ export class DocumentStore {
       version: doc.version,
       text,
       analysis,
-      index: new LineIndex(text),
+      index: lineIndexOf(text, before),
       settings: this.settings,
       settingsKey: this.key,
       ms,
@@ -196,6 +196,13 @@ export class DocumentStore {
     this.states.delete(uri);
     this.cost.delete(uri);
   }
+}
+
+/** The line index of a new version: the previous version's, updated where the texts differ (no scan of the whole text). */
+function lineIndexOf(text: string, before: DocState | undefined): LineIndex {
+  if (!before) return new LineIndex(text);
+  const { prefix, suffix } = changedRegion(before.text, text);
+  return LineIndex.edited(before.index, text, prefix, suffix);
 }
 
 /** The version whose diagnostics a state shows (its own, or the earlier one they are identical to). */
