@@ -4,9 +4,9 @@
 // version the user has already moved past is never published.
 //
 // Scheduling is a throttle with a leading edge: a keystroke after a pause is
-// checked at once (2 ms later, so that changes already queued behind it are
-// taken together); a keystroke that closely follows an analysis waits until
-// `delay` has passed since that analysis, and a newer keystroke replaces the
+// checked at once (on the next turn of the event loop); a keystroke that
+// closely follows an analysis waits until `delay` has passed since that
+// analysis, and a newer keystroke replaces the
 // pending run. `delay` is half the document's usual analysis time, 5 to 50 ms.
 // So an isolated edit costs one analysis and no waiting, and a burst of typing
 // in a file that takes 100 ms to check keeps the server at most about two
@@ -31,11 +31,11 @@ import { diagnosticsVersion, DocState, DocumentStore, lspDiagnostics } from './d
 /** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
 const MAX_DELAY = 50;
-/** Least wait, so that changes queued behind the first are analysed together. */
-const COALESCE = 2;
+/** Least wait: none (the run is queued behind the messages already read, see `changed`). */
+const COALESCE = 0;
 
 export class Diagnostics {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { cancel(): void }>();
   /** When each document was last analysed (performance.now()). */
   private readonly lastRun = new Map<string, number>();
   /** Version whose diagnostics were last published, per document (push mode). */
@@ -70,11 +70,19 @@ export class Diagnostics {
   changed(uri: string): void {
     if (this.pull) return;
     this.cancel(uri);
-    const t = setTimeout(() => {
+    const run = (): void => {
       this.timers.delete(uri);
       this.validateNow(uri);
-    }, this.waitFor(uri));
-    this.timers.set(uri, t);
+    };
+    const wait = this.waitFor(uri);
+    if (wait <= 0) {
+      // A keystroke after a pause: checked on the next turn of the event loop, without a timer's extra millisecond.
+      const t = setImmediate(run);
+      this.timers.set(uri, { cancel: () => clearImmediate(t) });
+    } else {
+      const t = setTimeout(run, wait);
+      this.timers.set(uri, { cancel: () => clearTimeout(t) });
+    }
   }
 
   closed(uri: string): void {
@@ -98,8 +106,7 @@ export class Diagnostics {
   }
 
   private cancel(uri: string): void {
-    const t = this.timers.get(uri);
-    if (t) clearTimeout(t);
+    this.timers.get(uri)?.cancel();
     this.timers.delete(uri);
   }
 
