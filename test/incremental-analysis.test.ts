@@ -95,6 +95,36 @@ const denseDoc = fc
     return out.join('\n');
   });
 
+type Edit = SemanticEdit | { line: number; kind: string };
+
+/**
+ * Applies `edits` one after another, analysing each version both incrementally
+ * (from the previous version's analysis) and as a whole, and asserts the two
+ * agree. Returns how many versions there were and how many were incremental.
+ */
+function checkEditChain(start: string, edits: Edit[]): { tried: number; incremental: number } {
+  let text = start;
+  let prev = analyze(text);
+  let tried = 0;
+  let incremental = 0;
+  for (const e of edits) {
+    let next = text;
+    if ('pick' in e) {
+      const s = numberSpan(text, e);
+      if (!s) continue;
+      next = text.slice(0, s.start) + s.newText + text.slice(s.end);
+    } else next = applyLineEdit(text, e);
+    const full = analyze(next);
+    const inc = analyze(next, {}, prev);
+    tried++;
+    if (inc.host.change) incremental++;
+    assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)} of\n${text}`);
+    prev = inc;
+    text = next;
+  }
+  return { tried, incremental };
+}
+
 describe('incremental analysis', function () {
   this.timeout(120_000);
 
@@ -103,23 +133,9 @@ describe('incremental analysis', function () {
     let tried = 0;
     fc.assert(
       fc.property(fc.constantFrom(...DOCS.keys()), fc.array(fc.oneof(semanticEdit, lineEdit), { minLength: 1, maxLength: 8 }), (doc, edits) => {
-        let text = DOCS[doc];
-        let prev = analyze(text);
-        for (const e of edits) {
-          let next = text;
-          if ('pick' in e) {
-            const s = numberSpan(text, e);
-            if (!s) continue;
-            next = text.slice(0, s.start) + s.newText + text.slice(s.end);
-          } else next = applyLineEdit(text, e);
-          const full = analyze(next);
-          const inc = analyze(next, {}, prev);
-          tried++;
-          if (inc.host.change) incremental++;
-          assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)}`);
-          prev = inc;
-          text = next;
-        }
+        const n = checkEditChain(DOCS[doc], edits);
+        tried += n.tried;
+        incremental += n.incremental;
       }),
       { numRuns: 250 },
     );
@@ -131,23 +147,9 @@ describe('incremental analysis', function () {
     let tried = 0;
     fc.assert(
       fc.property(denseDoc, fc.array(fc.oneof(semanticEdit, semanticEdit, lineEdit), { minLength: 1, maxLength: 8 }), (doc, edits) => {
-        let text = doc;
-        let prev = analyze(text);
-        for (const e of edits) {
-          let next = text;
-          if ('pick' in e) {
-            const s = numberSpan(text, e);
-            if (!s) continue;
-            next = text.slice(0, s.start) + s.newText + text.slice(s.end);
-          } else next = applyLineEdit(text, e);
-          const full = analyze(next);
-          const inc = analyze(next, {}, prev);
-          tried++;
-          if (inc.host.change) incremental++;
-          assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)} of\n${text}`);
-          prev = inc;
-          text = next;
-        }
+        const n = checkEditChain(doc, edits);
+        tried += n.tried;
+        incremental += n.incremental;
       }),
       { numRuns: 400 },
     );
