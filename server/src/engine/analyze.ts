@@ -35,10 +35,17 @@ export interface Analysis {
  * move to the new offsets) and must not be used afterwards.
  */
 export function analyze(text: string, options: AnalyzeOptions = {}, previous?: Analysis): Analysis {
-  let parsed: ParseResult | undefined;
-  if (previous) parsed = reparse({ tree: previous.tree, file: previous.file, errors: previous.syntaxErrors }, previous.text, text);
-  const reparsed = parsed !== undefined;
-  return analyzeParsed(text, parsed ?? parse(text), options, reparsed, previous, true);
+  if (previous) {
+    try {
+      const parsed = reparse({ tree: previous.tree, file: previous.file, errors: previous.syntaxErrors }, previous.text, text);
+      if (parsed) return analyzeParsed(text, parsed, options, true, previous, true);
+      return analyzeParsed(text, parse(text), options, false, previous, true);
+    } catch {
+      // The incremental path must not cost the user their diagnostics: whatever went wrong there, analyse
+      // the text from scratch (`previous` may be half-consumed by then; nothing below reads it).
+    }
+  }
+  return analyzeParsed(text, parse(text), options);
 }
 
 function optionsKey(o: AnalyzeOptions): string {
