@@ -106,7 +106,10 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
 /** One BAR report; a class so that a few hundred thousand of them share one shape and allocate fast. */
 class BarReportRecord implements BarReport {
   constructor(
-    readonly id: string,
+    /** The id of a BAR; for a VF BAR, its part before the VF number. */
+    private readonly idHead: string,
+    /** For a VF BAR, the id's part after the VF number (`.barN`); the id is made when asked for. */
+    private readonly idTail: string,
     readonly device: string,
     readonly index: number,
     readonly vf: number | undefined,
@@ -119,6 +122,10 @@ class BarReportRecord implements BarReport {
     readonly guests: Map<string, GuestPlacement>,
     readonly span: BarReport['span'],
   ) {}
+
+  get id(): string {
+    return this.vf === undefined ? this.idHead : this.idHead + this.vf + this.idTail;
+  }
 }
 
 /** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */
@@ -154,7 +161,7 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
       if (b.kind === 'io') continue;
       const dec = a.host.decisions.get(b)!;
       const guests = byBar.get(b) ?? noPlacements;
-      out.push(new BarReportRecord(b.id, d.name, b.index, undefined, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
+      out.push(new BarReportRecord(b.id, '', d.name, b.index, undefined, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
     }
     const sr = d.sriov;
     if (!sr) continue;
@@ -172,7 +179,7 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
       let host = vb.base;
       for (let k = 0; k < vfs; k++) {
         const v = !res ? unassignedVf : vb.size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
-        out.push(new BarReportRecord(idHead + k + idTail, d.name, vb.index, k, vb.kind, vb.prefetch, vb.size, host, v.verdict, v.reason, noGuests, vb.span));
+        out.push(new BarReportRecord(idHead, idTail, d.name, vb.index, k, vb.kind, vb.prefetch, vb.size, host, v.verdict, v.reason, noGuests, vb.span));
         if (host !== undefined) host += vb.size;
       }
     }

@@ -467,15 +467,36 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
   return r.diagnostics;
 }
 
+/** Decisions that do not depend on the BAR (most of them), made once per page size and shared: never modified. */
+const sharedDecisions = new Map<bigint, Record<'io' | 'invalid' | 'unplaced' | 'big' | 'alone', HostDecision>>();
+
+function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'big' | 'alone', HostDecision> {
+  let d = sharedDecisions.get(P);
+  if (!d) {
+    const none = Object.freeze([] as Resource[]) as Resource[]; // frozen: a decision's neighbours are only read
+    d = {
+      io: { verdict: 'no-mmap', reason: 'I/O BARs are never mmapped', neighbours: none },
+      invalid: { verdict: 'no-mmap', reason: 'its size is invalid', neighbours: none },
+      unplaced: { verdict: 'no-mmap', reason: 'it has no host address', neighbours: none },
+      big: { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: none },
+      alone: { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none },
+    };
+    for (const x of Object.values(d)) Object.freeze(x);
+    sharedDecisions.set(P, d);
+  }
+  return d;
+}
+
 function decideHost(b: Bar, P: bigint, pages: Map<bigint, Resource[]>): HostDecision {
-  if (b.kind === 'io') return { verdict: 'no-mmap', reason: 'I/O BARs are never mmapped', neighbours: [] };
-  if (b.size === undefined) return { verdict: 'no-mmap', reason: 'its size is invalid', neighbours: [] };
-  if (b.host === undefined) return { verdict: 'no-mmap', reason: 'it has no host address', neighbours: [] };
-  if (b.size >= P) return { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: [] };
+  const shared = decisionsFor(P);
+  if (b.kind === 'io') return shared.io;
+  if (b.size === undefined) return shared.invalid;
+  if (b.host === undefined) return shared.unplaced;
+  if (b.size >= P) return shared.big;
   if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [] };
   const neighbours = (pages.get(b.host / P) ?? []).filter((x) => x.bar !== b);
   if (neighbours.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page`, neighbours };
-  return { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: [] };
+  return shared.alone;
 }
 
 /** Host verdict of VF k's BAR (for reports): VF BARs follow the same rule, siblings included. */
