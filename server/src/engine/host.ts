@@ -158,9 +158,9 @@ const MAX_CHANGED_DEVICES = 64;
  * resource in a page they leave or enter are recomputed; the rest is taken
  * over. The overlap sweep always runs over the whole (already sorted) list.
  * `previous` is not modified unless `consume` is set (then its maps are
- * updated in place and it must not be used afterwards). The result is the same as without it (tests
- * compare the two); `change` says what was recomputed, or undefined when
- * everything was.
+ * updated in place and it must not be used afterwards). The result is the
+ * same as without it (tests compare the two); `change` says what was
+ * recomputed, or undefined when everything was.
  */
 export function analyzeHost(topo: Topology, overrides: Overrides, previous?: HostAnalysis, consume = false): HostAnalysis {
   // The maps taken over from `previous`: updated in place when it is consumed, else overlays on them.
