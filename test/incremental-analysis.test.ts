@@ -8,6 +8,7 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Analysis, analyze, analyzeParsed } from '../server/src/engine/analyze';
+import { AnalyzeOptions } from '../server/src/engine/types';
 import { parseEditedCopy } from '../server/src/engine/incremental';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR } from './paths';
@@ -117,9 +118,9 @@ type Edit = SemanticEdit | { line: number; kind: string };
  * (from the previous version's analysis) and as a whole, and asserts the two
  * agree. Returns how many versions there were and how many were incremental.
  */
-function checkEditChain(start: string, edits: Edit[]): { tried: number; incremental: number } {
+function checkEditChain(start: string, edits: Edit[], options: AnalyzeOptions = {}): { tried: number; incremental: number } {
   let text = start;
-  let prev = analyze(text);
+  let prev = analyze(text, options);
   let tried = 0;
   let incremental = 0;
   for (const e of edits) {
@@ -129,8 +130,8 @@ function checkEditChain(start: string, edits: Edit[]): { tried: number; incremen
       if (!s) continue;
       next = text.slice(0, s.start) + s.newText + text.slice(s.end);
     } else next = applyLineEdit(text, e);
-    const full = analyze(next);
-    const inc = analyze(next, {}, prev);
+    const full = analyze(next, options);
+    const inc = analyze(next, options, prev);
     tried++;
     if (inc.host.change) incremental++;
     assert.deepStrictEqual(picture(inc), picture(full), `edit ${JSON.stringify(e)} of\n${text}`);
@@ -169,6 +170,23 @@ describe('incremental analysis', function () {
       { numRuns: 400 },
     );
     assert.ok(incremental > tried / 3, `only ${incremental} of ${tried} analyses were incremental`);
+  });
+
+  it('under every analysis option (page-size override, severities, msix-mappable default), equals a whole analysis', () => {
+    const options: fc.Arbitrary<AnalyzeOptions> = fc.record(
+      {
+        pageSize: fc.constantFrom(4096n, 16384n, 65536n),
+        severities: fc.constantFrom({}, { 'subpage-shared': 'off' as const, 'guest-offset-mismatch': 'error' as const }, { 'page-shared-across-groups': 'info' as const, 'msix-page-shared': 'off' as const }),
+        msixMappableDefault: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(denseDoc, options, fc.array(fc.oneof(semanticEdit, lineEdit), { minLength: 1, maxLength: 6 }), (doc, opts, edits) => {
+        checkEditChain(doc.replace('  page-size 64K\n', ''), edits, opts); // no page size in the file: the option or the default decides
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('with rule severities changed between versions, analyses everything again', () => {
