@@ -70,69 +70,82 @@ function classify(st: Stmt, ctx: string, out: Raw[]): string {
   return head;
 }
 
-export function getSemanticTokens(s: DocState, range?: Range): { tokens: SemanticTokens; truncated: boolean } {
-  const from = range ? s.index.offsetAt(range.start) : 0;
-  const to = range ? s.index.offsetAt(range.end) : s.text.length;
-  const raw: Raw[] = [];
-  // Iterative walk with the block context of each statement.
-  const stack: { st: Stmt; ctx: string }[] = [];
-  const tree = s.analysis.tree;
-  for (let i = tree.stmts.length - 1; i >= 0; i--) stack.push({ st: tree.stmts[i], ctx: 'top' });
+/**
+ * The tokens of one top-level statement (nested statements included), with
+ * starts relative to the statement's start. A statement's tokens depend on its
+ * own words only, and a re-parse keeps (and moves) the statements an edit did
+ * not touch, so they are classified once per statement, not once per request.
+ */
+const tokensOfStatement = new WeakMap<Stmt, Raw[]>();
+
+function statementTokens(top: Stmt): Raw[] {
+  let out = tokensOfStatement.get(top);
+  if (out) return out;
+  out = [];
+  const stack: { st: Stmt; ctx: string }[] = [{ st: top, ctx: 'top' }];
   while (stack.length > 0) {
     const { st, ctx } = stack.pop()!;
-    if (st.end < from || st.start > to) continue;
-    const head = classify(st, ctx, raw);
+    const head = classify(st, ctx, out);
     const b = st.block;
     if (!b) continue;
     const inner = ctx === 'top' && (head === 'host' || head === 'device' || head === 'guest') ? head : ctx === 'device' && head === 'sriov' ? 'sriov' : ctx === 'guest' && head === 'assign' ? 'assign' : 'unknown';
     for (let i = b.stmts.length - 1; i >= 0; i--) stack.push({ st: b.stmts[i], ctx: inner });
   }
-  // The walk yields words in document order and the comments are in order too: merge them
-  // (a sort only if something came out of order).
-  const comments: Raw[] = [];
-  for (const c of tree.comments) if (c.end >= from && c.start <= to) comments.push({ start: c.start, length: c.end - c.start, type: COMMENT, mods: 0 });
-  let all = mergeByStart(raw, comments);
-  for (let i = 1; i < all.length; i++) {
-    if (all[i].start < all[i - 1].start) {
-      all = all.sort((a, b) => a.start - b.start);
-      break;
-    }
-  }
+  const base = top.start;
+  for (const r of out) r.start -= base;
+  tokensOfStatement.set(top, out);
+  return out;
+}
+
+export function getSemanticTokens(s: DocState, range?: Range): { tokens: SemanticTokens; truncated: boolean } {
+  const from = range ? s.index.offsetAt(range.start) : 0;
+  const to = range ? s.index.offsetAt(range.end) : s.text.length;
+  const tree = s.analysis.tree;
   const limit = s.settings.maxItemsComputed * 10;
-  const truncated = all.length > limit;
-  let prevLine = 0;
-  let prevChar = 0;
-  // Tokens come in order: walk the line starts along with them instead of a search per token.
+  const comments = tree.comments;
+  // Statement tokens (cached per statement) and comments are both in document order: merge them
+  // while encoding, walking the line starts along instead of a search per token.
   const starts = s.index.lineStarts;
-  let line = 0;
-  const n = truncated ? limit : all.length;
   // One value per push: a five-argument push (and a preallocated large array) are slow paths in V8.
   const data: number[] = [];
-  for (let k = 0; k < n; k++) {
-    const r = all[k];
-    if (r.start < from || r.start + r.length > to || r.length === 0) continue;
-    while (line + 1 < starts.length && starts[line + 1] <= r.start) line++;
-    const character = r.start - starts[line];
+  let line = 0;
+  let prevLine = 0;
+  let prevChar = 0;
+  let last = -1;
+  let count = 0;
+  const emit = (start: number, length: number, type: number, mods: number): void => {
+    // (A token before the previous one cannot be encoded: it would be dropped. Words and comments come in
+    // document order by construction, so this does not happen.)
+    if (start < from || start + length > to || length === 0 || start < last) return;
+    last = start;
+    count++;
+    if (count > limit) return;
+    while (line + 1 < starts.length && starts[line + 1] <= start) line++;
+    const character = start - starts[line];
     const dl = line - prevLine;
     data.push(dl);
     data.push(dl === 0 ? character - prevChar : character);
-    data.push(r.length);
-    data.push(r.type);
-    data.push(r.mods);
+    data.push(length);
+    data.push(type);
+    data.push(mods);
     prevLine = line;
     prevChar = character;
+  };
+  let ci = 0;
+  while (ci < comments.length && comments[ci].end < from) ci++;
+  for (const st of tree.stmts) {
+    if (st.end < from) continue;
+    if (st.start > to) break;
+    const base = st.start;
+    for (const r of statementTokens(st)) {
+      const at = r.start + base;
+      while (ci < comments.length && comments[ci].start <= at) {
+        const c = comments[ci++];
+        emit(c.start, c.end - c.start, COMMENT, 0);
+      }
+      emit(at, r.length, r.type, r.mods);
+    }
   }
-  return { tokens: { data }, truncated };
-}
-
-function mergeByStart(a: Raw[], b: Raw[]): Raw[] {
-  if (b.length === 0) return a;
-  const out: Raw[] = new Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i].start <= b[j].start ? a[i++] : b[j++];
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
-  return out;
+  for (; ci < comments.length && comments[ci].start <= to; ci++) emit(comments[ci].start, comments[ci].end - comments[ci].start, COMMENT, 0);
+  return { tokens: { data }, truncated: count > limit };
 }
