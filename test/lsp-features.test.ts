@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import type { CompletionItem, DocumentSymbol, FoldingRange, Hover, InlayHint, Location, MarkupContent, SemanticTokens, TextEdit, WorkspaceEdit, CodeLens } from 'vscode-languageserver-protocol';
 import { applyTextEdits, LspClient, positionOf, PUSH_CAPABILITIES } from './lsp-client';
-import { CLEAN, NEC } from './lsp-docs';
+import { bigTopology, CLEAN, NEC } from './lsp-docs';
 
 describe('lsp: editor features', function () {
   this.timeout(30000);
@@ -248,6 +248,30 @@ describe('lsp: editor features', function () {
       const p = await client.waitForCurrentDiagnostics(uri, v);
       assert.deepStrictEqual(p.diagnostics.map((d) => d.code).sort(), ['guest-page-conflict', 'msix-page-shared', 'subpage-unaligned']);
     });
+  });
+
+  it('semantic tokens after an edit: a delta request gets the changed part, which applied to the last result gives the full tokens', async () => {
+    const text = bigTopology(60);
+    const uri = await openDoc(text);
+    type Full = { resultId: string; data: number[] };
+    type Delta = { resultId: string; edits: { start: number; deleteCount: number; data?: number[] }[] };
+    const first = await client.request<Full>('textDocument/semanticTokens/full', { textDocument: { uri } });
+    assert.ok(first.resultId && first.data.length > 1000);
+    // A comment line added before one device: its tokens and those after it move down a line.
+    const at = positionOf(text, 'device d30 at');
+    const v = await client.change(uri, [{ range: { start: at, end: at }, text: '# moved\n' }]);
+    await client.waitForCurrentDiagnostics(uri, v);
+    const delta = await client.request<Delta>('textDocument/semanticTokens/full/delta', { textDocument: { uri }, previousResultId: first.resultId });
+    assert.ok(Array.isArray(delta.edits), `a delta, not a full result: ${JSON.stringify(delta).slice(0, 100)}`);
+    const sent = delta.edits.reduce((n, e) => n + (e.data?.length ?? 0), 0);
+    assert.ok(sent < first.data.length / 4, `${sent} numbers sent of ${first.data.length}`);
+    const applied = [...first.data];
+    for (const e of [...delta.edits].sort((x, y) => y.start - x.start)) applied.splice(e.start, e.deleteCount, ...(e.data ?? []));
+    const full = await client.request<Full>('textDocument/semanticTokens/full', { textDocument: { uri } });
+    assert.deepStrictEqual(applied, full.data);
+    // A result id the server did not send last: the full tokens.
+    const stale = await client.request<Full>('textDocument/semanticTokens/full/delta', { textDocument: { uri }, previousResultId: first.resultId });
+    assert.deepStrictEqual(stale.data, full.data);
   });
 
   it('semantic tokens: device names as classes (declarations and references), keywords, numbers, comments', async () => {

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Analysis, analyze } from '../server/src/engine/analyze';
 import { LineIndex } from '../server/src/engine/lineIndex';
 import { DocState } from '../server/src/lsp/documents';
-import { getSemanticTokens } from '../server/src/lsp/semanticTokens';
+import { getSemanticTokens, tokenEdits } from '../server/src/lsp/semanticTokens';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR } from './paths';
 
@@ -80,6 +80,24 @@ describe('lsp: semantic tokens over edits', () => {
         assert.deepStrictEqual(ranged, inside);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('lsp: semantic token deltas', () => {
+  it('the edits between two token arrays turn the first into the second', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(5), { maxLength: 60 }), fc.array(fc.nat(5), { maxLength: 60 }), fc.nat(60), (a, ins, at) => {
+        // The second array: the first with a stretch replaced (the usual case), or unrelated.
+        const cut = Math.min(at, a.length);
+        for (const b of [[...a.slice(0, cut), ...ins, ...a.slice(cut + 3)], ins]) {
+          const out = [...a];
+          for (const e of tokenEdits(a, b)) out.splice(e.start, e.deleteCount, ...(e.data ?? []));
+          assert.deepStrictEqual(out, b);
+        }
+        assert.deepStrictEqual(tokenEdits(a, [...a]), []);
+      }),
+      { numRuns: 500 },
     );
   });
 });

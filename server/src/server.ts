@@ -34,7 +34,7 @@ import { getHover } from './lsp/hover';
 import { runImportLspci, runImportSysfs } from './lsp/imports';
 import { getInlayHints } from './lsp/inlayHints';
 import { getPageMap } from './lsp/pageMap';
-import { getSemanticTokens, LEGEND } from './lsp/semanticTokens';
+import { getSemanticTokens, LEGEND, SentTokens } from './lsp/semanticTokens';
 import { analysisKey, DEFAULT_SETTINGS, parseSettings, Settings } from './lsp/settings';
 import { getDocumentSymbols } from './lsp/symbols';
 import { formatSize } from './engine';
@@ -78,6 +78,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   const log = (m: string): void => connection.console.error(`bartopo: ${m}`);
 
+  /** Last semantic tokens sent per document (for delta requests). */
+  const sentTokens = new SentTokens();
   const store = new DocumentStore(
     documents,
     (s: DocState) => {
@@ -174,7 +176,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         definitionProvider: true,
         referencesProvider: true,
         renameProvider: td?.rename?.prepareSupport ? { prepareProvider: true } : true,
-        semanticTokensProvider: { legend: LEGEND, full: true, range: true },
+        semanticTokensProvider: { legend: LEGEND, full: { delta: true }, range: true },
         documentFormattingProvider: true,
         documentRangeFormattingProvider: true,
         codeLensProvider: { resolveProvider: false },
@@ -229,6 +231,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   documents.onDidClose(
     guardSync(connection, 'didClose', (e) => {
       store.delete(e.document.uri);
+      sentTokens.forget(e.document.uri);
       openedAt.delete(e.document.uri);
       diagnostics?.closed(e.document.uri);
       for (const k of [...limitsReported]) if (k.startsWith(e.document.uri + '|')) limitsReported.delete(k);
@@ -324,7 +327,17 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       if (!s) return { data: [] };
       const r = getSemanticTokens(s);
       if (r.truncated) limitReached(s.uri, 'semanticTokens', s.settings.maxItemsComputed * 10);
-      return r.tokens;
+      return sentTokens.full(s.uri, r.tokens);
+    }),
+  );
+
+  connection.languages.semanticTokens.onDelta(
+    guard(connection, 'semanticTokens/delta', { data: [] }, async (params) => {
+      const s = await stateOf(params.textDocument.uri);
+      if (!s) return { data: [] };
+      const r = getSemanticTokens(s);
+      if (r.truncated) limitReached(s.uri, 'semanticTokens', s.settings.maxItemsComputed * 10);
+      return sentTokens.delta(s.uri, params.previousResultId, r.tokens);
     }),
   );
 

@@ -3,7 +3,7 @@
 // keywords, BAR kinds, enum values, numbers, strings and comments, so that
 // themes without the grammar still colour the file.
 
-import { Range, SemanticTokens, SemanticTokensLegend } from 'vscode-languageserver';
+import { Range, SemanticTokens, SemanticTokensDelta, SemanticTokensEdit, SemanticTokensLegend } from 'vscode-languageserver';
 import { Tok } from '../engine/lexer';
 import { Stmt } from '../engine/tree';
 import { DocState } from './documents';
@@ -148,4 +148,49 @@ export function getSemanticTokens(s: DocState, range?: Range): { tokens: Semanti
   }
   for (; ci < comments.length && comments[ci].start <= to; ci++) emit(comments[ci].start, comments[ci].end - comments[ci].start, COMMENT, 0);
   return { tokens: { data }, truncated: count > limit };
+}
+
+/**
+ * The edits that turn one token array into another: everything between their
+ * common start and common end replaced (an edit changes the tokens of the
+ * statements it touches; the arrays agree before and after).
+ */
+export function tokenEdits(before: readonly number[], after: readonly number[]): SemanticTokensEdit[] {
+  const n = Math.min(before.length, after.length);
+  let p = 0;
+  while (p < n && before[p] === after[p]) p++;
+  let q = 0;
+  while (q < n - p && before[before.length - 1 - q] === after[after.length - 1 - q]) q++;
+  if (p === before.length && p === after.length) return [];
+  return [{ start: p, deleteCount: before.length - p - q, data: after.slice(p, after.length - q) }];
+}
+
+/**
+ * The last full token array sent for each document, so that a delta request
+ * (\`textDocument/semanticTokens/full/delta\`) is answered with the part that
+ * changed: on a large file after a keystroke, a few numbers instead of
+ * hundreds of thousands.
+ */
+export class SentTokens {
+  private readonly last = new Map<string, { id: string; data: number[] }>();
+  private counter = 0;
+
+  /** A full result, remembered for the next delta request. */
+  full(uri: string, tokens: SemanticTokens): SemanticTokens {
+    const resultId = String(++this.counter);
+    this.last.set(uri, { id: resultId, data: tokens.data });
+    return { resultId, data: tokens.data };
+  }
+
+  /** Edits from the result the client has (`previousResultId`) to `tokens`, or the full result if that one is not the last sent. */
+  delta(uri: string, previousResultId: string, tokens: SemanticTokens): SemanticTokens | SemanticTokensDelta {
+    const prev = this.last.get(uri);
+    const full = this.full(uri, tokens);
+    if (!prev || prev.id !== previousResultId) return full;
+    return { resultId: full.resultId, edits: tokenEdits(prev.data, tokens.data) };
+  }
+
+  forget(uri: string): void {
+    this.last.delete(uri);
+  }
 }
