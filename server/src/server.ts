@@ -17,6 +17,7 @@ import {
   InitializeResult,
   ProposedFeatures,
   ResponseError,
+  SemanticTokens,
   SemanticTokensRefreshRequest,
   TextDocuments,
   TextDocumentSyncKind,
@@ -321,23 +322,24 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }),
   );
 
+  /** The whole document's tokens; a cut at the limit is reported once. */
+  const documentTokens = (s: DocState): SemanticTokens => {
+    const r = getSemanticTokens(s);
+    if (r.truncated) limitReached(s.uri, 'semanticTokens', s.settings.maxItemsComputed * 10);
+    return r.tokens;
+  };
+
   connection.languages.semanticTokens.on(
     guard(connection, 'semanticTokens', { data: [] }, async (params) => {
       const s = await stateOf(params.textDocument.uri);
-      if (!s) return { data: [] };
-      const r = getSemanticTokens(s);
-      if (r.truncated) limitReached(s.uri, 'semanticTokens', s.settings.maxItemsComputed * 10);
-      return sentTokens.full(s.uri, r.tokens);
+      return s ? sentTokens.full(s.uri, documentTokens(s)) : { data: [] };
     }),
   );
 
   connection.languages.semanticTokens.onDelta(
     guard(connection, 'semanticTokens/delta', { data: [] }, async (params) => {
       const s = await stateOf(params.textDocument.uri);
-      if (!s) return { data: [] };
-      const r = getSemanticTokens(s);
-      if (r.truncated) limitReached(s.uri, 'semanticTokens', s.settings.maxItemsComputed * 10);
-      return sentTokens.delta(s.uri, params.previousResultId, r.tokens);
+      return s ? sentTokens.delta(s.uri, params.previousResultId, documentTokens(s)) : { data: [] };
     }),
   );
 
