@@ -142,16 +142,26 @@ describe('bartopo extension in VS Code', function () {
         const owners = new Map<string, vscode.Diagnostic[]>();
         for (const d of diagnostics) for (const t of oracle.get(key(d)) ?? []) owners.set(t, [...(owners.get(t) ?? []), d]);
         for (const target of diagnostics) {
-          const actions = (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
-            'vscode.executeCodeActionProvider',
-            uri,
-            target.range,
-            vscode.CodeActionKind.QuickFix.value,
-          )) ?? [];
-          const fixes = actions.filter((a): a is vscode.CodeAction => 'kind' in a && !!a.kind && vscode.CodeActionKind.QuickFix.contains(a.kind));
           // VS Code hands the provider every diagnostic that touches the range: expect all their fixes.
           const touching = diagnostics.filter((d) => d.range.intersection(target.range) !== undefined);
           const expected = [...new Set(touching.flatMap((d) => oracle.get(key(d)) ?? []))].sort();
+          const ask = async (): Promise<vscode.CodeAction[]> => {
+            const actions = (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>(
+              'vscode.executeCodeActionProvider',
+              uri,
+              target.range,
+              vscode.CodeActionKind.QuickFix.value,
+            )) ?? [];
+            return actions.filter((a): a is vscode.CodeAction => 'kind' in a && !!a.kind && vscode.CodeActionKind.QuickFix.contains(a.kind));
+          };
+          let fixes = await ask();
+          // Right after the previous fix was undone, VS Code can still be settling the document's markers and
+          // answer with nothing (seen once in CI): ask again a few times, saying so, before comparing.
+          for (let retry = 1; retry <= 3 && fixes.length === 0 && expected.length > 0; retry++) {
+            console.log(`      (no quick fix listed at ${codeOf(target)} line ${target.range.start.line + 1}; asking again, ${retry}/3)`);
+            await new Promise((r) => setTimeout(r, 500));
+            fixes = await ask();
+          }
           assert.deepStrictEqual(
             fixes.map((f) => f.title).sort(),
             expected,
