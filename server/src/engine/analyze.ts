@@ -87,8 +87,9 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
     guests = analyzeGuests(topology, host, overrides, { guests: prev.guests, affected });
     // MSI-X pages depend on the device and on which guests assign it (by name): redo those a changed guest names.
     const kept = new Set(guests);
+    const before = new Set(prev.guests);
     const names = new Set<string>();
-    for (const ga of guests) if (!prev.guests.includes(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
+    for (const ga of guests) if (!before.has(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
     for (const ga of prev.guests) if (!kept.has(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
     msixPages = checkMsixPages(topology, guests, overrides, { findings: prev.msixPages, redo: (d) => change.added.has(d) || names.has(d.name) });
   } else {

@@ -58,8 +58,27 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {}, { findings: a.msixPages, redo: (dev) => names.has(dev.name) });
   r.diagnostics.push(...msixPageDiagnostics(a.topology, msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
-  const before = guestScope(a, name, gn.stmt);
-  const after = r.diagnostics;
+  return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
+}
+
+/** Keys (`diagnosticKey`) of some diagnostics, and of those among them that are errors. */
+interface KeySets {
+  all: Set<string>;
+  errors: Set<string>;
+}
+
+function keySets(diags: Iterable<Diagnostic>): KeySets {
+  const k: KeySets = { all: new Set(), errors: new Set() };
+  for (const x of diags) {
+    const key = diagnosticKey(x);
+    k.all.add(key);
+    if (x.severity === 'error') k.errors.add(key);
+  }
+  return k;
+}
+
+/** An edit's findings (`after`) against the findings before it in the same scope: the target gone, no new error. */
+function judgeEdit(before: KeySets, after: Diagnostic[], d: Diagnostic | undefined, gone: (diags: Diagnostic[]) => boolean): Verified {
   if (d && after.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
   if (!gone(after)) return { ok: false, clean: false };
   if (after.some((x) => x.severity === 'error' && !before.errors.has(diagnosticKey(x)))) return { ok: false, clean: false };
@@ -67,21 +86,15 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
 }
 
 /** Keys of the diagnostics an analysis gave in one guest's scope (its findings, its block, msix-page-shared), computed once per analysis and guest. */
-const guestScopes = new WeakMap<Analysis, Map<string, { all: Set<string>; errors: Set<string> }>>();
+const guestScopes = new WeakMap<Analysis, Map<string, KeySets>>();
 
-function guestScope(a: Analysis, name: string, block: { start: number; end: number }): { all: Set<string>; errors: Set<string> } {
+function guestScope(a: Analysis, name: string, block: { start: number; end: number }): KeySets {
   let byGuest = guestScopes.get(a);
   if (!byGuest) guestScopes.set(a, (byGuest = new Map()));
   let k = byGuest.get(name);
   if (!k) {
-    k = { all: new Set(), errors: new Set() };
-    for (const x of a.diagnostics) {
-      if (!(x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= block.start && x.span.end <= block.end))) continue;
-      const key = diagnosticKey(x);
-      k.all.add(key);
-      if (x.severity === 'error') k.errors.add(key);
-    }
-    byGuest.set(name, k);
+    const inScope = (x: Diagnostic): boolean => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= block.start && x.span.end <= block.end);
+    byGuest.set(name, (k = keySets(a.diagnostics.filter(inScope))));
   }
   return k;
 }
@@ -94,27 +107,15 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
   // The copy shares the untouched statements' nodes with `a`: its analysis reuses `a`'s for what the edits cannot affect.
   const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
-  if (d && b.diagnostics.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
-  if (!gone(b.diagnostics)) return { ok: false, clean: false };
-  const { all: before, errors: beforeErrors } = keysOf(a);
-  if (b.diagnostics.some((x) => x.severity === 'error' && !beforeErrors.has(diagnosticKey(x)))) return { ok: false, clean: false };
-  return { ok: true, clean: !b.diagnostics.some((x) => !before.has(diagnosticKey(x))) };
+  return judgeEdit(keysOf(a), b.diagnostics, d, gone);
 }
 
-/** The keys of an analysis's diagnostics (all, and errors), computed once per analysis for every fix it verifies. */
-const diagnosticKeys = new WeakMap<Analysis, { all: Set<string>; errors: Set<string> }>();
+/** The keys of an analysis's diagnostics, computed once per analysis for every fix it verifies. */
+const diagnosticKeys = new WeakMap<Analysis, KeySets>();
 
-function keysOf(a: Analysis): { all: Set<string>; errors: Set<string> } {
+function keysOf(a: Analysis): KeySets {
   let k = diagnosticKeys.get(a);
-  if (!k) {
-    k = { all: new Set(), errors: new Set() };
-    for (const x of a.diagnostics) {
-      const key = diagnosticKey(x);
-      k.all.add(key);
-      if (x.severity === 'error') k.errors.add(key);
-    }
-    diagnosticKeys.set(a, k);
-  }
+  if (!k) diagnosticKeys.set(a, (k = keySets(a.diagnostics)));
   return k;
 }
 

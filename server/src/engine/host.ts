@@ -117,12 +117,6 @@ export function deviceResources(d: Device): Resource[] {
   return out;
 }
 
-export function collectResources(topo: Topology): Resource[] {
-  const out: Resource[] = [];
-  for (const d of topo.devices) for (const res of deviceResources(d)) out.push(res);
-  return out;
-}
-
 function describe(res: Resource): string {
   if (res.kind === 'vf') return `${res.id} (VF BARs ${formatRange(res.start, res.end - res.start)})`;
   return `${res.id} ${formatRange(res.start, res.end - res.start)}`;
