@@ -27,6 +27,11 @@ export function val<T>(value: T, span: Span): Val<T> {
   return new SpannedValue(value, span.start, span.end);
 }
 
+/** A value read from `text[start, end)`. */
+export function valAt<T>(value: T, start: number, end: number): Val<T> {
+  return new SpannedValue(value, start, end);
+}
+
 export type BarKind = 'mem32' | 'mem64' | 'io';
 export type Policy = 'listed' | 'size-descending' | 'page-match';
 export type MsixMode = 'emulate' | 'paravirt' | 'relocate';

@@ -3,7 +3,7 @@
 // one `syntax` diagnostic on the offending word and the rest of that statement
 // is skipped, so one typo never hides the findings of the next statement.
 
-import { Tok, Token } from './lexer';
+import { Scanner, Tok } from './lexer';
 import { parseTree, Stmt, Tree } from './tree';
 import {
   AssignBarNode,
@@ -17,9 +17,11 @@ import {
   MsixMode,
   Policy,
   Val,
+  PciAddress,
   val,
+  valAt,
 } from './ast';
-import { isName, isPowerOfTwo, parseInteger, parsePci, parseSize, Parsed } from './values';
+import { isNameAt, isPowerOfTwo, readInteger, readPci, readSize, ValueError } from './values';
 import { Span } from './types';
 
 export interface SyntaxError {
@@ -33,133 +35,177 @@ export interface ParseResult {
   errors: SyntaxError[];
 }
 
+/**
+ * Reads one statement's words in order, straight from the source through a scanner: no token
+ * objects, no word strings (a value is read in place; only names and strings become strings).
+ * The first mismatch is one error; after it every read gives undefined.
+ */
 class Args {
-  private i = 1;
+  private readonly sc: Scanner;
+  /** Whether the scanner holds the next, not yet consumed, word. */
+  private pending: boolean;
+  /** The last consumed word (at first: the keyword). */
+  private kind: Tok;
+  private wStart: number;
+  private wEnd: number;
+  private value = '';
+  private unterminated = false;
+  private readonly keywordStart: number;
+  private readonly keywordEnd: number;
   failed = false;
-  constructor(
-    /** The statement's words, scanned once by the caller (Stmt.words scans afresh on each read). */
-    private readonly words: Token[],
-    private readonly errors: SyntaxError[],
-    private readonly what: string,
-  ) {}
 
-  private fail(span: Span, message: string): undefined {
-    if (!this.failed) this.errors.push({ span, message });
+  constructor(
+    private readonly text: string,
+    stmt: Stmt,
+    private readonly errors: SyntaxError[],
+    /** What the statement is called in messages; by default its keyword in backquotes. */
+    private readonly label?: string,
+  ) {
+    const sc = (this.sc = new Scanner(text, stmt.start, stmt.wordsEnd));
+    sc.advance();
+    this.kind = sc.kind;
+    this.wStart = this.keywordStart = sc.start;
+    this.wEnd = this.keywordEnd = sc.end;
+    this.pending = sc.advance();
+  }
+
+  private get what(): string {
+    return this.label ?? '`' + this.text.slice(this.keywordStart, this.keywordEnd) + '`';
+  }
+
+  private currentText(): string {
+    return this.text.slice(this.wStart, this.wEnd);
+  }
+
+  private fail(start: number, end: number, message: string): undefined {
+    if (!this.failed) this.errors.push({ span: { start, end }, message });
     this.failed = true;
     return undefined;
   }
 
-  /** Span used when a word is missing: the last word of the statement. */
-  private missingSpan(): Span {
-    const last = this.words[this.words.length - 1];
-    return { start: last.start, end: last.end };
+  /** Consumes the next word; when there is none, the error says what was expected after the last one. */
+  private take(expected: string): boolean {
+    if (this.failed) return false;
+    if (!this.pending) {
+      this.fail(this.wStart, this.wEnd, `${this.what}: expected ${expected} after \`${this.currentText()}\``);
+      return false;
+    }
+    const sc = this.sc;
+    this.kind = sc.kind;
+    this.wStart = sc.start;
+    this.wEnd = sc.end;
+    if (sc.kind === Tok.String) {
+      this.value = sc.value;
+      this.unterminated = sc.unterminated;
+    }
+    this.pending = sc.advance();
+    return true;
   }
 
-  private next(expected: string): Token | undefined {
-    if (this.failed) return undefined;
-    const t = this.words[this.i];
-    if (!t) return this.fail(this.missingSpan(), `${this.what}: expected ${expected} after \`${this.words[this.i - 1].text}\``);
-    this.i++;
-    return t;
-  }
-
-  peekIs(word: string): boolean {
-    const t = this.words[this.i];
-    return !this.failed && !!t && t.kind === Tok.Word && t.text === word;
+  private nextIs(word: string): boolean {
+    const sc = this.sc;
+    return !this.failed && this.pending && sc.kind === Tok.Word && sc.end - sc.start === word.length && this.text.startsWith(word, sc.start);
   }
 
   hasMore(): boolean {
-    return !this.failed && this.i < this.words.length;
+    return !this.failed && this.pending;
   }
 
   keyword(word: string): boolean {
-    const t = this.next(`\`${word}\``);
-    if (!t) return false;
-    if (t.kind !== Tok.Word || t.text !== word) {
-      this.fail(t, `${this.what}: expected \`${word}\` here, found \`${t.text}\``);
+    if (!this.take('`' + word + '`')) return false;
+    if (this.kind !== Tok.Word || this.wEnd - this.wStart !== word.length || !this.text.startsWith(word, this.wStart)) {
+      this.fail(this.wStart, this.wEnd, `${this.what}: expected \`${word}\` here, found \`${this.currentText()}\``);
       return false;
     }
     return true;
   }
 
   optKeyword(word: string): boolean {
-    if (this.peekIs(word)) {
-      this.i++;
+    if (this.nextIs(word)) {
+      this.take(word);
       return true;
     }
     return false;
   }
 
-  private parsed<T>(expected: string, f: (s: string) => Parsed<T>): Val<T> | undefined {
-    const t = this.wordToken(expected);
-    if (!t) return undefined;
-    const r = f(t.text);
-    if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
-    return val(r.value, t);
+  /** Consumes the next word, which must not be a string. */
+  private takeWord(expected: string): boolean {
+    if (!this.take(expected)) return false;
+    if (this.kind !== Tok.Word) {
+      this.fail(this.wStart, this.wEnd, `${this.what}: expected ${expected}, found a string`);
+      return false;
+    }
+    return true;
   }
 
-  /** The next word, which must not be a string. (The value readers below allocate nothing but their result.) */
-  private wordToken(expected: string): Token | undefined {
-    const t = this.next(expected);
-    if (!t) return undefined;
-    if (t.kind !== Tok.Word) return this.fail(t, `${this.what}: expected ${expected}, found a string`);
-    return t;
+  private checked<T>(r: T | ValueError): Val<T> | undefined {
+    if (r instanceof ValueError) return this.fail(this.wStart, this.wEnd, `${this.what}: ${r.message}`);
+    return valAt(r, this.wStart, this.wEnd);
   }
 
   integer(expected: string): Val<bigint> | undefined {
-    return this.parsed(expected, parseInteger);
+    return this.takeWord(expected) ? this.checked(readInteger(this.text, this.wStart, this.wEnd)) : undefined;
   }
 
   size(expected = 'a size such as 4K'): Val<bigint> | undefined {
-    return this.parsed(expected, parseSize);
+    return this.takeWord(expected) ? this.checked(readSize(this.text, this.wStart, this.wEnd)) : undefined;
   }
 
   smallInt(expected: string, max: number): Val<number> | undefined {
-    const t = this.wordToken(expected);
-    if (!t) return undefined;
-    const r = parseInteger(t.text);
-    if (!r.ok) return this.fail(t, `${this.what}: ${r.message}`);
-    if (r.value > BigInt(max)) return this.fail(t, `${this.what}: ${expected} must be 0-${max}, found ${r.value}`);
-    return val(Number(r.value), t);
+    if (!this.takeWord(expected)) return undefined;
+    const r = readInteger(this.text, this.wStart, this.wEnd);
+    if (r instanceof ValueError) return this.fail(this.wStart, this.wEnd, `${this.what}: ${r.message}`);
+    if (r > BigInt(max)) return this.fail(this.wStart, this.wEnd, `${this.what}: ${expected} must be 0-${max}, found ${r}`);
+    return valAt(Number(r), this.wStart, this.wEnd);
   }
 
   name(expected: string): Val<string> | undefined {
-    const t = this.wordToken(expected);
-    if (!t) return undefined;
-    if (!isName(t.text)) return this.fail(t, `${this.what}: \`${t.text}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)`);
-    return val(t.text, t);
+    if (!this.takeWord(expected)) return undefined;
+    if (!isNameAt(this.text, this.wStart, this.wEnd)) {
+      return this.fail(this.wStart, this.wEnd, `${this.what}: \`${this.currentText()}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)`);
+    }
+    return valAt(this.currentText(), this.wStart, this.wEnd);
   }
 
   word(expected: string): Val<string> | undefined {
-    const t = this.wordToken(expected);
-    return t ? val(t.text, t) : undefined;
+    return this.takeWord(expected) ? valAt(this.currentText(), this.wStart, this.wEnd) : undefined;
   }
 
+  /** One of `options`; the value is the option itself (no copy of the word). */
   choice<T extends string>(expected: string, options: readonly T[]): Val<T> | undefined {
-    const t = this.wordToken(expected);
-    if (!t) return undefined;
-    if (!(options as readonly string[]).includes(t.text)) return this.fail(t, `${this.what}: expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${t.text}\``);
-    return val(t.text as T, t);
+    if (!this.takeWord(expected)) return undefined;
+    for (const o of options) {
+      if (this.wEnd - this.wStart === o.length && this.text.startsWith(o, this.wStart)) return valAt(o, this.wStart, this.wEnd);
+    }
+    return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${this.currentText()}\``);
   }
 
   string(expected: string): Val<string> | undefined {
-    const t = this.next(expected);
-    if (!t) return undefined;
-    if (t.kind !== Tok.String) return this.fail(t, `${this.what}: expected ${expected} in double quotes, found \`${t.text}\``);
-    if (t.unterminated) return this.fail(t, `${this.what}: the string is missing its closing \`"\``);
-    return val(t.value!, t);
+    if (!this.take(expected)) return undefined;
+    if (this.kind !== Tok.String) return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${expected} in double quotes, found \`${this.currentText()}\``);
+    if (this.unterminated) return this.fail(this.wStart, this.wEnd, `${this.what}: the string is missing its closing \`"\``);
+    return valAt(this.value, this.wStart, this.wEnd);
   }
 
-  pci(): Val<ReturnType<typeof parsePci> extends Parsed<infer P> ? P : never> | undefined {
-    return this.parsed('a PCI address such as 0000:01:00.0', parsePci);
+  pci(): Val<PciAddress> | undefined {
+    return this.takeWord('a PCI address such as 0000:01:00.0') ? this.checked(readPci(this.currentText())) : undefined;
   }
 
   /** No words may follow. */
   end(): void {
-    if (this.failed) return;
-    const t = this.words[this.i];
-    if (t) this.fail({ start: t.start, end: this.words[this.words.length - 1].end }, `${this.what}: unexpected \`${t.text}\` at the end of the statement`);
+    if (this.failed || !this.pending) return;
+    const sc = this.sc;
+    this.fail(sc.start, sc.end, `${this.what}: unexpected \`${this.text.slice(sc.start, sc.end)}\` at the end of the statement`);
+    // The error spans to the statement's last word.
+    this.errors[this.errors.length - 1].span.end = lastWordEnd(sc);
   }
+}
+
+/** Moves the scanner past its remaining words and gives the end of the last one. */
+function lastWordEnd(sc: Scanner): number {
+  let end = sc.end;
+  while (sc.advance()) end = sc.end;
+  return end;
 }
 
 const KINDS: readonly BarKind[] = ['mem32', 'mem64', 'io'];
@@ -169,10 +215,33 @@ const MSIX_MODES: readonly MsixMode[] = ['emulate', 'paravirt', 'relocate'];
 const HOST_STMTS = ['page-size', 'arch', 'msix-mappable', 'window'];
 const DEVICE_STMTS = ['group', 'name', 'id', 'bar', 'msix', 'region', 'rom', 'sriov'];
 const GUEST_STMTS = ['window', 'allocate', 'msix', 'assign'];
+const YES_NO = ['yes', 'no'] as const;
 
 /** A plain span of a token: the AST keeps no token (nor its text) alive. */
 function spanOf(t: Span): Span {
   return { start: t.start, end: t.end };
+}
+
+/** The last word of a statement (error paths only: it scans the words). */
+function lastWordSpan(s: Stmt): Span {
+  const words = s.words;
+  return spanOf(words[words.length - 1]);
+}
+
+/** The keyword of a statement: its first word, scanned in place; undefined for a statement without words (a stray `{`). */
+interface Head {
+  kind: Tok;
+  start: number;
+  end: number;
+  text: string;
+}
+
+function headOf(s: Stmt): Head | undefined {
+  if (!s.hasWords()) return undefined;
+  const text = s.source.text;
+  const sc = new Scanner(text, s.start, s.wordsEnd);
+  sc.advance();
+  return { kind: sc.kind, start: sc.start, end: sc.end, text: text.slice(sc.start, sc.end) };
 }
 
 export function parse(text: string): ParseResult {
@@ -186,19 +255,17 @@ export function parse(text: string): ParseResult {
 /** The typed parse of top-level statements: their nodes are appended to `file`, their errors to `errors`. */
 export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: SyntaxError[]): void {
 
-  const unexpectedBlock = (s: Stmt, what: string): void => {
-    if (s.block) errors.push({ span: spanOf(s.block.open), message: `${what} takes no \`{ … }\` block` });
+  const unexpectedBlock = (s: Stmt, what: string | Head): void => {
+    if (s.block) errors.push({ span: spanOf(s.block.open), message: `${typeof what === 'string' ? what : '`' + what.text + '`'} takes no \`{ … }\` block` });
   };
-  const needBlock = (s: Stmt, words: Token[], what: string): boolean => {
+  const needBlock = (s: Stmt, what: string): boolean => {
     if (!s.block) {
-      const last = words[words.length - 1];
-      errors.push({ span: spanOf(last), message: `${what}: expected \`{\` to open its block` });
+      errors.push({ span: lastWordSpan(s), message: `${what}: expected \`{\` to open its block` });
       return false;
     }
     return true;
   };
-  const unknown = (t: Token | undefined, where: string, allowed: string[]): void => {
-    if (!t) return; // anonymous block, already reported
+  const unknown = (t: Head, where: string, allowed: string[]): void => {
     const hint = allowed.map((a) => '`' + a + '`').join(', ');
     const moved =
       where !== 'the top level' && ['host', 'device', 'guest'].includes(t.text)
@@ -207,8 +274,8 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; expected one of ${hint}` });
   };
 
-  const parseBar = (s: Stmt, words: Token[], what: string, allowMissingAt = true): BarNode => {
-    const a = new Args(words, errors, what);
+  const parseBar = (s: Stmt, what: string, allowMissingAt = true): BarNode => {
+    const a = new Args(s.source.text, s, errors, what);
     const node: BarNode = { prefetch: false, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
     node.kind = a.choice('a BAR kind', KINDS);
@@ -223,11 +290,11 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
   };
 
   for (const s of stmts) {
-    const sw = s.words;
-    const kw = sw[0];
+    const kw = headOf(s);
     if (!kw) {
       continue; // stray `{ … }`, already reported
     }
+    const text = s.source.text;
     if (kw.kind !== Tok.Word) {
       errors.push({ span: spanOf(kw), message: 'a statement must start with a keyword (`host`, `device` or `guest`), not a string' });
       continue;
@@ -235,21 +302,20 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     switch (kw.text) {
       case 'host': {
         const h: HostNode = { keyword: spanOf(kw), windows: [], stmt: s };
-        const a = new Args(sw, errors, '`host`');
+        const a = new Args(text, s, errors, '`host`');
         if (a.hasMore()) h.name = a.name('a host name');
         a.end();
         file.hosts.push(h);
-        if (!needBlock(s, sw, '`host`')) break;
+        if (!needBlock(s, '`host`')) break;
         for (const c of s.block!.stmts) {
-          const cw = c.words;
-          const ck = cw[0];
+          const ck = headOf(c);
           if (!ck) continue;
-          const ca = new Args(cw, errors, `\`${ck.text}\``);
+          const ca = new Args(text, c, errors);
           switch (ck.text) {
             case 'page-size': {
               const v = ca.size('a page size such as 4K or 64K');
               if (v && (!isPowerOfTwo(v.value) || v.value < 4096n)) {
-                errors.push({ span: v.span, message: `\`page-size\`: ${cw[1].text} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
+                errors.push({ span: spanOf(v.span), message: `\`page-size\`: ${text.slice(v.span.start, v.span.end)} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
               } else if (v) {
                 if (h.pageSize) file.repeated.push({ span: spanOf(ck), message: '`page-size` is given twice in this host block; the first one counts' });
                 else h.pageSize = v;
@@ -262,7 +328,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               ca.end();
               break;
             case 'msix-mappable': {
-              const v = ca.choice('`yes` or `no`', ['yes', 'no'] as const);
+              const v = ca.choice('`yes` or `no`', YES_NO);
               if (v && h.msixMappable) file.repeated.push({ span: spanOf(ck), message: '`msix-mappable` is given twice in this host block; the first one counts' });
               else if (v) h.msixMappable = val(v.value === 'yes', v.span);
               ca.end();
@@ -282,24 +348,26 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               unknown(ck, 'a `host` block', HOST_STMTS);
               continue;
           }
-          unexpectedBlock(c, `\`${ck.text}\``);
+          unexpectedBlock(c, ck);
         }
         break;
       }
       case 'device': {
         const d: DeviceNode = { bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s };
-        const a = new Args(sw, errors, '`device`');
+        const a = new Args(text, s, errors, '`device`');
         d.name = a.name('a device name');
         if (a.keyword('at')) d.pci = a.pci();
         a.end();
         file.devices.push(d);
-        if (!needBlock(s, sw, '`device`')) break;
+        if (!needBlock(s, '`device`')) break;
         for (const c of s.block!.stmts) {
-          const cw = c.words;
-          const ck = cw[0];
+          const ck = headOf(c);
           if (!ck) continue;
-          const what = `\`${ck.text}\``;
-          const ca = new Args(cw, errors, what);
+          if (ck.text === 'bar') {
+            d.bars.push(parseBar(c, '`bar`'));
+            continue;
+          }
+          const ca = new Args(text, c, errors);
           switch (ck.text) {
             case 'group': {
               const g = ca.integer('an IOMMU group number');
@@ -314,14 +382,11 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
             case 'id':
               d.id = ca.word('a vendor:device id such as 1033:0035');
               if (d.id && !/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/.test(d.id.value)) {
-                errors.push({ span: d.id.span, message: `\`id\`: \`${d.id.value}\` is not a vendor:device id (four hex digits each, e.g. 1033:0035)` });
+                errors.push({ span: spanOf(d.id.span), message: `\`id\`: \`${d.id.value}\` is not a vendor:device id (four hex digits each, e.g. 1033:0035)` });
                 d.id = undefined;
               }
               ca.end();
               break;
-            case 'bar':
-              d.bars.push(parseBar(c, cw, '`bar`'));
-              continue;
             case 'msix': {
               const m: DeviceNode['msix'][number] = { stmt: c };
               if (ca.keyword('entries')) m.entries = ca.integer('the number of MSI-X vectors');
@@ -360,14 +425,13 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               ca.end();
               d.sriovs.push(sr);
               if (!c.block) {
-                errors.push({ span: spanOf(cw[cw.length - 1]), message: '`sriov`: expected `{` with the VF BARs' });
+                errors.push({ span: lastWordSpan(c), message: '`sriov`: expected `{` with the VF BARs' });
                 continue;
               }
               for (const vb of c.block.stmts) {
-                const vw = vb.words;
-                const vk = vw[0];
+                const vk = headOf(vb);
                 if (!vk) continue;
-                if (vk.text === 'bar') sr.bars.push(parseBar(vb, vw, 'VF `bar`'));
+                if (vk.text === 'bar') sr.bars.push(parseBar(vb, 'VF `bar`'));
                 else unknown(vk, 'an `sriov` block', ['bar']);
               }
               continue;
@@ -376,23 +440,21 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               unknown(ck, 'a `device` block', DEVICE_STMTS);
               continue;
           }
-          unexpectedBlock(c, what);
+          unexpectedBlock(c, ck);
         }
         break;
       }
       case 'guest': {
         const g: GuestNode = { windows: [], allocates: [], msixModes: [], assigns: [], stmt: s };
-        const a = new Args(sw, errors, '`guest`');
+        const a = new Args(text, s, errors, '`guest`');
         g.name = a.name('a guest name');
         a.end();
         file.guests.push(g);
-        if (!needBlock(s, sw, '`guest`')) break;
+        if (!needBlock(s, '`guest`')) break;
         for (const c of s.block!.stmts) {
-          const cw = c.words;
-          const ck = cw[0];
+          const ck = headOf(c);
           if (!ck) continue;
-          const what = `\`${ck.text}\``;
-          const ca = new Args(cw, errors, what);
+          const ca = new Args(text, c, errors);
           switch (ck.text) {
             case 'window': {
               const w: GuestNode['windows'][number] = { stmt: c };
@@ -421,14 +483,13 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               g.assigns.push(as);
               if (c.block) {
                 for (const b of c.block.stmts) {
-                  const bw = b.words;
-                  const bk = bw[0];
+                  const bk = headOf(b);
                   if (!bk) continue;
                   if (bk.text !== 'bar') {
                     unknown(bk, 'an `assign` block', ['bar']);
                     continue;
                   }
-                  const ba = new Args(bw, errors, '`bar`');
+                  const ba = new Args(text, b, errors, '`bar`');
                   const ab: AssignBarNode = { stmt: b };
                   ab.index = ba.smallInt('a BAR index 0-5', 5);
                   if (ba.optKeyword('at')) ab.address = ba.integer('a guest address');
@@ -443,7 +504,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               unknown(ck, 'a `guest` block', GUEST_STMTS);
               continue;
           }
-          unexpectedBlock(c, what);
+          unexpectedBlock(c, ck);
         }
         break;
       }

@@ -7,8 +7,13 @@ export const U64_LIMIT = 1n << 64n;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-function notInteger(text: string): Parsed<bigint> {
-  return { ok: false, message: `\`${text}\` is not an integer (write decimal like 256 or hex like 0x1000)` };
+/** Why a word is not the value it should be; made only when a word fails, so reading a good value allocates nothing but the value. */
+export class ValueError {
+  constructor(readonly message: string) {}
+}
+
+function notInteger(text: string): ValueError {
+  return new ValueError(`\`${text}\` is not an integer (write decimal like 256 or hex like 0x1000)`);
 }
 
 function digitValue(c: number, hexa: boolean): number {
@@ -20,39 +25,50 @@ function digitValue(c: number, hexa: boolean): number {
   return -1;
 }
 
-/** Decimal or hex integer with `_` between digits, below 2^64. Scans char codes; no regex, no BigInt for small values. */
-export function parseInteger(text: string): Parsed<bigint> {
-  const n = text.length;
-  let i = 0;
+/**
+ * Decimal or hex integer with `_` between digits, below 2^64, read from `text[start, end)` in place
+ * (no slice, no regex; no BigInt parse for values below 2^52).
+ */
+export function readInteger(text: string, start: number, end: number): bigint | ValueError {
+  let i = start;
   let hexa = false;
-  if (n > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 32) === 120) {
+  if (end - start > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 32) === 120) {
     hexa = true;
-    i = 2;
+    i = start + 2;
   }
-  if (i >= n) return notInteger(text);
+  if (i >= end) return notInteger(text.slice(start, end));
   const base = hexa ? 16 : 10;
   let small = 0;
   let digits = 0;
   let prevDigit = false;
-  for (let k = i; k < n; k++) {
+  for (let k = i; k < end; k++) {
     const c = text.charCodeAt(k);
     if (c === 95) {
       // `_` only between digits
-      if (!prevDigit || k === n - 1) return notInteger(text);
+      if (!prevDigit || k === end - 1) return notInteger(text.slice(start, end));
       prevDigit = false;
       continue;
     }
     const d = digitValue(c, hexa);
-    if (d < 0) return notInteger(text);
+    if (d < 0) return notInteger(text.slice(start, end));
     prevDigit = true;
     if (digits > 0 || d > 0) digits++;
     if (digits <= 13) small = small * base + d;
   }
   let v: bigint;
   if (digits <= 13) v = BigInt(small); // < 2^52: exact as a double
-  else v = BigInt((hexa ? '0x' : '') + text.slice(i).replace(/_/g, ''));
-  if (v >= U64_LIMIT) return { ok: false, message: `\`${text}\` does not fit in 64 bits` };
-  return { ok: true, value: v };
+  else v = BigInt((hexa ? '0x' : '') + text.slice(i, end).replace(/_/g, ''));
+  if (v >= U64_LIMIT) return new ValueError(`\`${text.slice(start, end)}\` does not fit in 64 bits`);
+  return v;
+}
+
+function toParsed<T>(r: T | ValueError): Parsed<T> {
+  return r instanceof ValueError ? { ok: false, message: r.message } : { ok: true, value: r };
+}
+
+/** `readInteger` of a whole string. */
+export function parseInteger(text: string): Parsed<bigint> {
+  return toParsed(readInteger(text, 0, text.length));
 }
 
 const UNITS: Record<string, bigint> = {
@@ -68,46 +84,69 @@ const UNITS: Record<string, bigint> = {
 
 const UNIT_SUFFIXES = ['KiB', 'MiB', 'GiB', 'TiB', 'K', 'M', 'G', 'T'];
 
-/** Integer with an optional binary unit: `4K`, `64KiB`, `0x1000`, `256`. */
-export function parseSize(text: string): Parsed<bigint> {
-  const last = text.charCodeAt(text.length - 1);
+function notSize(text: string): ValueError {
+  return new ValueError(`\`${text}\` is not a size (write 256, 4K, 64K, 1M, 0x1000 …)`);
+}
+
+/** Integer with an optional binary unit (`4K`, `64KiB`, `0x1000`, `256`), read from `text[start, end)` in place. */
+export function readSize(text: string, start: number, end: number): bigint | ValueError {
+  const last = text.charCodeAt(end - 1);
   // A unit ends in K/M/G/T or `iB`; hex digits never do (B is a hex digit only without the `i`).
-  if (last === 75 || last === 77 || last === 71 || last === 84 || (last === 66 && text.endsWith('iB'))) {
+  if (last === 75 || last === 77 || last === 71 || last === 84 || (last === 66 && end - start > 2 && text.charCodeAt(end - 2) === 105)) {
     for (const u of UNIT_SUFFIXES) {
-      if (text.length > u.length && text.endsWith(u)) {
-        const num = text.slice(0, text.length - u.length);
-        const n = parseInteger(num);
-        if (!n.ok) return { ok: false, message: `\`${text}\` is not a size (write 256, 4K, 64K, 1M, 0x1000 …)` };
-        const v = n.value * UNITS[u];
-        if (v >= U64_LIMIT) return { ok: false, message: `\`${text}\` does not fit in 64 bits` };
-        return { ok: true, value: v };
+      if (end - start > u.length && text.startsWith(u, end - u.length)) {
+        const n = readInteger(text, start, end - u.length);
+        if (n instanceof ValueError) return notSize(text.slice(start, end));
+        const v = n * UNITS[u];
+        if (v >= U64_LIMIT) return new ValueError(`\`${text.slice(start, end)}\` does not fit in 64 bits`);
+        return v;
       }
     }
   }
-  const n = parseInteger(text);
-  if (!n.ok) {
-    const lower = /^[0-9_]+([kmgt]|kib|mib|gib|tib|kb|mb|gb|tb|KB|MB|GB|TB)$/i.exec(text);
-    if (lower) return { ok: false, message: `\`${text}\`: sizes use binary units written K, M, G, T (or KiB, MiB, GiB, TiB)` };
-    return { ok: false, message: `\`${text}\` is not a size (write 256, 4K, 64K, 1M, 0x1000 …)` };
+  const n = readInteger(text, start, end);
+  if (n instanceof ValueError) {
+    const word = text.slice(start, end);
+    const lower = /^[0-9_]+([kmgt]|kib|mib|gib|tib|kb|mb|gb|tb|KB|MB|GB|TB)$/i.exec(word);
+    if (lower) return new ValueError(`\`${word}\`: sizes use binary units written K, M, G, T (or KiB, MiB, GiB, TiB)`);
+    return notSize(word);
   }
   return n;
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** `readSize` of a whole string. */
+export function parseSize(text: string): Parsed<bigint> {
+  return toParsed(readSize(text, 0, text.length));
+}
+
+/** Is `text[start, end)` a name: a letter or `_`, then letters, digits, `_` and `-`? */
+export function isNameAt(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const l = c | 32;
+    const ok = (l >= 97 && l <= 122) || c === 95 || (i > start && ((c >= 48 && c <= 57) || c === 45));
+    if (!ok) return false;
+  }
+  return true;
+}
 
 export function isName(text: string): boolean {
-  return NAME.test(text);
+  return isNameAt(text, 0, text.length);
 }
 
 const PCI = /^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$/;
 
 /** `[dddd:]bb:dd.f` in hex. */
-export function parsePci(text: string): Parsed<PciAddress> {
+export function readPci(text: string): PciAddress | ValueError {
   const m = PCI.exec(text);
-  if (!m) return { ok: false, message: `\`${text}\` is not a PCI address (write [dddd:]bb:dd.f in hex, e.g. 0001:00:01.0)` };
+  if (!m) return new ValueError(`\`${text}\` is not a PCI address (write [dddd:]bb:dd.f in hex, e.g. 0001:00:01.0)`);
   const device = parseInt(m[3], 16);
-  if (device > 0x1f) return { ok: false, message: `\`${text}\`: the device number ${m[3]} is above 1f` };
-  return { ok: true, value: { domain: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2], 16), device, fn: parseInt(m[4], 10) } };
+  if (device > 0x1f) return new ValueError(`\`${text}\`: the device number ${m[3]} is above 1f`);
+  return { domain: m[1] ? parseInt(m[1], 16) : 0, bus: parseInt(m[2], 16), device, fn: parseInt(m[4], 10) };
+}
+
+export function parsePci(text: string): Parsed<PciAddress> {
+  return toParsed(readPci(text));
 }
 
 export function formatPci(p: PciAddress): string {
