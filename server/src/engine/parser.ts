@@ -276,7 +276,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
 
   const parseBar = (s: Stmt, what: string, allowMissingAt = true): BarNode => {
     const a = new Args(s.source.text, s, errors, what);
-    const node: BarNode = { prefetch: false, stmt: s };
+    const node: BarNode = { incomplete: false, index: undefined, kind: undefined, prefetch: false, size: undefined, address: undefined, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
     node.kind = a.choice('a BAR kind', KINDS);
     node.prefetch = a.optKeyword('prefetch');
@@ -301,7 +301,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     }
     switch (kw.text) {
       case 'host': {
-        const h: HostNode = { keyword: spanOf(kw), windows: [], stmt: s };
+        const h: HostNode = { keyword: spanOf(kw), name: undefined, pageSize: undefined, arch: undefined, msixMappable: undefined, windows: [], stmt: s };
         const a = new Args(text, s, errors, '`host`');
         if (a.hasMore()) h.name = a.name('a host name');
         a.end();
@@ -335,7 +335,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               break;
             }
             case 'window': {
-              const w = { prefetch: false, stmt: c } as HostNode['windows'][number];
+              const w: HostNode['windows'][number] = { name: undefined, address: undefined, size: undefined, prefetch: false, stmt: c };
               w.name = ca.name('a window name');
               w.address = ca.integer('the window address');
               if (ca.keyword('size')) w.size = ca.size();
@@ -353,7 +353,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
         break;
       }
       case 'device': {
-        const d: DeviceNode = { bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s };
+        const d: DeviceNode = { name: undefined, pci: undefined, label: undefined, id: undefined, bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s };
         const a = new Args(text, s, errors, '`device`');
         d.name = a.name('a device name');
         if (a.keyword('at')) d.pci = a.pci();
@@ -388,7 +388,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               ca.end();
               break;
             case 'msix': {
-              const m: DeviceNode['msix'][number] = { stmt: c };
+              const m: DeviceNode['msix'][number] = { entries: undefined, tableBar: undefined, tableOffset: undefined, pbaBar: undefined, pbaOffset: undefined, stmt: c };
               if (ca.keyword('entries')) m.entries = ca.integer('the number of MSI-X vectors');
               if (ca.keyword('table') && ca.keyword('bar')) m.tableBar = ca.smallInt('the table BAR index', 5);
               if (ca.keyword('offset')) m.tableOffset = ca.integer('the table offset');
@@ -401,7 +401,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               break;
             }
             case 'region': {
-              const r: DeviceNode['regions'][number] = { hot: false, stmt: c };
+              const r: DeviceNode['regions'][number] = { name: undefined, bar: undefined, offset: undefined, size: undefined, hot: false, stmt: c };
               r.name = ca.name('a region name');
               if (ca.keyword('bar')) r.bar = ca.smallInt('a BAR index 0-5', 5);
               if (ca.keyword('offset')) r.offset = ca.integer('the offset inside the BAR');
@@ -412,7 +412,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               break;
             }
             case 'rom': {
-              const r: DeviceNode['roms'][number] = { stmt: c };
+              const r: DeviceNode['roms'][number] = { size: undefined, address: undefined, stmt: c };
               if (ca.keyword('size')) r.size = ca.size();
               if (ca.optKeyword('at')) r.address = ca.integer('an address');
               ca.end();
@@ -420,7 +420,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               break;
             }
             case 'sriov': {
-              const sr: DeviceNode['sriovs'][number] = { bars: [], stmt: c };
+              const sr: DeviceNode['sriovs'][number] = { vfs: undefined, bars: [], stmt: c };
               if (ca.keyword('vfs')) sr.vfs = ca.integer('the number of VFs');
               ca.end();
               d.sriovs.push(sr);
@@ -445,7 +445,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
         break;
       }
       case 'guest': {
-        const g: GuestNode = { windows: [], allocates: [], msixModes: [], assigns: [], stmt: s };
+        const g: GuestNode = { name: undefined, windows: [], allocates: [], msixModes: [], assigns: [], stmt: s };
         const a = new Args(text, s, errors, '`guest`');
         g.name = a.name('a guest name');
         a.end();
@@ -457,7 +457,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
           const ca = new Args(text, c, errors);
           switch (ck.text) {
             case 'window': {
-              const w: GuestNode['windows'][number] = { stmt: c };
+              const w: GuestNode['windows'][number] = { address: undefined, size: undefined, stmt: c };
               w.address = ca.integer('the window address');
               if (ca.keyword('size')) w.size = ca.size();
               ca.end();
@@ -477,7 +477,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               break;
             }
             case 'assign': {
-              const as: AssignNode = { bars: [], stmt: c };
+              const as: AssignNode = { device: undefined, bars: [], stmt: c };
               as.device = ca.name('a device name');
               ca.end();
               g.assigns.push(as);
@@ -490,7 +490,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
                     continue;
                   }
                   const ba = new Args(text, b, errors, '`bar`');
-                  const ab: AssignBarNode = { stmt: b };
+                  const ab: AssignBarNode = { index: undefined, address: undefined, stmt: b };
                   ab.index = ba.smallInt('a BAR index 0-5', 5);
                   if (ba.optKeyword('at')) ab.address = ba.integer('a guest address');
                   ba.end();

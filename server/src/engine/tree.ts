@@ -176,7 +176,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
             errors.push({ span: { start: t.start, end: t.end }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
           }
         }
-        const block: Block = { open: t, stmts: [] };
+        const block: Block = { open: t, close: undefined, stmts: [] };
         owner.block = block;
         owner.end = t.end;
         stack.push({ block, stmts: [], owner, depth: top().depth + 1 });
