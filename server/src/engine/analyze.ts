@@ -2,7 +2,7 @@
 
 import { FileNode } from './ast';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, msixPageDiagnostics } from './guest';
-import { analyzeHost, decideVfHost, HostAnalysis, hostDiagnostics, Resource } from './host';
+import { analyzeHost, decideVfHost, HostAnalysis, hostDiagnostics, Resource, VfHostDecision } from './host';
 import { Bar, buildTopology, Device, Topology } from './model';
 import { parse, ParseResult, SyntaxError } from './parser';
 import { reparse } from './incremental';
@@ -106,14 +106,11 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
 
 /** One BAR report; a class so that a few hundred thousand of them share one shape and allocate fast. */
 class BarReportRecord implements BarReport {
+  readonly vf = undefined;
   constructor(
-    /** The id of a BAR; for a VF BAR, its part before the VF number. */
-    private readonly idHead: string,
-    /** For a VF BAR, the id's part after the VF number (`.barN`); the id is made when asked for. */
-    private readonly idTail: string,
+    readonly id: string,
     readonly device: string,
     readonly index: number,
-    readonly vf: number | undefined,
     readonly kind: BarReport['kind'],
     readonly prefetch: boolean,
     readonly size: bigint,
@@ -123,9 +120,70 @@ class BarReportRecord implements BarReport {
     readonly guests: Map<string, GuestPlacement>,
     readonly span: BarReport['span'],
   ) {}
+}
+
+/** What the reports of every VF of one VF BAR share. */
+class VfBarTemplate {
+  constructor(
+    readonly idHead: string,
+    readonly idTail: string,
+    readonly device: string,
+    readonly index: number,
+    readonly kind: BarReport['kind'],
+    readonly prefetch: boolean,
+    readonly size: bigint,
+    /** VF 0's address; VF k is at base + k × size. */
+    readonly base: bigint | undefined,
+    readonly span: BarReport['span'],
+  ) {}
+}
+
+/** No guest assigns a VF by name: one shared empty map. */
+const NO_GUESTS: Map<string, GuestPlacement> = new Map();
+
+/**
+ * One VF BAR's report: its VF number and host decision, the rest read from the template
+ * (a device with 256 VFs makes 256 of these, three fields each).
+ */
+class VfBarReportRecord implements BarReport {
+  constructor(
+    private readonly t: VfBarTemplate,
+    readonly vf: number,
+    private readonly decision: VfHostDecision,
+  ) {}
 
   get id(): string {
-    return this.vf === undefined ? this.idHead : this.idHead + this.vf + this.idTail;
+    return this.t.idHead + this.vf + this.t.idTail;
+  }
+  get device(): string {
+    return this.t.device;
+  }
+  get index(): number {
+    return this.t.index;
+  }
+  get kind(): BarReport['kind'] {
+    return this.t.kind;
+  }
+  get prefetch(): boolean {
+    return this.t.prefetch;
+  }
+  get size(): bigint {
+    return this.t.size;
+  }
+  get host(): bigint | undefined {
+    return this.t.base === undefined ? undefined : this.t.base + BigInt(this.vf) * this.t.size;
+  }
+  get hostVerdict(): BarReport['hostVerdict'] {
+    return this.decision.verdict;
+  }
+  get hostReason(): string {
+    return this.decision.reason;
+  }
+  get guests(): Map<string, GuestPlacement> {
+    return NO_GUESTS;
+  }
+  get span(): BarReport['span'] {
+    return this.t.span;
   }
 }
 
@@ -162,26 +220,22 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
       if (b.kind === 'io') continue;
       const dec = a.host.decisions.get(b)!;
       const guests = byBar.get(b) ?? noPlacements;
-      out.push(new BarReportRecord(b.id, '', d.name, b.index, undefined, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
+      out.push(new BarReportRecord(b.id, d.name, b.index, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
     }
     const sr = d.sriov;
     if (!sr) continue;
     const limit = opts.maxVfs ?? Number.MAX_SAFE_INTEGER;
-    const noGuests: Map<string, GuestPlacement> = new Map(); // VFs are not assigned by name: one shared empty map
-    const unassignedVf = { verdict: 'no-mmap' as const, reason: 'it has no host address' };
-    // VF counts are 16-bit (the SR-IOV TotalVFs field): a plain number loop, one bigint addition per VF for its address.
+    const unassignedVf: VfHostDecision = { verdict: 'no-mmap', reason: 'it has no host address' };
+    // VF counts are 16-bit (the SR-IOV TotalVFs field): a plain number loop.
     const vfs = sr.vfs < BigInt(limit) ? Number(sr.vfs) : limit;
     for (const vb of sr.bars) {
       if (vb.kind === 'io' || vb.size === undefined) continue;
       const res = vfApertures.get(`${d.name}/${vb.index}`);
-      let wholePages: ReturnType<typeof decideVfHost> | undefined; // every VF of a page-sized BAR gets the same verdict
-      const idHead = `${d.name}.vf`;
-      const idTail = `.bar${vb.index}`;
-      let host = vb.base;
+      const template = new VfBarTemplate(`${d.name}.vf`, `.bar${vb.index}`, d.name, vb.index, vb.kind, vb.prefetch, vb.size, vb.base, vb.span);
+      let wholePages: VfHostDecision | undefined; // every VF of a page-sized BAR gets the same verdict
       for (let k = 0; k < vfs; k++) {
         const v = !res ? unassignedVf : vb.size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
-        out.push(new BarReportRecord(idHead, idTail, d.name, vb.index, k, vb.kind, vb.prefetch, vb.size, host, v.verdict, v.reason, noGuests, vb.span));
-        if (host !== undefined) host += vb.size;
+        out.push(new VfBarReportRecord(template, k, v));
       }
     }
   }

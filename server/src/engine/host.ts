@@ -493,17 +493,37 @@ function decideHost(b: Bar, P: bigint, pages: Map<bigint, Resource[]>): HostDeci
   return shared.alone;
 }
 
-/** Host verdict of VF k's BAR (for reports): VF BARs follow the same rule, siblings included. */
-export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: Map<bigint, Resource[]>): { verdict: HostVerdict; reason: string } {
+/** A VF BAR's host verdict and why. */
+export interface VfHostDecision {
+  verdict: HostVerdict;
+  reason: string;
+}
+
+/** A sub-page VF BAR that does not start its page: the reason names the offset, formatted when read (a large SR-IOV device has thousands). */
+class OffsetInPage implements VfHostDecision {
+  readonly verdict = 'no-mmap' as const;
+  constructor(
+    private readonly offset: bigint,
+    private readonly pageSize: bigint,
+  ) {}
+  get reason(): string {
+    return `it is smaller than a ${formatSize(this.pageSize)} page and starts at offset ${hex(this.offset)} in its page`;
+  }
+}
+
+const NEXT_VF_IN_PAGE: VfHostDecision = { verdict: 'no-mmap', reason: 'the next VF decodes in the rest of its page' };
+
+/** Host verdict of VF k's BAR (for reports): VF BARs follow the same rule as BARs, siblings included. */
+export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: Map<bigint, Resource[]>): VfHostDecision {
   const size = res.vfSize!;
   const start = res.start + k * size;
   if (size >= P) return { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page` };
-  if (start % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(start % P)} in its page` };
+  if (start % P !== 0n) return new OffsetInPage(start % P, P);
   const page = start / P;
   const pageEnd = (page + 1n) * P;
   // Siblings: the aperture covers more of this page than VF k's own BAR.
   const apertureInPage = (res.end < pageEnd ? res.end : pageEnd) - start;
-  if (apertureInPage > size) return { verdict: 'no-mmap', reason: 'the next VF decodes in the rest of its page' };
+  if (apertureInPage > size) return NEXT_VF_IN_PAGE;
   const others = (pages.get(page) ?? []).filter((x) => x !== res);
   if (others.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page` };
   return { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses` };

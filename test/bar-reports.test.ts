@@ -1,0 +1,72 @@
+// barReports: one record per memory BAR and per VF BAR. VF records are compact
+// (a shared template per VF BAR); these tests pin what each VF's record says.
+import * as assert from 'assert';
+import { analyze, barReports } from '../server/src/engine/analyze';
+
+// 5 VFs x 16K from 0x2100_0000_0010_0000 on 64K pages: vf0-vf3 share the first page, vf4 is alone in the next.
+const TEXT = `host arm {
+  page-size 64K
+}
+device pf at 0004:01:00.0 {
+  group 11
+  bar 0 mem64 size 1M at 0x2100_0000_0000_0000
+  sriov vfs 5 {
+    bar 0 mem64 prefetch size 16K at 0x2100_0000_0010_0000
+  }
+}
+guest g {
+  assign pf
+}
+`;
+
+describe('bar reports', () => {
+  const a = analyze(TEXT);
+  const reports = barReports(a);
+
+  it('lists the PF BAR then every VF of the VF BAR, with ids, addresses and sizes', () => {
+    assert.deepStrictEqual(
+      reports.map((r) => [r.id, r.vf, r.host, r.size]),
+      [
+        ['pf.bar0', undefined, 0x2100_0000_0000_0000n, 0x10_0000n],
+        ['pf.vf0.bar0', 0, 0x2100_0000_0010_0000n, 0x4000n],
+        ['pf.vf1.bar0', 1, 0x2100_0000_0010_4000n, 0x4000n],
+        ['pf.vf2.bar0', 2, 0x2100_0000_0010_8000n, 0x4000n],
+        ['pf.vf3.bar0', 3, 0x2100_0000_0010_c000n, 0x4000n],
+        ['pf.vf4.bar0', 4, 0x2100_0000_0011_0000n, 0x4000n],
+      ],
+    );
+  });
+
+  it('gives each VF its own host verdict and reason', () => {
+    const vf = reports.filter((r) => r.vf !== undefined);
+    assert.deepStrictEqual(
+      vf.map((r) => r.hostVerdict),
+      ['no-mmap', 'no-mmap', 'no-mmap', 'no-mmap', 'mmap'],
+    );
+    assert.match(vf[0].hostReason, /next VF decodes in the rest of its page/);
+    assert.match(vf[1].hostReason, /smaller than a 64K page and starts at offset 0x4000/);
+    assert.match(vf[3].hostReason, /offset 0xc000/);
+    assert.match(vf[4].hostReason, /starts a 64K page that nothing else uses/);
+  });
+
+  it('carries the VF BAR statement, kind and prefetch; VFs are never assigned by name', () => {
+    const line = TEXT.indexOf('    bar 0 mem64 prefetch size 16K');
+    for (const r of reports.filter((x) => x.vf !== undefined)) {
+      assert.strictEqual(r.device, 'pf');
+      assert.strictEqual(r.index, 0);
+      assert.strictEqual(r.kind, 'mem64');
+      assert.strictEqual(r.prefetch, true);
+      assert.strictEqual(r.guests.size, 0);
+      assert.ok(r.span.start >= line && r.span.end <= TEXT.indexOf('\n', line + 1), `${r.id}: span ${r.span.start}-${r.span.end}`);
+    }
+    // The PF's BAR is placed in the guest that assigns it.
+    assert.deepStrictEqual([...reports[0].guests.keys()], ['g']);
+  });
+
+  it('caps the VFs listed per device with maxVfs', () => {
+    assert.deepStrictEqual(
+      barReports(a, { maxVfs: 2 }).map((r) => r.id),
+      ['pf.bar0', 'pf.vf0.bar0', 'pf.vf1.bar0'],
+    );
+  });
+});
