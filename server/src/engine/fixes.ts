@@ -158,7 +158,7 @@ function findGuest(a: Analysis, name: string | undefined): GuestAnalysis | undef
 
 function findBar(a: Analysis, device: string | undefined, index: number | undefined): Bar | undefined {
   if (device === undefined || index === undefined) return undefined;
-  return a.topology.deviceByName.get(device)?.barByIndex.get(index);
+  return a.topology.deviceByName.get(device)?.barByIndex[index];
 }
 
 /** Edits that set the guest address of `bar` inside its assign statement. */
@@ -313,7 +313,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
   if (t.guest) {
     const gn = a.file.guests.find((g) => g.name?.value === t.guest);
     const line = gn?.assigns.find((x) => x.device?.value === t.device)?.bars.find((x) => x.index?.value === t.bar);
-    const bar = dev.barByIndex.get(t.bar ?? -99);
+    const bar = dev.barByIndex[t.bar ?? -99];
     if (line?.address && bar?.size) {
       span = line.address.span;
       addr = line.address.value;

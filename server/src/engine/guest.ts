@@ -334,7 +334,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
       continue;
     }
     const r = new Reporter(overrides);
-    const tb = d.barByIndex.get(m.tableBar);
+    const tb = d.barByIndex[m.tableBar];
     if (tb?.host === undefined) continue;
     const t0 = (tb.host + m.tableOffset) / P;
     const t1 = (tb.host + m.tableOffset + m.tableSize - 1n) / P;
@@ -343,7 +343,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
     if (gs && trapIn.length === 0) continue;
     for (const reg of d.regions) {
       if (!reg.valid) continue;
-      const rb = d.barByIndex.get(reg.bar);
+      const rb = d.barByIndex[reg.bar];
       if (rb?.host === undefined) continue;
       const r0 = (rb.host + reg.offset) / P;
       const r1 = (rb.host + reg.offset + reg.size - 1n) / P;

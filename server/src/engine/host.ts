@@ -439,8 +439,8 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
         b0 = reg.offset;
         b1 = reg.offset + reg.size;
       } else {
-        const tb = d.barByIndex.get(barIdx);
-        const rb = d.barByIndex.get(reg.bar);
+        const tb = d.barByIndex[barIdx];
+        const rb = d.barByIndex[reg.bar];
         if (tb?.host === undefined || rb?.host === undefined) continue;
         a0 = tb.host + off;
         a1 = a0 + len;

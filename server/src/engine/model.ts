@@ -101,9 +101,10 @@ export interface Device {
   label?: string;
   id?: string;
   bars: Bar[];
-  barByIndex: Map<number, Bar>;
-  /** BAR slots that were declared (even if the statement had errors), incl. mem64 upper halves. */
-  declaredSlots: Set<number>;
+  /** The BAR in each slot 0-5 (a six-entry array: lighter than a map for a few hundred thousand devices). */
+  barByIndex: (Bar | undefined)[];
+  /** BAR slots that were declared (even if the statement had errors), incl. mem64 upper halves: bit N for slot N. */
+  declaredSlots: number;
   msix?: Msix;
   regions: Region[];
   rom?: Rom;
@@ -186,8 +187,8 @@ function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Findi
     label: dn.label?.value,
     id: dn.id?.value,
     bars: [],
-    barByIndex: new Map(),
-    declaredSlots: new Set(),
+    barByIndex: [undefined, undefined, undefined, undefined, undefined, undefined],
+    declaredSlots: 0,
     msix: undefined,
     regions: [],
     rom: undefined,
@@ -203,6 +204,11 @@ function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Findi
   buildRom(d, parts);
   buildSriov(d, parts);
   return { device: d, own: own.found, parts: parts.found };
+}
+
+/** Whether slot `i` of `d` was declared (by a BAR or as a mem64's upper half). */
+export function slotDeclared(d: Device, i: number): boolean {
+  return i >= 0 && i < 31 && ((d.declaredSlots >>> i) & 1) === 1;
 }
 
 function minBarSize(kind: BarKind): bigint {
@@ -464,9 +470,9 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     for (const ab of an.bars) {
       if (!ab.index) continue;
       const idx = ab.index.value;
-      const b = d.barByIndex.get(idx);
+      const b = d.barByIndex[idx];
       if (!b) {
-        if (!d.declaredSlots.has(idx)) {
+        if (!slotDeclared(d, idx)) {
           r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
         } else if (isUpperSlot(d, idx)) {
           r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
@@ -507,7 +513,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
 }
 
 function isUpperSlot(d: Device, idx: number): boolean {
-  const lower = d.barByIndex.get(idx - 1);
+  const lower = d.barByIndex[idx - 1];
   return !!lower && lower.kind === 'mem64';
 }
 
@@ -557,9 +563,9 @@ function buildBars(d: Device, r: Sink): void {
     const id = `${d.name}.bar${idx}`;
     const subject = id;
     const target = { device: d.name, bar: idx };
-    if (d.declaredSlots.has(idx)) {
+    if (slotDeclared(d, idx)) {
       const upper = isUpperSlot(d, idx);
-      const first = d.barByIndex.get(idx) ?? d.barByIndex.get(idx - 1);
+      const first = d.barByIndex[idx] ?? d.barByIndex[idx - 1];
       r.add(
         'duplicate',
         bn.index.span,
@@ -570,17 +576,17 @@ function buildBars(d: Device, r: Sink): void {
       );
       continue;
     }
-    d.declaredSlots.add(idx);
+    d.declaredSlots |= 1 << idx;
     if (kind === 'mem64') {
       if (idx === 5) {
         r.add('bar64-slot', bn.index.span, `${id}: a 64-bit BAR uses two slots (5 and 6), and there is no slot 6. Move it to an index 0-4 or make it mem32.`, { subject, target });
-      } else if (d.declaredSlots.has(idx + 1)) {
-        const other = d.barByIndex.get(idx + 1);
+      } else if (slotDeclared(d, idx + 1)) {
+        const other = d.barByIndex[idx + 1];
         r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1} too, which ${other ? other.id : 'another BAR'} already uses.`, {
           subject,
           related: other ? [{ span: other.span, message: `${other.id} uses slot ${idx + 1}` }] : [],
         });
-      } else d.declaredSlots.add(idx + 1);
+      } else d.declaredSlots |= 1 << (idx + 1);
     }
     if (!kind || !bn.size) continue; // syntax error already reported
     const size = checkBarNumbers(r, id, bn, kind, subject, target);
@@ -597,7 +603,7 @@ function buildBars(d: Device, r: Sink): void {
       span: stmtSpan(bn.stmt),
     };
     d.bars.push(bar);
-    d.barByIndex.set(idx, bar);
+    d.barByIndex[idx] = bar;
     if (bn.address === undefined && !bn.incomplete && kind !== 'io' && size !== undefined) {
       r.add('bar-unassigned', bn.index.span, `${id} (${formatSize(size)}) has no host address: the firmware or kernel did not assign it, so it cannot be used or passed through until it is.`, {
         subject,
@@ -608,9 +614,9 @@ function buildBars(d: Device, r: Sink): void {
 }
 
 function checkRef(d: Device, r: Sink, bar: Val<number>, what: string): Bar | undefined {
-  const b = d.barByIndex.get(bar.value);
+  const b = d.barByIndex[bar.value];
   if (!b) {
-    if (!d.declaredSlots.has(bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names BAR ${bar.value}, which ${d.name} does not declare${describeBars(d)}.`, { subject: d.name });
+    if (!slotDeclared(d, bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names BAR ${bar.value}, which ${d.name} does not declare${describeBars(d)}.`, { subject: d.name });
     else if (isUpperSlot(d, bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names slot ${bar.value}, the upper half of the 64-bit bar${bar.value - 1}; use bar ${bar.value - 1}.`, { subject: d.name });
     return undefined;
   }

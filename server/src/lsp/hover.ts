@@ -137,7 +137,7 @@ function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
   const P = a.topology.host.pageSize;
   const out = [`**${d.name} MSI-X** — ${plural(m.entries, 'vector')}${m.valid ? '' : ' (invalid layout: see the diagnostics)'}`];
   const pinned = (what: string, barIdx: number, off: bigint, len: bigint): bigint[] => {
-    const b: Bar | undefined = d.barByIndex.get(barIdx);
+    const b: Bar | undefined = d.barByIndex[barIdx];
     let line = `- ${what} ${len} bytes in bar${barIdx} at ${code(formatRange(off, len))}`;
     let pages: bigint[] = [];
     if (b?.host !== undefined) {
