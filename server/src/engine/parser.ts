@@ -3,6 +3,7 @@
 // one `syntax` diagnostic on the offending word and the rest of that statement
 // is skipped, so one typo never hides the findings of the next statement.
 
+import { fitted } from './fitted';
 import { Scanner, Tok } from './lexer';
 import { parseTree, Stmt, Tree } from './tree';
 import {
@@ -244,6 +245,16 @@ function headOf(s: Stmt): Head | undefined {
   return { kind: sc.kind, start: sc.start, end: sc.end, text: text.slice(sc.start, sc.end) };
 }
 
+/** A device node's lists at their exact sizes. */
+function fitDevice(d: DeviceNode): void {
+  d.bars = fitted(d.bars);
+  d.msix = fitted(d.msix);
+  d.regions = fitted(d.regions);
+  d.roms = fitted(d.roms);
+  d.sriovs = fitted(d.sriovs);
+  d.groups = fitted(d.groups);
+}
+
 export function parse(text: string): ParseResult {
   const tree = parseTree(text);
   const errors: SyntaxError[] = tree.errors.map((e) => ({ span: e.span, message: e.message }));
@@ -434,6 +445,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
                 if (vk.text === 'bar') sr.bars.push(parseBar(vb, 'VF `bar`'));
                 else unknown(vk, 'an `sriov` block', ['bar']);
               }
+              sr.bars = fitted(sr.bars);
               continue;
             }
             default:
@@ -442,6 +454,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
           }
           unexpectedBlock(c, ck);
         }
+        fitDevice(d);
         break;
       }
       case 'guest': {
@@ -497,6 +510,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
                   unexpectedBlock(b, '`bar`');
                   as.bars.push(ab);
                 }
+                as.bars = fitted(as.bars);
               }
               continue;
             }
@@ -506,6 +520,10 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
           }
           unexpectedBlock(c, ck);
         }
+        g.windows = fitted(g.windows);
+        g.allocates = fitted(g.allocates);
+        g.msixModes = fitted(g.msixModes);
+        g.assigns = fitted(g.assigns);
         break;
       }
       default:

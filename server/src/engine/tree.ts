@@ -2,6 +2,7 @@
 // newline or `;`, optionally carrying one `{ … }` block. Built iteratively, so
 // no input (however deeply nested) can overflow the stack, and it never throws.
 
+import { fitted } from './fitted';
 import { Scanner, Tok, Token, tokenize } from './lexer';
 import { Span } from './types';
 
@@ -110,7 +111,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
     const f = stack.pop()!;
     if (f.block) {
       f.block.close = closeTok;
-      f.block.stmts = f.stmts;
+      f.block.stmts = fitted(f.stmts);
     }
     if (f.owner) {
       f.owner.end = closeTok ? closeTok.end : lastEndOf(f);
