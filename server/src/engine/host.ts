@@ -6,6 +6,7 @@ import { Bar, Device, Topology } from './model';
 import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
+import { fitted } from './fitted';
 import { formatRange, formatSize, hex } from './values';
 
 export interface Resource {
@@ -112,6 +113,7 @@ export function deviceResources(d: Device): Resource[] {
       });
     }
   }
+  out = fitted(out);
   out.forEach((res, i) => (res.order = i));
   resourcesOf.set(d, out);
   return out;

@@ -3,6 +3,7 @@
 // rules that need only one statement or one device are checked here.
 
 import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
+import { fitted } from './fitted';
 import { Reporter } from './report';
 import { Span } from './types';
 import { Stmt } from './tree';
@@ -203,6 +204,9 @@ function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Findi
   buildRegions(d, parts);
   buildRom(d, parts);
   buildSriov(d, parts);
+  d.bars = fitted(d.bars);
+  d.regions = fitted(d.regions);
+  if (d.sriov) d.sriov.bars = fitted(d.sriov.bars);
   return { device: d, own: own.found, parts: parts.found };
 }
 
