@@ -1,6 +1,7 @@
 // Guest address space: the three allocation policies, guest overlaps, and the
 // per-page guest verdict (can KVM map this host page into the guest?).
 
+import { fitted } from './fitted';
 import { HostAnalysis } from './host';
 import { Assign, Bar, Device, Guest, Topology } from './model';
 import { Overrides, Reporter } from './report';
@@ -301,7 +302,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     verdict: direct === total ? 'direct' : direct <= 0n ? 'trapped' : 'partial',
     directPages: direct < 0n ? 0n : direct,
     totalPages: total,
-    reasons,
+    reasons: fitted(reasons),
   };
 }
 

@@ -207,7 +207,7 @@ function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Findi
   d.bars = fitted(d.bars);
   d.regions = fitted(d.regions);
   if (d.sriov) d.sriov.bars = fitted(d.sriov.bars);
-  return { device: d, own: own.found, parts: parts.found };
+  return { device: d, own: fitted(own.found), parts: fitted(parts.found) };
 }
 
 /** Whether slot `i` of `d` was declared (by a BAR or as a mem64's upper half). */
@@ -417,7 +417,7 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
       checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index });
     }
   }
-  return r.found;
+  return fitted(r.found);
 }
 
 function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void {
