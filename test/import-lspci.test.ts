@@ -140,7 +140,7 @@ describe('importLspci on every file of realdata/raw', () => {
           const d = dev(p, b.pci, f);
           const n = barOf(d, b.index);
           assert.ok(n, `${b.pci} bar ${b.index} missing`);
-          assert.strictEqual(n.kind?.value, b.kind, `${b.pci} bar ${b.index} kind`);
+          assert.strictEqual(n.kind, b.kind, `${b.pci} bar ${b.index} kind`);
           assert.strictEqual(n.prefetch, b.prefetch, `${b.pci} bar ${b.index} prefetch`);
           assert.strictEqual(n.size?.value, sz(b.size), `${b.pci} bar ${b.index} size`);
           assert.strictEqual(n.address?.value, BigInt(b.address), `${b.pci} bar ${b.index} address`);
@@ -176,7 +176,7 @@ describe('importLspci on every file of realdata/raw', () => {
           assert.strictEqual(d.sriovs.length, 1, `${s.pci} sriov`);
           assert.strictEqual(d.sriovs[0].vfs?.value, BigInt(s.vfs), `${s.pci} vfs`);
           assert.deepStrictEqual(
-            d.sriovs[0].bars.map((b) => [b.index?.value, b.kind?.value, b.prefetch, b.size?.value, b.address?.value]),
+            d.sriovs[0].bars.map((b) => [b.index?.value, b.kind, b.prefetch, b.size?.value, b.address?.value]),
             s.bars.map((b) => [b.index, b.kind, b.prefetch, sz(b.size), BigInt(b.address)]),
             `${s.pci} VF BARs`,
           );
@@ -277,7 +277,7 @@ describe('importLspci format variants', () => {
     assert.strictEqual(d.id?.value, '144d:a808');
     assert.strictEqual(barOf(d, 0)?.size?.value, 16384n);
     assert.strictEqual(barOf(d, 0)?.address?.value, 0xf7100000n);
-    assert.strictEqual(barOf(d, 0)?.kind?.value, 'mem64');
+    assert.strictEqual(barOf(d, 0)?.kind, 'mem64');
     assert.strictEqual(d.msix[0].entries?.value, 33n);
     assert.strictEqual(d.msix[0].tableOffset?.value, 0x3000n);
     assert.strictEqual(d.msix[0].pbaOffset?.value, 0x2000n);
@@ -318,7 +318,7 @@ describe('importLspci format variants', () => {
     const vf = dev(p, '0000:b1:00.2', 'flags');
     assert.deepStrictEqual([barOf(vf, 0)?.size?.value, barOf(vf, 0)?.address?.value, barOf(vf, 0)?.prefetch], [1n << 20n, 0xe0800000n, true]);
     const ea = dev(p, '0000:00:01.0', 'flags');
-    assert.deepStrictEqual([barOf(ea, 0)?.kind?.value, barOf(ea, 0)?.address?.value], ['mem32', 0x1f81d0000n]);
+    assert.deepStrictEqual([barOf(ea, 0)?.kind, barOf(ea, 0)?.address?.value], ['mem32', 0x1f81d0000n]);
     assert.match(r.text, /# BAR 0 is \[virtual\]/);
     assert.match(r.text, /# BAR 0 is \[disabled\]/);
     assert.match(r.text, /# BAR 0 is \[enhanced\]/);
@@ -330,7 +330,7 @@ describe('importLspci format variants', () => {
   it('keeps a "32-bit" BAR printed above 4 GiB as mem32, with a comment (pseries / EA CPU addresses)', () => {
     const text = ['00:08.0 Ethernet controller: Red Hat, Inc. Virtio network device (rev 01)', '\tRegion 1: Memory at 200080020000 (32-bit, non-prefetchable) [size=4K]'].join('\n');
     const { r, d } = only(text);
-    assert.strictEqual(barOf(d, 1)?.kind?.value, 'mem32');
+    assert.strictEqual(barOf(d, 1)?.kind, 'mem32');
     assert.strictEqual(barOf(d, 1)?.address?.value, 0x200080020000n);
     assert.match(r.text, /# BAR 1 is "32-bit" but lspci shows the CPU address 0x200080020000, above 4 GiB/);
   });
@@ -564,7 +564,7 @@ describe('importLspci format variants', () => {
     const { r, d } = only(text);
     assert.strictEqual(d.groups[0].value, 53n);
     assert.deepStrictEqual(
-      d.bars.map((b) => [b.index?.value, b.kind?.value]),
+      d.bars.map((b) => [b.index?.value, b.kind]),
       [
         [0, 'mem64'],
         [2, 'io'],

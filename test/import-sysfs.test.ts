@@ -176,7 +176,7 @@ describe('importSysfs on a fake sysfs tree', () => {
     assert.strictEqual(nic.groups[0].value, 27n);
     assert.strictEqual(nic.id?.value, '15b3:1015');
     assert.deepStrictEqual(
-      nic.bars.map((b) => [b.index?.value, b.kind?.value, b.prefetch, b.size?.value, b.address?.value]),
+      nic.bars.map((b) => [b.index?.value, b.kind, b.prefetch, b.size?.value, b.address?.value]),
       [
         [0, 'mem64', true, 32n << 20n, 0x6000000000n],
         [2, 'mem32', false, 16384n, 0xfb000000n],
@@ -191,7 +191,7 @@ describe('importSysfs on a fake sysfs tree', () => {
     );
     assert.strictEqual(nic.sriovs[0].vfs?.value, 8n);
     assert.deepStrictEqual(
-      nic.sriovs[0].bars.map((b) => [b.index?.value, b.kind?.value, b.prefetch, b.size?.value, b.address?.value]),
+      nic.sriovs[0].bars.map((b) => [b.index?.value, b.kind, b.prefetch, b.size?.value, b.address?.value]),
       [[0, 'mem64', true, 16384n, 0x6002000000n]],
     );
 
@@ -199,7 +199,7 @@ describe('importSysfs on a fake sysfs tree', () => {
     assert.strictEqual(audio.name?.value, 'audio_00_1f_3');
     assert.strictEqual(audio.groups.length, 0);
     assert.deepStrictEqual(
-      audio.bars.map((b) => [b.index?.value, b.kind?.value, b.size?.value, b.address?.value]),
+      audio.bars.map((b) => [b.index?.value, b.kind, b.size?.value, b.address?.value]),
       [
         [0, 'mem64', 16384n, 0x81810000n],
         [4, 'mem64', 1n << 20n, undefined],

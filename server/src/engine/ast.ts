@@ -65,7 +65,8 @@ export interface BarNode {
   /** The statement had a syntax error after its index (its other fields may be missing). */
   incomplete?: boolean;
   index?: Val<number>;
-  kind?: Val<BarKind>;
+  /** A plain value: no message points at the kind word, so it keeps no span (one object less per BAR). */
+  kind?: BarKind;
   prefetch: boolean;
   size?: Val<bigint>;
   address?: Val<bigint>;

@@ -112,7 +112,6 @@ function moveHost(h: HostNode, d: number): void {
 
 function moveBar(b: BarNode, d: number): void {
   moveVal(b.index, d);
-  moveVal(b.kind, d);
   moveVal(b.size, d);
   moveVal(b.address, d);
 }

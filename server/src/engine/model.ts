@@ -563,7 +563,7 @@ function buildBars(d: Device, r: Sink): void {
   for (const bn of d.node.bars) {
     if (!bn.index) continue;
     const idx = bn.index.value;
-    const kind = bn.kind?.value;
+    const kind = bn.kind;
     const id = `${d.name}.bar${idx}`;
     const subject = id;
     const target = { device: d.name, bar: idx };
@@ -758,17 +758,17 @@ function buildSriov(d: Device, r: Sink): void {
       continue;
     }
     seen.add(idx);
-    if (bn.kind.value === 'mem64') {
+    if (bn.kind === 'mem64') {
       if (idx === 5) r.add('bar64-slot', bn.index.span, `${id}: a 64-bit VF BAR cannot start at index 5.`, { subject: id });
       else if (seen.has(idx + 1)) r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1}, which another VF BAR uses.`, { subject: id });
       seen.add(idx + 1);
     }
-    const size = checkBarNumbers(r, id, bn, bn.kind.value, id, { device: d.name, bar: idx });
+    const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx });
     let base = size !== undefined ? bn.address?.value : undefined;
     if (base !== undefined && size !== undefined && base + size * vfs > U64_LIMIT) {
       r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space.`, { subject: id });
       base = undefined;
     }
-    sriov.bars.push({ device: d, index: idx, kind: bn.kind.value, prefetch: bn.prefetch, size, base, span: stmtSpan(bn.stmt), node: bn });
+    sriov.bars.push({ device: d, index: idx, kind: bn.kind, prefetch: bn.prefetch, size, base, span: stmtSpan(bn.stmt), node: bn });
   }
 }

@@ -289,7 +289,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     const a = new Args(s.source.text, s, errors, what);
     const node: BarNode = { incomplete: false, index: undefined, kind: undefined, prefetch: false, size: undefined, address: undefined, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
-    node.kind = a.choice('a BAR kind', KINDS);
+    node.kind = a.choice('a BAR kind', KINDS)?.value;
     node.prefetch = a.optKeyword('prefetch');
     if (a.keyword('size')) node.size = a.size();
     if (a.optKeyword('at')) node.address = a.integer('an address such as 0xfe000000');

@@ -254,15 +254,15 @@ function valueItems(
       for (const b of list ?? []) {
         if (!b.index) continue;
         used.add(b.index.value);
-        if (b.kind?.value === 'mem64') used.add(b.index.value + 1);
+        if (b.kind === 'mem64') used.add(b.index.value + 1);
       }
       return [0, 1, 2, 3, 4, 5].filter((i) => !used.has(i)).map((i) => item(String(i), CompletionItemKind.Value, 'free BAR slot', String(i)));
     }
     case 'barref': {
       const d = deviceOf(s, owner, parents, ctx);
       return (d?.bars ?? [])
-        .filter((b) => b.index && b.kind?.value !== 'io')
-        .map((b) => item(String(b.index!.value), CompletionItemKind.Field, `bar${b.index!.value} ${b.kind?.value ?? ''}${b.size ? ' ' + formatSize(b.size.value) : ''}`, String(b.index!.value)));
+        .filter((b) => b.index && b.kind !== 'io')
+        .map((b) => item(String(b.index!.value), CompletionItemKind.Field, `bar${b.index!.value} ${b.kind ?? ''}${b.size ? ' ' + formatSize(b.size.value) : ''}`, String(b.index!.value)));
     }
     case 'assignidx': {
       const devName = owner?.words[1]?.text;

@@ -81,7 +81,7 @@ function barHover(s: DocState, h: Extract<Hit, { kind: 'bar' }>): string[] {
   const r = reports.find((x) => x.vf === undefined && x.span.start === h.bar.stmt.start);
   if (r) return barMarkdown(s, r);
   const idx = h.bar.index?.value;
-  const kind = h.bar.kind?.value;
+  const kind = h.bar.kind;
   if (kind === 'io') return [`**${h.device.name?.value ?? '?'}.bar${idx}** — I/O BAR${h.bar.size ? `, ${sizeText(h.bar.size.value)}` : ''}`, '- never mmapped and never placed in guest memory: every access goes through the VMM'];
   return [`**${h.device.name?.value ?? '?'}.bar${idx ?? '?'}** — not analysed (see the diagnostics on this line)`];
 }

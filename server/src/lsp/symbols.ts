@@ -36,7 +36,7 @@ export function getDocumentSymbols(s: DocState): { symbols: DocumentSymbol[]; tr
     if (x) list.push(x);
   };
   const barSym = (b: BarNode, prefix: string): DocumentSymbol | undefined => {
-    const parts = [b.kind?.value, b.prefetch ? 'prefetch' : undefined, b.size ? formatSize(b.size.value) : undefined, b.address ? `@ ${hex(b.address.value)}` : 'unassigned'];
+    const parts = [b.kind, b.prefetch ? 'prefetch' : undefined, b.size ? formatSize(b.size.value) : undefined, b.address ? `@ ${hex(b.address.value)}` : 'unassigned'];
     return sym(`${prefix}bar${b.index?.value ?? '?'}`, parts.filter(Boolean).join(' '), SymbolKind.Field, stmtSpan(b.stmt), b.index?.span);
   };
 
