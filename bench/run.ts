@@ -160,6 +160,8 @@ interface SizeResult {
   cliOutputBytes?: number;
   cliExit?: number;
   phases?: Record<string, number>;
+  /** Heap kept alive by the result (MB, after a full GC), measured once: bartopo's analysis + reports, and JSON.parse's value. */
+  heapMB?: { bartopo: number; jsonParse: number };
 }
 
 /** Timed rounds for one size; each round runs bartopo, the JSON language service and JSON.parse once. */
@@ -172,6 +174,7 @@ class SizeBench {
   private readonly jsonLs: number[] = [];
   private readonly jsonParse: number[] = [];
   private counts: SizeResult['counts'] | undefined;
+  private heapMB: SizeResult['heapMB'];
   private done = 0;
 
   constructor(
@@ -189,7 +192,9 @@ class SizeBench {
     const text = this.w.bartopo;
     const json = this.w.json;
     // bartopo: analyze + barReports.
+    const measureHeap = !this.heapMB; // once, in the first round (a warm-up round when there is one)
     gc();
+    const h0 = process.memoryUsage().heapUsed;
     const c0 = process.cpuUsage();
     const t0 = now();
     const a = analyze(text);
@@ -202,6 +207,11 @@ class SizeBench {
       this.checkCpu.push((c1.user + c1.system) / 1000);
       this.analyzeOnly.push(t1 - t0);
       this.bars.push(t2 - t1);
+    }
+    let heapBartopo = 0;
+    if (measureHeap) {
+      gc();
+      heapBartopo = (process.memoryUsage().heapUsed - h0) / 2 ** 20;
     }
     if (!this.counts) {
       const c = { errors: 0, warnings: 0, infos: 0, bars: reports.length, guests: a.guests.length, jsonDiagnostics: 0 };
@@ -222,10 +232,15 @@ class SizeBench {
     this.counts.jsonDiagnostics = n;
     // Plain JSON.parse.
     gc();
+    const h1 = process.memoryUsage().heapUsed;
     const t5 = now();
     const v = JSON.parse(json) as { devices: unknown[] };
     const t6 = now();
     if (keep) this.jsonParse.push(t6 - t5);
+    if (measureHeap) {
+      gc();
+      this.heapMB = { bartopo: heapBartopo, jsonParse: (process.memoryUsage().heapUsed - h1) / 2 ** 20 };
+    }
     if (v.devices.length !== this.plan.devices) throw new Error('JSON.parse: wrong device count');
   }
 
@@ -243,6 +258,7 @@ class SizeBench {
       jsonLs: stats(this.jsonLs),
       jsonLsCpu: stats(this.jsonLsCpu),
       jsonParse: stats(this.jsonParse),
+      heapMB: this.heapMB,
     };
   }
 }
@@ -811,8 +827,25 @@ function machine(): Record<string, string> {
     Node: process.version,
     'Node flags (harness, server, plain CLI)': NODE_FLAGS.length ? NODE_FLAGS.map((f) => `\`${f}\``).join(' ') : 'V8 defaults',
     Date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+    'Fresh memory (64 MiB buffer): first touch / touched again': (freshMemoryCache ??= measureFreshMemory()),
   };
 }
+
+/**
+ * What writing memory costs the first time (page faults) against writing it again. On
+ * microVMs the first touch can be tens of times dearer, which bills every newly grown heap.
+ */
+function measureFreshMemory(): string {
+  const mib = 64;
+  const b = Buffer.allocUnsafeSlow(mib * 2 ** 20);
+  const t0 = now();
+  b.fill(1);
+  const t1 = now();
+  b.fill(2);
+  const t2 = now();
+  return `${((t1 - t0) / mib).toFixed(2)} / ${((t2 - t1) / mib).toFixed(3)} ms per MiB`;
+}
+let freshMemoryCache: string | undefined;
 
 const f1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ms = (s: Stats | undefined): string => (s && s.n ? `${f1(s.median)} / ${f1(s.p95)}` : '—');
@@ -856,6 +889,21 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
     );
   }
   out.push('');
+
+  if (sizes.some((s) => s.heapMB)) {
+    out.push('## Heap kept by the result (MiB after a full GC, measured once per size)', '');
+    out.push(
+      'On this kind of VM, memory touched for the first time is expensive (see "fresh memory" above), so the heap a result keeps is also a large part of its time.',
+      '',
+    );
+    out.push('| devices | .bartopo | bartopo analysis + reports | bytes per source byte | JSON.parse value | bartopo / JSON.parse |', '|---:|---:|---:|---:|---:|---:|');
+    for (const s of sizes) {
+      if (!s.heapMB) continue;
+      const h = s.heapMB;
+      out.push(`| ${int(s.devices)} | ${(s.bartopoChars / 2 ** 20).toFixed(2)} MiB | ${f1(h.bartopo)} | ${f1((h.bartopo * 2 ** 20) / s.bartopoChars)} | ${f1(h.jsonParse)} | ${(h.bartopo / h.jsonParse).toFixed(1)}× |`);
+    }
+    out.push('');
+  }
 
   if (sizes.some((s) => s.cli)) {
     out.push('## `bartopo check FILE --format json` as a process (ms, median / p95)', '');
