@@ -2,10 +2,13 @@
 // client at all: every visible difference must count, data.version must not.
 
 import * as assert from 'assert';
+import fc from 'fast-check';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { analyze } from '../server/src/engine/analyze';
+import { changedRegion } from '../server/src/engine/incremental';
 import { LineIndex } from '../server/src/engine/lineIndex';
-import { sameDiagnostics, toLspDiagnostics } from '../server/src/lsp/convert';
+import { sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from '../server/src/lsp/convert';
+import { generate, toBartopo } from '../bench/generate';
 import { NEC } from './lsp-docs';
 
 type Mutation = [string, (ds: Diagnostic[]) => void];
@@ -61,4 +64,60 @@ describe('lsp: unchanged diagnostics are recognised', () => {
       assert.ok(!sameDiagnostics(copy, base));
     });
   }
+});
+
+// sameAfterEdit settles most keystrokes from the engine's diagnostics and where the edit moved
+// them, before any LSP conversion. It may say "not sure" (false) but never "same" wrongly.
+describe('lsp: unchanged diagnostics told from the edit alone (sameAfterEdit)', () => {
+  const uri = 'file:///x.bartopo';
+  const convert = (t: string, a: ReturnType<typeof analyze>): Diagnostic[] => toLspDiagnostics(new LineIndex(t), uri, 1, a.diagnostics, 100000).diagnostics;
+  const big = toBartopo(generate({ devices: 60, seed: 11 }));
+
+  /** Applies `insert` at `at` (after deleting `del` characters) through an incremental analysis, as the server does; both verdicts. */
+  const check = (text: string, at: number, del: number, insert: string): { quick: boolean; full: boolean } => {
+    const before = analyze(text);
+    const snap = snapshotDiagnostics(before.diagnostics);
+    const lspBefore = convert(text, before);
+    const after = text.slice(0, at) + insert + text.slice(at + del);
+    const a = analyze(after, {}, before); // consumes `before`: its reused spans move, the snapshot must not
+    const { prefix, suffix } = changedRegion(text, after);
+    return { quick: sameAfterEdit(snap, a.diagnostics, after, text, prefix, suffix), full: sameDiagnostics(lspBefore, convert(after, a)) };
+  };
+
+  it('recognises a keystroke in a device label (diagnostics before and after it, none on its line)', () => {
+    const at = big.indexOf('"', big.indexOf('  name "', big.length >> 1) + 8);
+    const r = check(big, at, 0, 'x');
+    assert.ok(r.full, 'the example edit must leave the diagnostics as they were');
+    assert.ok(r.quick);
+  });
+
+  it('says no when a diagnostic on the edited line moves right, or an edit adds a line', () => {
+    // ohci1's BAR is subpage-unaligned: typing before its address on the same line moves the range.
+    const line = NEC.indexOf('  bar 0 mem32 size 4K at 0x3fe080021000');
+    assert.deepStrictEqual(check(NEC, line + 2, 0, ' '), { quick: false, full: false });
+    // A new comment line above: same diagnostics, one line lower.
+    assert.deepStrictEqual(check(NEC, line, 0, '# x\n'), { quick: false, full: false });
+    // A line break at the end of the first line (a comment, nothing on it): everything below moves down.
+    assert.deepStrictEqual(check(NEC, NEC.indexOf('\n'), 0, '\n'), { quick: false, full: false });
+    // A character typed at the end of that comment: nothing moves.
+    assert.deepStrictEqual(check(NEC, NEC.indexOf('\n'), 0, 'x'), { quick: true, full: true });
+  });
+
+  it('never says "same" when the converted diagnostics differ (random edits)', () => {
+    let quickYes = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(NEC, big), fc.nat(), fc.boolean(), fc.nat({ max: 3 }), fc.constantFrom('x', '0', 'f', ' ', '"', '#', '\n', '\n\n', '# c\n', '}', 'mem64', ''), (text, pos, atLineEnd, del, insert) => {
+        // Half of the edits at a line's end (typing after a comment, a label, a value), where diagnostics often stay.
+        let at = pos % (text.length + 1);
+        if (atLineEnd) at = text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at);
+        const r = check(text, at, Math.min(del, text.length - at), insert);
+        if (r.quick) {
+          quickYes++;
+          assert.ok(r.full, `sameAfterEdit said same at ${at} (+${JSON.stringify(insert)}, -${del}) but the LSP diagnostics differ`);
+        }
+      }),
+      { numRuns: 400 },
+    );
+    assert.ok(quickYes > 0, 'no edit was recognised at all');
+  });
 });

@@ -7,13 +7,17 @@ export interface Position {
 }
 
 export class LineIndex {
-  /** Offset of the first character of each line. */
-  readonly lineStarts: number[];
+  /**
+   * Offset of the first character of each line. A typed array: a new version's index is
+   * built from the previous one on every keystroke, and a typed array's store is reused
+   * memory (a 20,000-line array built by `push` is new heap each time, which page-faults).
+   */
+  readonly lineStarts: Int32Array;
 
   constructor(
     readonly text: string,
     /** Line starts already known (see `edited`); scanned from the text when not given. */
-    known?: number[],
+    known?: Int32Array,
   ) {
     if (known) {
       this.lineStarts = known;
@@ -33,7 +37,7 @@ export class LineIndex {
         }
       }
     }
-    this.lineStarts = starts;
+    this.lineStarts = Int32Array.from(starts);
   }
 
   /**
@@ -51,21 +55,30 @@ export class LineIndex {
     const lo = Math.max(0, prefix - 1);
     const hi = Math.min(text.length, newEnd + 1);
     const S = prev.lineStarts;
-    const starts: number[] = [];
-    let i = 0;
-    while (i < S.length && S[i] <= lo) starts.push(S[i++]);
+    // Kept as they are: the starts up to `lo`.
+    let before = 0;
+    while (before < S.length && S[before] <= lo) before++;
+    // Scanned: the starts in the changed region (a few).
+    const mid: number[] = [];
     for (let k = lo; k < hi; k++) {
       const c = text.charCodeAt(k);
-      if (c === 10) starts.push(k + 1);
+      if (c === 10) mid.push(k + 1);
       else if (c === 13) {
         if (text.charCodeAt(k + 1) === 10) k++;
-        starts.push(k + 1);
+        mid.push(k + 1);
       }
     }
-    const last = starts[starts.length - 1];
-    while (i < S.length && S[i] < oldEnd + 2) i++;
-    for (; i < S.length; i++) if (S[i] + delta > last) starts.push(S[i] + delta);
-    return new LineIndex(text, starts);
+    const last = mid.length > 0 ? mid[mid.length - 1] : before > 0 ? S[before - 1] : -1;
+    // Moved: the starts after the region.
+    let after = before;
+    while (after < S.length && S[after] < oldEnd + 2) after++;
+    while (after < S.length && S[after] + delta <= last) after++;
+    const out = new Int32Array(before + mid.length + (S.length - after));
+    out.set(S.subarray(0, before));
+    out.set(mid, before);
+    let o = before + mid.length;
+    for (let i = after; i < S.length; i++) out[o++] = S[i] + delta;
+    return new LineIndex(text, out);
   }
 
   get lineCount(): number {

@@ -230,8 +230,12 @@ function sameData(a: unknown, b: unknown): boolean {
   const s = x.target;
   const t = y.target;
   if (x.rule !== y.rule || x.subject !== y.subject) return false;
-  if (!s || !t) return s === t;
-  return s.device === t.device && s.bar === t.bar && s.guest === t.guest && s.region === t.region;
+  return sameTarget(s, t);
+}
+
+function sameTarget(a: Diagnostic['target'], b: Diagnostic['target']): boolean {
+  if (!a || !b) return a === b;
+  return a.device === b.device && a.bar === b.bar && a.guest === b.guest && a.region === b.region;
 }
 
 /**
@@ -257,6 +261,93 @@ export function sameDiagnostics(a: readonly LspDiagnostic[], b: readonly LspDiag
     if (r.length !== s.length) return false;
     for (let k = 0; k < r.length; k++) {
       if (r[k].message !== s[k].message || r[k].location.uri !== s[k].location.uri || !sameRange(r[k].location.range, s[k].location.range)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Where a version's engine diagnostics (and their related locations) were, kept beside them:
+ * diagnostics reused by an incremental analysis share span objects that the next edit moves,
+ * so the offsets are copied.
+ */
+export interface DiagnosticsSnapshot {
+  diagnostics: readonly Diagnostic[];
+  /** start, end of each diagnostic, then of each of its related locations, in order. */
+  offsets: Int32Array;
+}
+
+export function snapshotDiagnostics(diags: readonly Diagnostic[]): DiagnosticsSnapshot {
+  let n = 0;
+  for (const d of diags) n += 2 + 2 * d.related.length;
+  const offsets = new Int32Array(n);
+  let o = 0;
+  for (const d of diags) {
+    offsets[o++] = d.span.start;
+    offsets[o++] = d.span.end;
+    for (const r of d.related) {
+      offsets[o++] = r.span.start;
+      offsets[o++] = r.span.end;
+    }
+  }
+  return { diagnostics: diags, offsets };
+}
+
+function hasLineBreak(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return true;
+  }
+  return false;
+}
+
+
+/**
+ * Whether `next` (the diagnostics of the text after an edit) would convert to exactly the LSP
+ * diagnostics of the version `before` describes, decided without converting: same rules,
+ * severities, messages, subjects, targets and related messages, in the same order, and every
+ * range at the same line and character. The edit is what `changedRegion` found (common `prefix`
+ * and `suffix` of the old text, `oldLength` long, and `text`). Offsets before the edit stay; offsets
+ * after it move by the length change, which leaves their line and character alone when the edit
+ * adds or removes no line break and they are not on the edited line. Anything else (an offset
+ * inside the edit, after it on its line, line breaks in it) answers false, and the caller
+ * converts and compares the LSP diagnostics as usual: false is never wrong, only slower.
+ */
+export function sameAfterEdit(before: DiagnosticsSnapshot, next: readonly Diagnostic[], text: string, oldText: string, prefix: number, suffix: number): boolean {
+  const prev = before.diagnostics;
+  if (prev.length !== next.length) return false;
+  const oldEnd = oldText.length - suffix;
+  const newEnd = text.length - suffix;
+  if (hasLineBreak(oldText, prefix, oldEnd) || hasLineBreak(text, prefix, newEnd)) return false;
+  const delta = text.length - oldText.length;
+  // End of the edited line in the new text: offsets moved up to here changed character.
+  let lineEnd = newEnd;
+  while (lineEnd < text.length) {
+    const c = text.charCodeAt(lineEnd);
+    if (c === 10 || c === 13) break;
+    lineEnd++;
+  }
+  /** The new offset of old offset `x`, or -1 when its position (line, character) changes or cannot be told. */
+  const moved = (x: number): number => {
+    if (x < prefix) return x;
+    if (x < oldEnd) return -1;
+    const y = x + delta;
+    return delta !== 0 && y <= lineEnd ? -1 : y;
+  };
+  const off = before.offsets;
+  let o = 0;
+  for (let i = 0; i < prev.length; i++) {
+    const a = prev[i];
+    const b = next[i];
+    if (a.rule !== b.rule || a.severity !== b.severity || a.message !== b.message || a.subject !== b.subject || !sameTarget(a.target, b.target)) return false;
+    if (a.related.length !== b.related.length) return false;
+    const s = moved(off[o++]);
+    const e = moved(off[o++]);
+    if (s < 0 || e < 0 || s !== b.span.start || e !== b.span.end) return false;
+    for (let k = 0; k < b.related.length; k++) {
+      const rs = moved(off[o++]);
+      const re = moved(off[o++]);
+      if (rs < 0 || re < 0 || rs !== b.related[k].span.start || re !== b.related[k].span.end || a.related[k].message !== b.related[k].message) return false;
     }
   }
   return true;

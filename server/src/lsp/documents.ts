@@ -7,7 +7,7 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
 import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, LineIndex } from '../engine';
-import { ConvertedDiagnostics, sameDiagnostics, toLspDiagnostics } from './convert';
+import { ConvertedDiagnostics, DiagnosticsSnapshot, sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
 
 /** Everything known about one version of one document. */
@@ -29,6 +29,8 @@ export interface DocState {
    * client already shows stays valid and is not sent again.
    */
   sameAs?: number;
+  /** Where this version's diagnostics are (the next version's are compared with it first). */
+  snapshot: DiagnosticsSnapshot;
   /** Derived lazily, once per version. */
   derived: {
     lsp?: ConvertedDiagnostics;
@@ -116,21 +118,26 @@ export class DocumentStore {
     const ms = performance.now() - t0;
     const prev = this.cost.get(uri);
     this.cost.set(uri, prev === undefined ? ms : prev * 0.6 + ms * 0.4);
+    const region = before ? changedRegion(before.text, text) : undefined;
     const state: DocState = {
       uri,
       version: doc.version,
       text,
       analysis,
-      index: lineIndexOf(text, before),
+      index: before && region ? LineIndex.edited(before.index, text, region.prefix, region.suffix) : new LineIndex(text),
       settings: this.settings,
       settingsKey: this.key,
       ms,
+      snapshot: snapshotDiagnostics(analysis.diagnostics),
       derived: { fixes: new Map() },
     };
     if (before?.derived.lsp) {
       // Compared with what the previous version showed: unchanged diagnostics are neither converted twice nor sent again.
-      const now = lspDiagnostics(state);
-      if (sameDiagnostics(before.derived.lsp.diagnostics, now.diagnostics)) {
+      // Most keystrokes (in a label or comment) are settled from the engine's diagnostics and where they moved; the rest by converting.
+      const same =
+        (region && sameAfterEdit(before.snapshot, analysis.diagnostics, text, before.text, region.prefix, region.suffix)) ||
+        sameDiagnostics(before.derived.lsp.diagnostics, lspDiagnostics(state).diagnostics);
+      if (same) {
         state.sameAs = diagnosticsVersion(before);
         state.derived.lsp = before.derived.lsp;
       }
@@ -199,11 +206,6 @@ export class DocumentStore {
 }
 
 /** The line index of a new version: the previous version's, updated where the texts differ (no scan of the whole text). */
-function lineIndexOf(text: string, before: DocState | undefined): LineIndex {
-  if (!before) return new LineIndex(text);
-  const { prefix, suffix } = changedRegion(before.text, text);
-  return LineIndex.edited(before.index, text, prefix, suffix);
-}
 
 /** The version whose diagnostics a state shows (its own, or the earlier one they are identical to). */
 export function diagnosticsVersion(s: DocState): number {
