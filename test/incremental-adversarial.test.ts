@@ -22,7 +22,7 @@ import { parseEditedCopy, reparse } from '../server/src/engine/incremental';
 import { parse, ParseResult } from '../server/src/engine/parser';
 import { Stmt } from '../server/src/engine/tree';
 import { AnalyzeOptions } from '../server/src/engine/types';
-import { parsePicture, picture } from './parse-picture';
+import { isCacheKey, parsePicture, picture } from './parse-picture';
 
 // ---- comparison helpers (picture() as in incremental.test.ts) -------------------
 
@@ -69,8 +69,8 @@ function same(a: unknown, b: unknown, depth = 0): boolean {
   }
   const oa = a as Record<string, unknown>;
   const ob = b as Record<string, unknown>;
-  const ka = Object.keys(oa).filter((k) => oa[k] !== undefined);
-  const kb = Object.keys(ob).filter((k) => ob[k] !== undefined);
+  const ka = Object.keys(oa).filter((k) => !isCacheKey(k) && oa[k] !== undefined);
+  const kb = Object.keys(ob).filter((k) => !isCacheKey(k) && ob[k] !== undefined);
   if (ka.length !== kb.length) return false;
   for (const k of ka) {
     if (ob[k] === undefined) return false;

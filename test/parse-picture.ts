@@ -3,6 +3,11 @@
 import { ParseResult } from '../server/src/engine/parser';
 import { Stmt } from '../server/src/engine/tree';
 
+/** Keys of syntax nodes that hold caches of later stages, not parsed content (`model`: the device model.ts built from a device node). */
+export function isCacheKey(k: string): boolean {
+  return k === 'model';
+}
+
 /** A plain, comparable picture of a value: statements by offsets and words, values with their spans. */
 export function picture(x: unknown, seen = new Set<unknown>()): unknown {
   if (typeof x === 'bigint') return `${x}n`;
@@ -21,7 +26,7 @@ export function picture(x: unknown, seen = new Set<unknown>()): unknown {
   if (Array.isArray(x)) out = x.map((v) => picture(v, seen));
   else {
     const o: Record<string, unknown> = {};
-    const keys = Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined);
+    const keys = Object.keys(x).filter((k) => !isCacheKey(k) && (x as Record<string, unknown>)[k] !== undefined);
     // Values are their own spans: record start/end whichever way they are stored.
     const span = (x as { span?: { start: number; end: number } }).span;
     if (span && !keys.includes('span')) keys.push('span');

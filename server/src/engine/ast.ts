@@ -116,6 +116,8 @@ export interface DeviceNode {
   sriovs: SriovNode[];
   groups: Val<bigint>[];
   stmt: Stmt;
+  /** model.ts's cache: the device model built from this node (a field, not a WeakMap: read for every device of every analysis). */
+  model?: unknown;
 }
 
 export interface AssignBarNode {

@@ -81,10 +81,9 @@ export interface HostChange {
  * untouched by an edit) keeps its resource objects, which is what lets the
  * next analysis recognise what did not change.
  */
-const resourcesOf = new WeakMap<Device, Resource[]>();
 
 export function deviceResources(d: Device): Resource[] {
-  let out = resourcesOf.get(d);
+  let out = d.resources;
   if (out) return out;
   out = [];
   for (const b of d.bars) {
@@ -115,7 +114,7 @@ export function deviceResources(d: Device): Resource[] {
   }
   out = fitted(out);
   out.forEach((res, i) => (res.order = i));
-  resourcesOf.set(d, out);
+  d.resources = out;
   return out;
 }
 

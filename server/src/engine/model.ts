@@ -4,6 +4,7 @@
 
 import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
 import { fitted } from './fitted';
+import type { Resource } from './host';
 import { Reporter } from './report';
 import { Span } from './types';
 import { Stmt } from './tree';
@@ -113,6 +114,10 @@ export interface Device {
   node: DeviceNode;
   nameSpan: Span;
   span: Span;
+  /** Caches kept with the model (fields rather than WeakMaps: read for every device of every analysis). Host-level findings with the windows they were checked against. */
+  hostLevel?: { windowsKey: string; found: Finding[] };
+  /** host.ts's resources of this device. */
+  resources?: Resource[];
 }
 
 export interface AssignedBar {
@@ -174,9 +179,13 @@ class Recorder implements Sink {
  * the node (an edit elsewhere), the device is reused too; its spans are the
  * node's own objects and move with it.
  */
-const builtDevices = new WeakMap<DeviceNode, { device: Device; own: Finding[]; parts: Finding[] }>();
+interface BuiltDevice {
+  device: Device;
+  own: Finding[];
+  parts: Finding[];
+}
 
-function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Finding[]; parts: Finding[] } {
+function buildDevice(dn: DeviceNode, name: string): BuiltDevice {
   const groupVal: Val<bigint> | undefined = dn.groups[0];
   const own = new Recorder();
   for (const g of dn.groups.slice(1)) own.add('duplicate', g.span, `${name}: \`group\` is given twice; a function is in exactly one IOMMU group.`, { subject: name });
@@ -197,6 +206,8 @@ function buildDevice(dn: DeviceNode, name: string): { device: Device; own: Findi
     node: dn,
     nameSpan: dn.name!.span,
     span: stmtSpan(dn.stmt),
+    hostLevel: undefined,
+    resources: undefined,
   };
   const parts = new Recorder();
   buildBars(d, parts);
@@ -315,8 +326,8 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   for (const dn of file.devices) {
     if (!dn.name) continue;
     const name = dn.name.value;
-    let built = builtDevices.get(dn);
-    if (!built) builtDevices.set(dn, (built = buildDevice(dn, name)));
+    let built = dn.model as BuiltDevice | undefined;
+    if (!built) dn.model = built = buildDevice(dn, name);
     const d = built.device;
     for (const f of built.own) r.add(...f);
     const prev = deviceByName.get(name);
@@ -346,8 +357,8 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
   const windowsKey = host.windows.map((w) => `${w.name}=${w.start}+${w.size}`).join(',');
   for (const d of devices) {
-    let hl = hostLevelDone.get(d);
-    if (!hl || hl.windowsKey !== windowsKey) hostLevelDone.set(d, (hl = { windowsKey, found: hostLevelFindings(d, host.windows) }));
+    let hl = d.hostLevel;
+    if (!hl || hl.windowsKey !== windowsKey) d.hostLevel = hl = { windowsKey, found: hostLevelFindings(d, host.windows) };
     for (const f of hl.found) r.add(...f);
   }
 
@@ -391,9 +402,6 @@ function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Devic
   for (const f of rec.found) r.add(...f);
   return guest;
 }
-
-/** Host-level findings of each device model, with the host windows they were checked against. */
-const hostLevelDone = new WeakMap<Device, { windowsKey: string; found: Finding[] }>();
 
 /** bar32-above-4g and bar-outside-window of one device's BARs, ROM and VF apertures. */
 function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {

@@ -364,7 +364,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
         break;
       }
       case 'device': {
-        const d: DeviceNode = { name: undefined, pci: undefined, label: undefined, id: undefined, bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s };
+        const d: DeviceNode = { name: undefined, pci: undefined, label: undefined, id: undefined, bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s, model: undefined };
         const a = new Args(text, s, errors, '`device`');
         d.name = a.name('a device name');
         if (a.keyword('at')) d.pci = a.pci();
