@@ -36,13 +36,17 @@ import { schemaPath, writeTopology, Written } from './generate';
 
 const REPO = path.resolve(__dirname, '..', '..');
 /**
- * V8 flags the project's launchers use (bin/tuned-node.js for `bartopo` and
- * `bartopo-language-server`, client/src/extension.ts for VS Code): a 64 MB young
- * generation. The harness runs itself, the language server and the plain CLI run
- * with them too, so that both sides of every comparison get the same heap set-up.
- * BENCH_NODE_FLAGS="" measures V8's defaults instead.
+ * V8 flags the `bartopo` CLI runs with (bin/tuned-node.js): a 64 MB young generation.
+ * The harness runs itself and the plain CLI with them, so that both sides of every
+ * in-process comparison get the same heap set-up. BENCH_NODE_FLAGS="" measures V8's
+ * defaults instead.
  */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
+/**
+ * V8 flags for the language server: none, as `bartopo-language-server` and the VS Code
+ * client start it (V8's default young generation). BENCH_SERVER_FLAGS="…" to try others.
+ */
+const SERVER_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const SERVER = path.join(REPO, 'dist', 'server.js');
 const RESULTS = path.join(REPO, 'bench', 'RESULTS.md');
@@ -460,7 +464,7 @@ class LspClient {
   /** Spawns the server and completes `initialize`; `initMs` is spawn → initialize result. */
   static async start(settings: Settings = {}): Promise<LspClient> {
     const t0 = now();
-    const proc = spawn(process.execPath, [...NODE_FLAGS, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...SERVER_FLAGS, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const c = new LspClient(proc, settings, t0);
     await withTimeout(
       c.conn.sendRequest('initialize', {
@@ -825,7 +829,8 @@ function machine(): Record<string, string> {
     RAM: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     OS: `${os.type()} ${os.release()}`,
     Node: process.version,
-    'Node flags (harness, server, plain CLI)': NODE_FLAGS.length ? NODE_FLAGS.map((f) => `\`${f}\``).join(' ') : 'V8 defaults',
+    'Node flags (harness, plain CLI)': NODE_FLAGS.length ? NODE_FLAGS.map((f) => `\`${f}\``).join(' ') : 'V8 defaults',
+    'Node flags (language server)': SERVER_FLAGS.length ? SERVER_FLAGS.map((f) => `\`${f}\``).join(' ') : 'V8 defaults',
     Date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
     'Fresh memory (64 MiB buffer): first touch / touched again': (freshMemoryCache ??= measureFreshMemory()),
   };

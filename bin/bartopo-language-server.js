@@ -49,5 +49,7 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write(`bartopo-language-server: ${bundle} is missing; run \`npm run build\` (or \`node scripts/bundle.js\`) first.\n`);
   process.exit(2);
 }
-// Node IPC needs this very process (the parent's channel); other transports re-run tuned.
-if (args.includes('--node-ipc') || !require('./tuned-node').rerunAsync(__filename)) require(bundle).startServer();
+// The server runs in this process with V8's default young generation (unlike the CLI, see
+// tuned-node.js): a keystroke's analysis allocates a few MB, and a larger young generation
+// hands it pages never touched before, which on some VMs costs more than the analysis itself.
+require(bundle).startServer();

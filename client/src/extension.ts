@@ -99,8 +99,8 @@ export interface BartopoApi {
 export async function activate(context: vscode.ExtensionContext): Promise<BartopoApi> {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
-    // A 64 MB young generation: analysis builds many long-lived small objects (see bin/tuned-node.js).
-    run: { module, transport: TransportKind.ipc, options: { execArgv: ['--max-semi-space-size=64'] } },
+    // V8's default young generation: see bin/bartopo-language-server.js for why the server is not tuned like the CLI.
+    run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const outputChannel = vscode.window.createOutputChannel('bartopo', { log: true });
