@@ -124,6 +124,7 @@ export class DocumentStore {
       version: doc.version,
       text,
       analysis,
+      // The previous version's line index, updated where the texts differ (no scan of the whole text).
       index: before && region ? LineIndex.edited(before.index, text, region.prefix, region.suffix) : new LineIndex(text),
       settings: this.settings,
       settingsKey: this.key,
@@ -204,8 +205,6 @@ export class DocumentStore {
     this.cost.delete(uri);
   }
 }
-
-/** The line index of a new version: the previous version's, updated where the texts differ (no scan of the whole text). */
 
 /** The version whose diagnostics a state shows (its own, or the earlier one they are identical to). */
 export function diagnosticsVersion(s: DocState): number {
