@@ -30,6 +30,14 @@ export interface SyntaxError {
   message: string;
 }
 
+/** A statement's first word. */
+interface Head {
+  kind: Tok;
+  start: number;
+  end: number;
+  text: string;
+}
+
 export interface ParseResult {
   tree: Tree;
   file: FileNode;
@@ -51,10 +59,11 @@ class Args {
   private wEnd: number;
   private value = '';
   private unterminated = false;
-  private readonly keywordStart: number;
-  private readonly keywordEnd: number;
+  /** The statement's first word (its keyword, unless it is a string). */
+  readonly head: Head;
   failed = false;
 
+  /** For a statement with words (see `argsOf`). */
   constructor(
     private readonly text: string,
     stmt: Stmt,
@@ -65,13 +74,14 @@ class Args {
     const sc = (this.sc = new Scanner(text, stmt.start, stmt.wordsEnd));
     sc.advance();
     this.kind = sc.kind;
-    this.wStart = this.keywordStart = sc.start;
-    this.wEnd = this.keywordEnd = sc.end;
+    this.wStart = sc.start;
+    this.wEnd = sc.end;
+    this.head = { kind: sc.kind, start: sc.start, end: sc.end, text: text.slice(sc.start, sc.end) };
     this.pending = sc.advance();
   }
 
   private get what(): string {
-    return this.label ?? '`' + this.text.slice(this.keywordStart, this.keywordEnd) + '`';
+    return this.label ?? '`' + this.head.text + '`';
   }
 
   private currentText(): string {
@@ -196,9 +206,10 @@ class Args {
   end(): void {
     if (this.failed || !this.pending) return;
     const sc = this.sc;
-    this.fail(sc.start, sc.end, `${this.what}: unexpected \`${this.text.slice(sc.start, sc.end)}\` at the end of the statement`);
+    const start = sc.start;
+    const word = this.text.slice(start, sc.end);
     // The error spans to the statement's last word.
-    this.errors[this.errors.length - 1].span.end = lastWordEnd(sc);
+    this.fail(start, lastWordEnd(sc), `${this.what}: unexpected \`${word}\` at the end of the statement`);
   }
 }
 
@@ -229,20 +240,9 @@ function lastWordSpan(s: Stmt): Span {
   return spanOf(words[words.length - 1]);
 }
 
-/** The keyword of a statement: its first word, scanned in place; undefined for a statement without words (a stray `{`). */
-interface Head {
-  kind: Tok;
-  start: number;
-  end: number;
-  text: string;
-}
-
-function headOf(s: Stmt): Head | undefined {
-  if (!s.hasWords()) return undefined;
-  const text = s.source.text;
-  const sc = new Scanner(text, s.start, s.wordsEnd);
-  sc.advance();
-  return { kind: sc.kind, start: sc.start, end: sc.end, text: text.slice(sc.start, sc.end) };
+/** The reader of a statement's words; undefined for a statement without words (a stray `{`, already reported). */
+function argsOf(s: Stmt, errors: SyntaxError[], label?: string): Args | undefined {
+  return s.hasWords() ? new Args(s.source.text, s, errors, label) : undefined;
 }
 
 /** A device node's lists at their exact sizes. */
@@ -285,8 +285,7 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; expected one of ${hint}` });
   };
 
-  const parseBar = (s: Stmt, what: string, allowMissingAt = true): BarNode => {
-    const a = new Args(s.source.text, s, errors, what);
+  const parseBar = (s: Stmt, a: Args, allowMissingAt = true): BarNode => {
     const node: BarNode = { incomplete: false, index: undefined, kind: undefined, prefetch: false, size: undefined, address: undefined, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
     node.kind = a.choice('a BAR kind', KINDS)?.value;
@@ -301,11 +300,9 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
   };
 
   for (const s of stmts) {
-    const kw = headOf(s);
-    if (!kw) {
-      continue; // stray `{ … }`, already reported
-    }
-    const text = s.source.text;
+    const a = argsOf(s, errors);
+    if (!a) continue;
+    const kw = a.head;
     if (kw.kind !== Tok.Word) {
       errors.push({ span: spanOf(kw), message: 'a statement must start with a keyword (`host`, `device` or `guest`), not a string' });
       continue;
@@ -313,20 +310,19 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
     switch (kw.text) {
       case 'host': {
         const h: HostNode = { keyword: spanOf(kw), name: undefined, pageSize: undefined, arch: undefined, msixMappable: undefined, windows: [], stmt: s };
-        const a = new Args(text, s, errors, '`host`');
         if (a.hasMore()) h.name = a.name('a host name');
         a.end();
         file.hosts.push(h);
         if (!needBlock(s, '`host`')) break;
         for (const c of s.block!.stmts) {
-          const ck = headOf(c);
-          if (!ck) continue;
-          const ca = new Args(text, c, errors);
+          const ca = argsOf(c, errors);
+          if (!ca) continue;
+          const ck = ca.head;
           switch (ck.text) {
             case 'page-size': {
               const v = ca.size('a page size such as 4K or 64K');
               if (v && (!isPowerOfTwo(v.value) || v.value < 4096n)) {
-                errors.push({ span: spanOf(v.span), message: `\`page-size\`: ${text.slice(v.span.start, v.span.end)} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
+                errors.push({ span: spanOf(v.span), message: `\`page-size\`: ${s.source.text.slice(v.span.start, v.span.end)} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
               } else if (v) {
                 if (h.pageSize) file.repeated.push({ span: spanOf(ck), message: '`page-size` is given twice in this host block; the first one counts' });
                 else h.pageSize = v;
@@ -365,20 +361,19 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
       }
       case 'device': {
         const d: DeviceNode = { name: undefined, pci: undefined, label: undefined, id: undefined, bars: [], msix: [], regions: [], roms: [], sriovs: [], groups: [], stmt: s, model: undefined };
-        const a = new Args(text, s, errors, '`device`');
         d.name = a.name('a device name');
         if (a.keyword('at')) d.pci = a.pci();
         a.end();
         file.devices.push(d);
         if (!needBlock(s, '`device`')) break;
         for (const c of s.block!.stmts) {
-          const ck = headOf(c);
-          if (!ck) continue;
+          const ca = argsOf(c, errors);
+          if (!ca) continue;
+          const ck = ca.head;
           if (ck.text === 'bar') {
-            d.bars.push(parseBar(c, '`bar`'));
+            d.bars.push(parseBar(c, ca));
             continue;
           }
-          const ca = new Args(text, c, errors);
           switch (ck.text) {
             case 'group': {
               const g = ca.integer('an IOMMU group number');
@@ -440,10 +435,10 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
                 continue;
               }
               for (const vb of c.block.stmts) {
-                const vk = headOf(vb);
-                if (!vk) continue;
-                if (vk.text === 'bar') sr.bars.push(parseBar(vb, 'VF `bar`'));
-                else unknown(vk, 'an `sriov` block', ['bar']);
+                const va = argsOf(vb, errors, 'VF `bar`');
+                if (!va) continue;
+                if (va.head.text === 'bar') sr.bars.push(parseBar(vb, va));
+                else unknown(va.head, 'an `sriov` block', ['bar']);
               }
               sr.bars = fitted(sr.bars);
               continue;
@@ -459,15 +454,14 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
       }
       case 'guest': {
         const g: GuestNode = { name: undefined, windows: [], allocates: [], msixModes: [], assigns: [], stmt: s };
-        const a = new Args(text, s, errors, '`guest`');
         g.name = a.name('a guest name');
         a.end();
         file.guests.push(g);
         if (!needBlock(s, '`guest`')) break;
         for (const c of s.block!.stmts) {
-          const ck = headOf(c);
-          if (!ck) continue;
-          const ca = new Args(text, c, errors);
+          const ca = argsOf(c, errors);
+          if (!ca) continue;
+          const ck = ca.head;
           switch (ck.text) {
             case 'window': {
               const w: GuestNode['windows'][number] = { address: undefined, size: undefined, stmt: c };
@@ -496,13 +490,12 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
               g.assigns.push(as);
               if (c.block) {
                 for (const b of c.block.stmts) {
-                  const bk = headOf(b);
-                  if (!bk) continue;
-                  if (bk.text !== 'bar') {
-                    unknown(bk, 'an `assign` block', ['bar']);
+                  const ba = argsOf(b, errors);
+                  if (!ba) continue;
+                  if (ba.head.text !== 'bar') {
+                    unknown(ba.head, 'an `assign` block', ['bar']);
                     continue;
                   }
-                  const ba = new Args(text, b, errors, '`bar`');
                   const ab: AssignBarNode = { index: undefined, address: undefined, stmt: b };
                   ab.index = ba.smallInt('a BAR index 0-5', 5);
                   if (ba.optKeyword('at')) ab.address = ba.integer('a guest address');
