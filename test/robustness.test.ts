@@ -314,6 +314,28 @@ describe('robustness', function () {
       }
       assert.strictEqual(bars.find((x) => x.id === 'nic.bar2')!.guests.get('b')!.address, 0x200_0001_0000n);
     });
+
+    it('names three of many guests, groups or neighbours in a message and counts the rest', () => {
+      // One device with a hot register next to its MSI-X table, assigned to 1,000 guests;
+      // 200 small BARs in one 64K page; a guest page shared by 50 BARs.
+      const parts = ['host h {', '  page-size 64K', '}'];
+      parts.push('device d at 00:00.0 {', '  bar 0 mem64 size 64K at 0x1_0000_0000', '  msix entries 8 table bar 0 offset 0x800', '  region r bar 0 offset 0 size 256 hot', '}');
+      for (let i = 0; i < 200; i++) parts.push(`device s${i} at 01:00.0 {`, `  group ${i + 10}`, `  bar 0 mem32 size 256 at 0x${(0x8000_0000 + i * 0x100).toString(16)}`, '}');
+      for (let i = 0; i < 50; i++) parts.push(`device q${i} at 02:00.0 {`, `  bar 0 mem64 size 4K at 0x${(0x2_0000_0000 + i * 0x10000).toString(16)}`, '}');
+      for (let g = 0; g < 1000; g++) parts.push(`guest vm${g} {`, '  window 0x100_0000_0000 size 1G', '  assign d', '}');
+      parts.push('guest packed {', ...Array.from({ length: 50 }, (_, i) => `  assign q${i} { bar 0 at 0x3_0000_${(i * 0x10).toString(16).padStart(4, '0')} }`), '}');
+      const text = parts.join('\n') + '\n';
+      const a = analyze(text);
+      checkRanges(text, a);
+      const msix = a.diagnostics.find((d) => d.rule === 'msix-page-shared')!;
+      assert.ok(msix.message.includes('in guests vm0, vm1, vm2 and 997 more and every access'), msix.message);
+      const shared = a.diagnostics.find((d) => d.rule === 'subpage-shared' && d.subject === 's0.bar0')!;
+      assert.ok(/shares the rest of that 64K page with s1\.bar0 0x80000100-0x800001ff, s2\.bar0 0x80000200-0x800002ff, s3\.bar0 0x80000300-0x800003ff and 196 more:/.test(shared.message), shared.message);
+      assert.ok(shared.related!.length <= 8, `${shared.related!.length} related locations`);
+      const conflict = a.diagnostics.find((d) => d.rule === 'guest-page-conflict' && d.subject === 'q0.bar0')!;
+      assert.ok(conflict.message.includes('and 46 more, which come'), conflict.message);
+      for (const d of a.diagnostics) assert.ok(d.message.length < 1000, `${d.rule} ${d.subject}: ${d.message.length} characters`);
+    });
   });
 
   describe('large inputs (answers only, nothing timed)', () => {

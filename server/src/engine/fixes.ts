@@ -11,7 +11,7 @@ import { parse } from './parser';
 import { Reporter } from './report';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
-import { alignDown, alignUp, formatSize, hex, hexGrouped } from './values';
+import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
 
 export function applyEdits(text: string, edits: TextEdit[]): string {
   const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
@@ -299,7 +299,7 @@ function relocateMsixFix(a: Analysis, d: Diagnostic): Fix[] {
   }
   const v = verify(a, d, edits);
   if (!v.ok) return [];
-  return [{ title: `Relocate the MSI-X table: \`msix relocate\` in guest ${names.join(', ')} (QEMU x-msix-relocation)`, kind: 'quickfix', isPreferred: true, edits }];
+  return [{ title: `Relocate the MSI-X table: \`msix relocate\` in guest${names.length > 1 ? 's' : ''} ${someOf(names, (n) => n)} (QEMU x-msix-relocation)`, kind: 'quickfix', isPreferred: true, edits }];
 }
 
 function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {

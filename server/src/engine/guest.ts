@@ -6,7 +6,7 @@ import { HostAnalysis } from './host';
 import { Assign, Bar, Device, Guest, Topology } from './model';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, GuestPlacement, Span } from './types';
-import { alignUp, formatRange, formatSize, hex } from './values';
+import { alignUp, formatRange, formatSize, hex, someOf } from './values';
 
 export interface Placed {
   bar: Bar;
@@ -287,7 +287,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     }
   }
   if (conflicts.length > 0) {
-    const names = conflicts.slice(0, 3).map((q) => `${q.bar.id} at ${hex(q.address!)}`).join(', ') + (conflicts.length > 3 ? ` and ${conflicts.length - 3} more` : '');
+    const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`);
     reasons.push(`its guest page also holds ${names}, from another host page or offset`);
     r.add(
       'guest-page-conflict',
@@ -350,7 +350,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
       const r1 = (rb.host + reg.offset + reg.size - 1n) / P;
       if (r1 < t0 || t1 < r0) continue;
       const page = (r0 > t0 ? r0 : t0) * P;
-      const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${trapIn.join(', ')}` : 'in any guest under the default `msix emulate`';
+      const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${someOf(trapIn, (n) => n)}` : 'in any guest under the default `msix emulate`';
       const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
       r.add(
         'msix-page-shared',

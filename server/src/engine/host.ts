@@ -7,7 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { fitted } from './fitted';
-import { formatRange, formatSize, hex } from './values';
+import { formatRange, formatSize, hex, someOf } from './values';
 
 export interface Resource {
   start: bigint;
@@ -371,7 +371,7 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
         { subject: b.id, target },
       );
     } else if (dec.neighbours.length > 0) {
-      const names = dec.neighbours.slice(0, 3).map(describe).join(', ') + (dec.neighbours.length > 3 ? ` and ${dec.neighbours.length - 3} more` : '');
+      const names = someOf(dec.neighbours, describe);
       r.add(
         'subpage-shared',
         addrSpan,
@@ -408,7 +408,7 @@ function partnerFinding(res: Resource, P: bigint, pages: Map<bigint, Resource[]>
   if (!list) return undefined;
   const r = new Reporter(overrides);
   const pageAddr = list[0].page * P;
-  const others = list.map((x) => `${x.other.id} (${x.other.device.groupLabel})`).join(', ');
+  const others = someOf(list, (x) => `${x.other.id} (${x.other.device.groupLabel})`);
   r.add(
     'page-shared-across-groups',
     res.addrSpan,
@@ -416,7 +416,7 @@ function partnerFinding(res: Resource, P: bigint, pages: Map<bigint, Resource[]>
     {
       subject: res.id,
       target: res.bar ? { device: res.device.name, bar: res.bar.index } : undefined,
-      related: list.map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${x.other.device.groupLabel}` })),
+      related: list.slice(0, 8).map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${x.other.device.groupLabel}` })),
     },
   );
   return r.diagnostics[0];

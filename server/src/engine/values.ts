@@ -197,3 +197,14 @@ export function alignUp(v: bigint, a: bigint): bigint {
 export function alignDown(v: bigint, a: bigint): bigint {
   return v - (v % a);
 }
+
+/**
+ * The names of the first `shown` items of a list, and how many more: `a, b, c
+ * and 12 more`. Messages name what they are about, but a page or device shared
+ * by thousands must not make a message thousands of names long.
+ */
+export function someOf<T>(items: readonly T[], name: (x: T) => string, shown = 3): string {
+  const head = items.length <= shown ? items : items.slice(0, shown);
+  const names = head.map(name).join(', ');
+  return items.length <= shown ? names : `${names} and ${items.length - shown} more`;
+}
