@@ -19,6 +19,7 @@ import {
   ResponseError,
   SemanticTokens,
   SemanticTokensRefreshRequest,
+  StreamMessageWriter,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
@@ -34,6 +35,7 @@ import { getFormattingEdits } from './lsp/formatting';
 import { getHover } from './lsp/hover';
 import { runImportLspci, runImportSysfs } from './lsp/imports';
 import { getInlayHints } from './lsp/inlayHints';
+import { KeptBufferJsonEncoder } from './lsp/jsonEncoder';
 import { getPageMap } from './lsp/pageMap';
 import { getSemanticTokens, LEGEND, SentTokens } from './lsp/semanticTokens';
 import { analysisKey, DEFAULT_SETTINGS, parseSettings, Settings } from './lsp/settings';
@@ -404,4 +406,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   return connection;
 }
 
-if (require.main === module) startServer();
+/**
+ * The connection the command line asks for. With `--stdio`, what
+ * vscode-languageserver sets up itself (stdin read as a stream, so the process
+ * ends when stdin does), except that messages are encoded by
+ * `KeptBufferJsonEncoder`, and console output goes to stderr: stdout carries the
+ * protocol.
+ */
+export function connectionFromArgs(argv: string[] = process.argv): Connection {
+  if (!argv.includes('--stdio')) return createConnection(ProposedFeatures.all);
+  const writer = new StreamMessageWriter(process.stdout, { charset: 'utf-8', contentTypeEncoder: new KeptBufferJsonEncoder() });
+  // A raw input stream with a message writer: vscode-languageserver accepts the mix
+  // (it wraps a stream in a reader), though its typings offer streams or reader and writer.
+  const connection = createConnection(ProposedFeatures.all, process.stdin as never, writer);
+  const toStderr = new console.Console(process.stderr, process.stderr);
+  for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table'] as const) (console as unknown as Record<string, unknown>)[k] = toStderr[k].bind(toStderr);
+  return connection;
+}
+
+if (require.main === module) startServer(connectionFromArgs());
