@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Analysis, analyze, analyzeParsed } from '../server/src/engine/analyze';
 import { AnalyzeOptions } from '../server/src/engine/types';
 import { parseEditedCopy } from '../server/src/engine/incremental';
+import { computeFixes } from '../server/src/engine/fixes';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR } from './paths';
 
@@ -229,6 +230,31 @@ describe('incremental analysis', function () {
     assert.ok(inc.host.change.touched.size < 10, `${inc.host.change.touched.size} devices touched`);
     const reusedGuests = inc.guests.filter((g) => a.guests.includes(g)).length;
     assert.ok(reusedGuests >= inc.guests.length - 2, `${reusedGuests} of ${inc.guests.length} guests reused`);
+    assert.deepStrictEqual(picture(inc), picture(analyze(next)));
+  });
+
+  it('after fixes were verified on edited copies, still reuses the guests an edit does not reach', () => {
+    // A verification analyses an edited copy that shares the original's nodes; what it
+    // builds must not take the place of the original's models (the next keystroke would
+    // then rebuild and re-place every guest a verified fix touched).
+    const big = toBartopo(generate({ devices: 2000, seed: 3 }));
+    const a = analyze(big);
+    const hostSide = a.diagnostics.filter((d) => d.rule === 'subpage-shared' || d.rule === 'subpage-unaligned').slice(0, 20);
+    let offered = 0;
+    for (const d of hostSide) offered += computeFixes(a, d).length;
+    assert.ok(offered >= 10, `${offered} fixes offered`);
+    const inGuest = a.guests.filter((g) => g.guest.assigns.some((x) => hostSide.some((d) => d.target?.device === x.device.name)));
+    assert.ok(inGuest.length >= 3, `${inGuest.length} guests assign a fixed device`);
+    // A keystroke in the first device's label: its guests see a new device model, no other guest is reached.
+    const at = big.indexOf('  name "') + '  name "'.length;
+    const next = big.slice(0, at) + 'x' + big.slice(at);
+    const inc = analyze(next, {}, a);
+    assert.ok(inc.host.change, 'not incremental');
+    const newNames = new Set([...inc.host.change.added].map((d) => d.name));
+    const unreached = a.guests.filter((g) => !g.guest.assigns.some((x) => newNames.has(x.device.name)));
+    assert.ok(unreached.length >= inc.guests.length - 3, `${unreached.length} of ${inc.guests.length} guests out of the edit's reach`);
+    const notReused = unreached.filter((g) => !inc.guests.includes(g)).map((g) => g.guest.name);
+    assert.deepStrictEqual(notReused, [], 'analysed again although the edit does not reach them');
     assert.deepStrictEqual(picture(inc), picture(analyze(next)));
   });
 });

@@ -70,7 +70,7 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
   const overrides = options.severities ?? {};
   const r = new Reporter(overrides);
   for (const e of errors) r.add('syntax', e.span, e.message);
-  const topology = buildTopology(file, r, options);
+  const topology = buildTopology(file, r, options, previous?.topology);
   const prev =
     previous &&
     optionsKey(previous.options) === optionsKey(options) &&
@@ -83,7 +83,8 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
   let msixPages: Map<Device, Diagnostic[]>;
   if (prev && host.change) {
     const change = host.change;
-    const affected = new Set<Device>([...change.added, ...change.touched]);
+    // Guests see a device they did not edit only through its BARs' host decisions: only those that changed count.
+    const affected = new Set<Device>([...change.added, ...change.redecided]);
     guests = analyzeGuests(topology, host, overrides, { guests: prev.guests, affected });
     // MSI-X pages depend on the device and on which guests assign it (by name): redo those a changed guest names.
     const kept = new Set(guests);

@@ -74,6 +74,12 @@ export interface HostChange {
   added: Set<Device>;
   /** Devices with a resource in a page where a resource came or went: their decisions and findings were computed again. */
   touched: Set<Device>;
+  /**
+   * The touched devices with a BAR whose decision came out different (verdict or
+   * reason): the only touched devices whose guest results can change, since a
+   * guest reads of a device it did not edit only its BARs' decisions.
+   */
+  redecided: Set<Device>;
 }
 
 /**
@@ -190,7 +196,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       if (!byDevice.has(d)) removedDevices.push(d);
     });
     if (added.size + removedDevices.length <= MAX_CHANGED_DEVICES) {
-      change = { added, touched: new Set() };
+      change = { added, touched: new Set(), redecided: new Set() };
       for (const d of removedDevices) removedRes.push(...previous.reuse.byDevice.get(d)!);
       for (const d of added) addedRes.push(...byDevice.get(d)!);
     }
@@ -310,7 +316,16 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   // when it starts a page that nothing else decodes in.
   const decisions = change ? takeOver(previous!.decisions) : new Map<Bar, HostDecision>();
   if (change) for (const d of removedDevices) for (const b of d.bars) decisions.delete(b);
-    for (const d of redo) for (const b of d.bars) decisions.set(b, decideHost(b, P, pages));
+  for (const d of redo) {
+    for (const b of d.bars) {
+      const dec = decideHost(b, P, pages);
+      if (change && change.touched.has(d)) {
+        const was = decisions.get(b);
+        if (!was || was.verdict !== dec.verdict || was.reason !== dec.reason) change.redecided.add(d);
+      }
+      decisions.set(b, dec);
+    }
+  }
 
   // Rules on the host side, per device.
   const perDevice = change ? takeOver(previous!.findings.perDevice) : new Map<Device, Diagnostic[]>();

@@ -272,7 +272,12 @@ function nextPow2(v: bigint): bigint {
   return p;
 }
 
-export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bigint; msixMappableDefault?: boolean }): Topology {
+/**
+ * The model of a parsed file. With `previous` (the topology of an earlier
+ * version whose parse shares the unchanged statements' nodes with this one),
+ * the guest models of unchanged guest statements are taken over (see `guestModel`).
+ */
+export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bigint; msixMappableDefault?: boolean }, previous?: Topology): Topology {
   for (const rep of file.repeated) r.add('duplicate', rep.span, rep.message);
 
   // Host.
@@ -365,6 +370,8 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Guests.
   const guests: Guest[] = [];
   const guestNames = new Map<string, Span>();
+  // The previous version's guest models, by statement: each analysis takes over from the one it follows.
+  const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
   for (const gn of file.guests) {
     if (!gn.name) continue;
     const name = gn.name.value;
@@ -374,31 +381,33 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(guestModel(gn, name, deviceByName, r));
+    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn)));
   }
   return { host, devices, deviceByName, guests };
 }
 
 /**
- * A guest's model and findings, by syntax node, with the device each of its
- * assigns named. A guest depends on its own statement and on those devices: while
- * the node is reused and every name resolves to the same device model, so is
- * the guest model (which lets the guest analysis be reused too). A guest that
- * names an unknown device is not kept: its message suggests names from all
- * devices.
+ * A guest's model and findings. A guest depends on its own statement and on the
+ * devices its assigns name: while the node is reused and every name resolves to
+ * the same device model, the previous version's model (`earlier`) is taken over,
+ * which lets the guest analysis be reused too. What a model was built from is
+ * kept with the model, not with the node: fixes analyse edited copies that share
+ * the original's nodes, and their models must not take the original's place. A
+ * guest that names an unknown device is not reused: its message suggests names
+ * from all devices.
  */
-const builtGuests = new WeakMap<GuestNode, { guest: Guest; found: Finding[]; resolved: (Device | undefined)[] }>();
+const guestSources = new WeakMap<Guest, { found: Finding[]; resolved: (Device | undefined)[] }>();
 
-function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink): Guest {
-  const cached = builtGuests.get(gn);
-  if (cached && cached.guest.name === name && gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i])) {
+function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined): Guest {
+  const cached = earlier && guestSources.get(earlier);
+  if (earlier && cached && earlier.name === name && gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i])) {
     for (const f of cached.found) r.add(...f);
-    return cached.guest;
+    return earlier;
   }
   const rec = new Recorder();
   const guest = buildGuest(gn, name, deviceByName, rec);
   const resolved = gn.assigns.map((an) => deviceByName.get(an.device?.value ?? ''));
-  if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) builtGuests.set(gn, { guest, found: rec.found, resolved });
+  if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) guestSources.set(guest, { found: rec.found, resolved });
   for (const f of rec.found) r.add(...f);
   return guest;
 }
