@@ -24,7 +24,7 @@ export function diagnosticKey(d: Diagnostic): string {
   return `${d.rule}|${d.subject ?? ''}|${d.target?.guest ?? ''}`;
 }
 
-interface Verified {
+export interface Verified {
   ok: boolean;
   /** No diagnostic at all that the original did not have (by rule and subject). */
   clean: boolean;
@@ -61,17 +61,20 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
 }
 
-/** Keys (`diagnosticKey`) of some diagnostics, and of those among them that are errors. */
+/** Keys (`diagnosticKey`) of some diagnostics, of those among them that are errors, and of each diagnostic object. */
 interface KeySets {
   all: Set<string>;
   errors: Set<string>;
+  /** An analysis of an edited copy reuses the objects of what the edit cannot affect: their keys are looked up, not built again. */
+  byObject: Map<Diagnostic, string>;
 }
 
 function keySets(diags: Iterable<Diagnostic>): KeySets {
-  const k: KeySets = { all: new Set(), errors: new Set() };
+  const k: KeySets = { all: new Set(), errors: new Set(), byObject: new Map() };
   for (const x of diags) {
     const key = diagnosticKey(x);
     k.all.add(key);
+    k.byObject.set(x, key);
     if (x.severity === 'error') k.errors.add(key);
   }
   return k;
@@ -79,10 +82,18 @@ function keySets(diags: Iterable<Diagnostic>): KeySets {
 
 /** An edit's findings (`after`) against the findings before it in the same scope: the target gone, no new error. */
 function judgeEdit(before: KeySets, after: Diagnostic[], d: Diagnostic | undefined, gone: (diags: Diagnostic[]) => boolean): Verified {
-  if (d && after.some((x) => diagnosticKey(x) === diagnosticKey(d))) return { ok: false, clean: false };
+  const target = d && diagnosticKey(d);
+  let clean = true;
+  for (const x of after) {
+    const reused = before.byObject.get(x);
+    const key = reused ?? diagnosticKey(x);
+    if (key === target) return { ok: false, clean: false };
+    if (reused !== undefined) continue; // the very diagnostic the original had: neither new nor a new error
+    if (x.severity === 'error' && !before.errors.has(key)) return { ok: false, clean: false };
+    if (!before.all.has(key)) clean = false;
+  }
   if (!gone(after)) return { ok: false, clean: false };
-  if (after.some((x) => x.severity === 'error' && !before.errors.has(diagnosticKey(x)))) return { ok: false, clean: false };
-  return { ok: true, clean: !after.some((x) => !before.all.has(diagnosticKey(x))) };
+  return { ok: true, clean };
 }
 
 /** Keys of the diagnostics an analysis gave in one guest's scope (its findings, its block, msix-page-shared), computed once per analysis and guest. */
@@ -108,6 +119,14 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   // The copy shares the untouched statements' nodes with `a`: its analysis reuses `a`'s for what the edits cannot affect.
   const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
   return judgeEdit(keysOf(a), b.diagnostics, d, gone);
+}
+
+/**
+ * The check every fix passes before it is offered (exported for tests): `ok` when
+ * the edits remove `d` and add no error, `clean` when they add no diagnostic at all.
+ */
+export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]): Verified {
+  return verify(a, d, edits);
 }
 
 /** The keys of an analysis's diagnostics, computed once per analysis for every fix it verifies. */
