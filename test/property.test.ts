@@ -1,99 +1,57 @@
-// Property tests: whatever arrives — random text, grammar-shaped topologies,
-// mutations of the examples — the engine never throws, every range lies inside
-// the document, and every offered fix yields text that still analyses.
+// The fuzz suite (cases in fuzz-cases.ts): whatever arrives — random text,
+// grammar-shaped topologies, mutations of the examples — the engine never throws,
+// never hangs, every range lies inside the document, and every offered fix yields
+// text that still analyses. Each case runs in a worker thread under a watchdog:
+// a document that stops the worker's progress for STALL_MS fails the case with
+// that document in the message (a hang cannot be interrupted in-process).
 import * as assert from 'assert';
-import * as fc from 'fast-check';
-import * as fs from 'fs';
 import * as path from 'path';
-import { analyze } from '../server/src/engine/analyze';
-import { applyEdits, computeFixes } from '../server/src/engine/fixes';
-import { LineIndex } from '../server/src/engine/lineIndex';
-import { EXAMPLES_DIR } from './paths';
+import { Worker } from 'worker_threads';
+import { FUZZ_CASES } from './fuzz-cases';
+import { currentInput, FuzzWorkerData, FuzzWorkerMessage, sharedMemory } from './fuzz-worker';
 
-const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
+/** No document may take this long (the slowest, a 1 MB line, takes well under a second). */
+const STALL_MS = 20000;
 
-function checkInvariants(text: string, withFixes = false): void {
-  const a = analyze(text);
-  const lines = new LineIndex(text);
-  for (const d of a.diagnostics) {
-    assert.ok(d.span.start >= 0 && d.span.start <= d.span.end && d.span.end <= text.length, `range ${d.span.start}-${d.span.end} outside 0-${text.length}: ${d.message}`);
-    for (const r of d.related) assert.ok(r.span.start >= 0 && r.span.end <= text.length && r.span.start <= r.span.end);
-    const p = lines.positionAt(d.span.start);
-    assert.ok(p.line < lines.lineCount);
-    assert.ok(d.message.length > 0);
-  }
-  if (withFixes) {
-    for (const d of a.diagnostics.slice(0, 20)) {
-      for (const f of computeFixes(a, d)) {
-        for (const e of f.edits) assert.ok(e.span.start >= 0 && e.span.end <= text.length && e.span.start <= e.span.end);
-        const after = applyEdits(text, f.edits);
-        const b = analyze(after);
-        assert.ok(!b.diagnostics.some((x) => x.rule === 'syntax' && !a.diagnostics.some((y) => y.rule === 'syntax')), `fix "${f.title}" broke the syntax`);
+function runCase(which: FuzzWorkerData['which'], stallMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const shared = sharedMemory();
+    const counters = new Int32Array(shared, 0, 2); // documents checked, documents started
+    const data: FuzzWorkerData = { which, shared };
+    const worker = new Worker(path.join(__dirname, 'fuzz-worker.js'), { workerData: data });
+    let seen = 0;
+    let since = Date.now();
+    const finish = (f: () => void): void => {
+      clearInterval(watchdog);
+      void worker.terminate();
+      f();
+    };
+    // The clock runs from the first document on (loading the modules is not a document).
+    const watchdog = setInterval(() => {
+      const n = Atomics.load(counters, 0) + Atomics.load(counters, 1);
+      if (n === 0) since = Date.now();
+      else if (n !== seen) {
+        seen = n;
+        since = Date.now();
+      } else if (Date.now() - since > stallMs) {
+        finish(() => reject(new Error(`no progress for ${stallMs} ms after ${Atomics.load(counters, 0)} documents: the engine hangs on ${JSON.stringify(currentInput(shared))}`)));
       }
-    }
-  }
+    }, 50);
+    worker.on('message', (m: FuzzWorkerMessage) => finish(() => (m.error ? reject(new Error(m.error)) : resolve(Atomics.load(counters, 0)))));
+    worker.on('error', (e) => finish(() => reject(e)));
+  });
 }
 
-const word = fc.constantFrom(
-  'host', 'device', 'guest', 'bar', 'mem32', 'mem64', 'io', 'prefetch', 'size', 'at', 'page-size', 'window', 'msix', 'entries', 'table',
-  'offset', 'pba', 'region', 'hot', 'rom', 'sriov', 'vfs', 'group', 'assign', 'allocate', 'listed', 'page-match', 'size-descending',
-  'emulate', 'relocate', 'paravirt', 'msix-mappable', 'yes', 'no', '0', '1', '5', '4K', '64K', '256', '1M', '16G', '0x1000', '0x3fe0_8001_0000',
-  '0xffff_ffff_ffff_f000', '0x2100_0000_0000_0000', '00:01.0', '0001:00:01.2', 'nic', 'ehci', 'vm0', '"name"', '{', '}', ';', '\n', '# c\n', '\r\n', '"', '\t',
-);
-const grammarish = fc.array(word, { maxLength: 120 }).map((ws) => ws.join(' '));
-
-const sizeArb = fc.constantFrom('16', '256', '4K', '16K', '64K', '1M', '32M', '3K', '0');
-const addrArb = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => '0x' + (v & ~0xfffn).toString(16));
-const barArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom('mem32', 'mem64', 'io'), fc.boolean(), sizeArb, fc.option(addrArb)).map(
-  ([i, k, p, s, a]) => `  bar ${i} ${k}${p ? ' prefetch' : ''} size ${s}${a ? ' at ' + a : ''}`,
-);
-const deviceArb = fc.tuple(fc.integer({ min: 0, max: 20 }), fc.array(barArb, { maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 300 })).map(
-  ([n, bars, msix, entries]) =>
-    `device d${n} at 00:${(n % 32).toString(16).padStart(2, '0')}.${n % 8} {\n  group ${n % 4}\n${bars.join('\n')}\n${msix ? `  msix entries ${entries} table bar 0 offset 0x2000 pba bar 0 offset 0x3000\n  region db bar 0 offset 0 size 4K hot\n` : ''}}`,
-);
-const guestArb = fc.tuple(fc.constantFrom('listed', 'size-descending', 'page-match'), fc.constantFrom('emulate', 'relocate', 'paravirt'), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 5 })).map(
-  ([pol, mx, ds]) => `guest vm {\n  window 0x80000000 size 1G\n  allocate ${pol}\n  msix ${mx}\n${ds.map((d) => `  assign d${d}`).join('\n')}\n}`,
-);
-const topologyArb = fc.tuple(fc.constantFrom('4K', '16K', '64K'), fc.array(deviceArb, { maxLength: 6 }), fc.array(guestArb, { maxLength: 2 })).map(
-  ([p, ds, gs]) => `host h {\n  page-size ${p}\n}\n${ds.join('\n')}\n${gs.join('\n')}\n`,
-);
-
-const mutated = fc.tuple(fc.constantFrom(...EXAMPLES), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.constantFrom('del', 'dup', 'splice')), { minLength: 1, maxLength: 6 })).map(([text, ops]) => {
-  let t = text;
-  for (const [pos, len, op] of ops) {
-    const at = t.length ? pos % t.length : 0;
-    const piece = t.slice(at, at + len);
-    if (op === 'del') t = t.slice(0, at) + t.slice(at + len);
-    else if (op === 'dup') t = t.slice(0, at) + piece + piece + t.slice(at + len);
-    else {
-      const other = EXAMPLES[pos % EXAMPLES.length];
-      const o = other.length ? (pos * 7) % other.length : 0;
-      t = t.slice(0, at) + other.slice(o, o + len) + t.slice(at);
-    }
+describe('property: the engine never throws, never hangs and keeps ranges inside the document', function () {
+  this.timeout(180000);
+  for (const [i, c] of FUZZ_CASES.entries()) {
+    it(c.name, async () => {
+      const n = await runCase(i, STALL_MS);
+      assert.strictEqual(n, (c.fixed?.length ?? 0) + (c.arb ? c.numRuns : 0), 'documents checked');
+    });
   }
-  return t;
-});
 
-describe('property: the engine never throws and keeps ranges inside the document', function () {
-  this.timeout(60000);
-  it('random unicode strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (s) => checkInvariants(s)), { numRuns: 300 });
-  });
-  it('random binary-ish strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => checkInvariants(s)), { numRuns: 300 });
-  });
-  it('grammar-shaped word soup', () => {
-    fc.assert(fc.property(grammarish, (s) => checkInvariants(s)), { numRuns: 400 });
-  });
-  it('random well-formed topologies, with every fix applied', () => {
-    fc.assert(fc.property(topologyArb, (s) => checkInvariants(s, true)), { numRuns: 150 });
-  });
-  it('mutations (deletions, duplications, splices) of every example, with fixes', () => {
-    fc.assert(fc.property(mutated, (s) => checkInvariants(s, true)), { numRuns: 200 });
-  });
-  it('deep nesting and long lines do not overflow the stack', () => {
-    checkInvariants('{'.repeat(100000));
-    checkInvariants('device a at 00:01.0 ' + '{ '.repeat(50000) + '}'.repeat(50000));
-    checkInvariants('device x at 00:00.0 { bar 0 mem32 size 4K at 0x1000 ' + 'x'.repeat(1 << 20) + ' }');
+  it('the watchdog stops a check that never returns and names its document', async () => {
+    await assert.rejects(runCase('hang', 500), /no progress for 500 ms after 0 documents: the engine hangs on "device forever"/);
   });
 });
