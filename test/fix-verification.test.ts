@@ -4,44 +4,14 @@
 // block (only that guest is analysed again) and edits elsewhere (the edited copy
 // is analysed incrementally, reusing the original's results where it can).
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
 import { verifyFix } from '../server/src/engine/fixes';
 import { Diagnostic, TextEdit } from '../server/src/engine/types';
+import { FIXTURES_DIR } from './paths';
 
-// 64K pages. a.bar0 is 4K at offset 0x1000 of its page (subpage-unaligned); c.bar0 too, in
-// another page; b.bar0 is a whole 64K page. d.bar0 and e.bar0 are 4K and start pages of their
-// own (mappable); in the guest d.bar0 sits at offset 0x1000 (guest-offset-mismatch) and
-// e.bar0 at offset 0x1000 of guest page 0x2_0030_0000 (mismatch too).
-const TEXT = `host h {
-  page-size 64K
-}
-device a at 00:01.0 {
-  group 1
-  bar 0 mem64 size 4K at 0x1_0000_1000
-}
-device b at 00:02.0 {
-  group 2
-  bar 0 mem64 size 64K at 0x1_0010_0000
-}
-device c at 00:03.0 {
-  group 1
-  bar 0 mem64 size 4K at 0x1_0030_1000
-}
-device d at 00:04.0 {
-  group 4
-  bar 0 mem64 size 4K at 0x1_0040_0000
-}
-device e at 00:05.0 {
-  group 5
-  bar 0 mem64 size 4K at 0x1_0050_0000
-}
-guest vm {
-  window 0x2_0000_0000 size 1G
-  assign b { bar 0 at 0x2_0010_0000 }
-  assign d { bar 0 at 0x2_0000_1000 }
-  assign e { bar 0 at 0x2_0030_1000 }
-}
-`;
+const TEXT = fs.readFileSync(path.join(FIXTURES_DIR, 'fixes', 'verification.bartopo'), 'utf8');
 
 /** An edit that replaces the first `from` after `after` with `to`. */
 function replace(after: string, from: string, to: string): TextEdit {
@@ -67,45 +37,39 @@ describe('fix verification', () => {
     find(a, 'guest-offset-mismatch', 'e.bar0');
   });
 
-  describe('host-side edits (the edited copy analysed incrementally)', () => {
-    const target = (): Diagnostic => find(a, 'subpage-unaligned', 'a.bar0');
+  // Per way of checking: the target, then edits (`after`: where, `from` → `to`) and the verdict expected.
+  const WAYS: { way: string; target: [string, string]; edits: [string, string, string, string, { ok: boolean; clean: boolean }][] }[] = [
+    {
+      way: 'host-side edits (the edited copy analysed incrementally)',
+      target: ['subpage-unaligned', 'a.bar0'],
+      edits: [
+        ['refuses an edit that leaves the target in place', 'device b ', '0x1_0010_0000', '0x1_0020_0000', { ok: false, clean: false }],
+        ['refuses an edit that removes the target but makes an error (a.bar0 moved onto b.bar0: bar-overlap)', 'device a ', '0x1_0000_1000', '0x1_0010_0000', { ok: false, clean: false }],
+        ["accepts an edit that removes the target and adds only a warning, as not clean (a.bar0 starts c.bar0's page: subpage-shared)", 'device a ', '0x1_0000_1000', '0x1_0030_0000', { ok: true, clean: false }],
+        ['accepts a clean edit (a.bar0 to a page of its own)', 'device a ', '0x1_0000_1000', '0x1_0060_0000', { ok: true, clean: true }],
+      ],
+    },
+    {
+      way: 'edits inside one guest block (that guest analysed again)',
+      target: ['guest-offset-mismatch', 'd.bar0'],
+      edits: [
+        ['refuses an edit that leaves the target in place', 'assign d ', '0x2_0000_1000', '0x2_0000_2000', { ok: false, clean: false }],
+        ['refuses an edit that removes the target but makes an error (d.bar0 onto b.bar0 in the guest: guest-overlap)', 'assign d ', '0x2_0000_1000', '0x2_0010_0000', { ok: false, clean: false }],
+        ["accepts an edit that removes the target and adds only a warning, as not clean (d.bar0 in e.bar0's guest page: guest-page-conflict)", 'assign d ', '0x2_0000_1000', '0x2_0030_0000', { ok: true, clean: false }],
+        ['accepts a clean edit (d.bar0 at offset 0 of a guest page of its own)', 'assign d ', '0x2_0000_1000', '0x2_0020_0000', { ok: true, clean: true }],
+      ],
+    },
+  ];
 
-    it('refuses an edit that leaves the target in place', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('device b ', '0x1_0010_0000', '0x1_0020_0000')]), { ok: false, clean: false });
+  for (const { way, target, edits } of WAYS) {
+    describe(way, () => {
+      for (const [title, after, from, to, expected] of edits) {
+        it(title, () => {
+          assert.deepStrictEqual(verifyFix(a, find(a, ...target), [replace(after, from, to)]), expected);
+        });
+      }
     });
-
-    it('refuses an edit that removes the target but makes an error (a.bar0 moved onto b.bar0: bar-overlap)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('device a ', '0x1_0000_1000', '0x1_0010_0000')]), { ok: false, clean: false });
-    });
-
-    it('accepts an edit that removes the target and adds only a warning, as not clean (a.bar0 starts c.bar0\'s page: subpage-shared)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('device a ', '0x1_0000_1000', '0x1_0030_0000')]), { ok: true, clean: false });
-    });
-
-    it('accepts a clean edit (a.bar0 to a page of its own)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('device a ', '0x1_0000_1000', '0x1_0060_0000')]), { ok: true, clean: true });
-    });
-  });
-
-  describe('edits inside one guest block (that guest analysed again)', () => {
-    const target = (): Diagnostic => find(a, 'guest-offset-mismatch', 'd.bar0');
-
-    it('refuses an edit that leaves the target in place', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('assign d ', '0x2_0000_1000', '0x2_0000_2000')]), { ok: false, clean: false });
-    });
-
-    it('refuses an edit that removes the target but makes an error (d.bar0 onto b.bar0 in the guest: guest-overlap)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('assign d ', '0x2_0000_1000', '0x2_0010_0000')]), { ok: false, clean: false });
-    });
-
-    it('accepts an edit that removes the target and adds only a warning, as not clean (d.bar0 in e.bar0\'s guest page: guest-page-conflict)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('assign d ', '0x2_0000_1000', '0x2_0030_0000')]), { ok: true, clean: false });
-    });
-
-    it('accepts a clean edit (d.bar0 at offset 0 of a guest page of its own)', () => {
-      assert.deepStrictEqual(verifyFix(a, target(), [replace('assign d ', '0x2_0000_1000', '0x2_0020_0000')]), { ok: true, clean: true });
-    });
-  });
+  }
 
   describe('afterwards', () => {
     it('leaves the analysis it checked against as it was', () => {
