@@ -52,4 +52,6 @@ if (!fs.existsSync(bundle)) {
 // The server runs in this process with V8's default young generation (unlike the CLI, see
 // tuned-node.js): a keystroke's analysis allocates a few MB, and a larger young generation
 // hands it pages never touched before, which on some VMs costs more than the analysis itself.
-require(bundle).startServer();
+// With --stdio, connectionFromArgs sets the transport up with the server's own JSON encoder.
+const server = require(bundle);
+server.startServer(server.connectionFromArgs());
