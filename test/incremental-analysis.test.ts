@@ -233,6 +233,53 @@ describe('incremental analysis', function () {
     assert.deepStrictEqual(picture(inc), picture(analyze(next)));
   });
 
+  it('updates the device list through renames, PCI address changes, duplicates made and undone, and window edits', () => {
+    // The device list is updated, not rebuilt, unless a name or PCI address repeats or the
+    // windows change: each step below is checked against a whole analysis of its version.
+    const start = [
+      'host h {',
+      '  page-size 64K',
+      '  window w32 0x8000_0000 size 1G',
+      '}',
+      ...Array.from({ length: 8 }, (_, i) => `device d${i} at 00:0${i}.0 {\n  group ${i}\n  bar 0 mem32 size 64K at 0x${(0x8000_0000 + i * 0x10000).toString(16)}\n}`),
+      'device far at 00:09.0 {\n  bar 0 mem32 size 4K at 0xf000_0000\n}', // outside the window
+      'device farther at 00:0a.0 {\n  bar 0 mem64 size 4K at 0x1_0000_0000\n}', // outside the window, also after it grows
+      'guest vm {\n  window 0x1_0000_0000 size 1G\n  assign d1\n  assign d7\n  assign far\n  assign nobody\n}',
+      '',
+    ].join('\n');
+    const steps: [string, (t: string) => string][] = [
+      ['a rename to a free name', (t) => t.replace('device d3 ', 'device e3 ')],
+      ['a rename onto an existing name (duplicate)', (t) => t.replace('device e3 ', 'device d5 ')],
+      ['the duplicate renamed away again', (t) => t.replace('device d5 at 00:03.0', 'device d3 at 00:03.0')],
+      ['a PCI address onto another device\'s (duplicate)', (t) => t.replace('device d2 at 00:02.0', 'device d2 at 00:06.0')],
+      ['the PCI address back', (t) => t.replace('device d2 at 00:06.0', 'device d2 at 00:02.0')],
+      ['an unknown assign gets its device (a name close to others)', (t) => t.replace('device d0 ', 'device nobody ')],
+      ['the window grows over the far device', (t) => t.replace('window w32 0x8000_0000 size 1G', 'window w32 0x8000_0000 size 2G')],
+      ['a device deleted', (t) => t.replace(/device d4 [^}]*}\n/, '')],
+      ['a device statement without a name', (t) => t.replace('device d6 ', 'device ')],
+      ['the name back', (t) => t.replace('device at 00:06.0', 'device d6 at 00:06.0')],
+    ];
+    let text = start;
+    let prev = analyze(text);
+    assert.ok(prev.topology.reuse, 'no duplicates at the start: the list can be updated');
+    for (const [what, edit] of steps) {
+      const next = edit(text);
+      assert.notStrictEqual(next, text, `${what}: the edit changed nothing`);
+      const inc = analyze(next, {}, prev);
+      assert.deepStrictEqual(picture(inc), picture(analyze(next)), what);
+      prev = inc;
+      text = next;
+    }
+    // A verified fix's copy with other windows must not leave its host-level findings on the shared device models.
+    const copyWithoutWindow = parseEditedCopy({ tree: prev.tree, file: prev.file, errors: prev.syntaxErrors }, text, [
+      { span: { start: text.indexOf('  window w32'), end: text.indexOf('\n', text.indexOf('  window w32')) }, newText: '  window w32 0xc000_0000 size 16M' },
+    ]);
+    assert.ok(copyWithoutWindow);
+    analyzeParsed(text, copyWithoutWindow, {}, false, prev);
+    const next = `${text}# a comment at the end\n`;
+    assert.deepStrictEqual(picture(analyze(next, {}, prev)), picture(analyze(next)), 'a keystroke after the copy');
+  });
+
   it('after fixes were verified on edited copies, still reuses the guests an edit does not reach', () => {
     // A verification analyses an edited copy that shares the original's nodes; what it
     // builds must not take the place of the original's models (the next keystroke would

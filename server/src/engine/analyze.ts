@@ -70,7 +70,7 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
   const overrides = options.severities ?? {};
   const r = new Reporter(overrides);
   for (const e of errors) r.add('syntax', e.span, e.message);
-  const topology = buildTopology(file, r, options, previous?.topology);
+  const topology = buildTopology(file, r, options, previous?.topology, consume);
   const prev =
     previous &&
     optionsKey(previous.options) === optionsKey(options) &&

@@ -3,6 +3,7 @@
 // rules that need only one statement or one device are checked here.
 
 import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
+import { OverlayMap } from './overlayMap';
 import { fitted } from './fitted';
 import type { Resource } from './host';
 import { Reporter } from './report';
@@ -151,6 +152,18 @@ export interface Topology {
   devices: Device[];
   deviceByName: Map<string, Device>;
   guests: Guest[];
+  /** What the next version's model can reuse; absent when the devices had a duplicate name or PCI address. */
+  reuse?: TopologyReuse;
+}
+
+/** A device list without duplicates, for the next version to update instead of rebuild (see `updateDevices`). */
+interface TopologyReuse {
+  /** The file's device statements, all named: `devices[i]` is `nodes[i]`'s model. */
+  nodes: DeviceNode[];
+  byPci: Map<number, Device>;
+  windowsKey: string;
+  /** Indices (ascending) of the devices that have model or host-level findings to report. */
+  noted: number[];
 }
 
 /**
@@ -275,9 +288,12 @@ function nextPow2(v: bigint): bigint {
 /**
  * The model of a parsed file. With `previous` (the topology of an earlier
  * version whose parse shares the unchanged statements' nodes with this one),
- * the guest models of unchanged guest statements are taken over (see `guestModel`).
+ * the device list and maps are updated where the statements changed (see
+ * `updateDevices`) and the guest models of unchanged guest statements are taken
+ * over (see `guestModel`). `consume`: `previous` is not used afterwards, so its
+ * maps may be updated in place.
  */
-export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bigint; msixMappableDefault?: boolean }, previous?: Topology): Topology {
+export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bigint; msixMappableDefault?: boolean }, previous?: Topology, consume = false): Topology {
   for (const rep of file.repeated) r.add('duplicate', rep.span, rep.message);
 
   // Host.
@@ -324,48 +340,11 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
     host.pageSizeSource = 'override';
   }
 
-  // Devices.
-  const devices: Device[] = [];
-  const deviceByName = new Map<string, Device>();
-  const byPci = new Map<number, Device>();
-  for (const dn of file.devices) {
-    if (!dn.name) continue;
-    const name = dn.name.value;
-    let built = dn.model as BuiltDevice | undefined;
-    if (!built) dn.model = built = buildDevice(dn, name);
-    const d = built.device;
-    for (const f of built.own) r.add(...f);
-    const prev = deviceByName.get(name);
-    if (prev) {
-      r.add('duplicate', dn.name.span, `device \`${name}\` is declared twice; names must be unique (assign and messages refer to devices by name).`, {
-        subject: name,
-        related: [{ span: prev.nameSpan, message: `first \`${name}\`` }],
-      });
-    } else {
-      deviceByName.set(name, d);
-    }
-    if (dn.pci) {
-      const p = dn.pci.value;
-      const key = p.domain * 65536 + p.bus * 256 + p.device * 8 + p.fn;
-      const other = byPci.get(key);
-      if (other) {
-        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${formatPci(p)}; one address is one function.`, {
-          subject: name,
-          related: [{ span: other.node.pci!.span, message: `${other.name} is at ${formatPci(p)}` }],
-        });
-      } else byPci.set(key, d);
-    }
-    devices.push(d);
-    for (const f of built.parts) r.add(...f);
-  }
-
-  // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
+  // Devices: updated from the previous version's when only a few statements changed and no name or PCI address repeats; else built.
   const windowsKey = host.windows.map((w) => `${w.name}=${w.start}+${w.size}`).join(',');
-  for (const d of devices) {
-    let hl = d.hostLevel;
-    if (!hl || hl.windowsKey !== windowsKey) d.hostLevel = hl = { windowsKey, found: hostLevelFindings(d, host.windows) };
-    for (const f of hl.found) r.add(...f);
-  }
+  const updated = previous?.reuse && updateDevices(file, previous, host.windows, windowsKey, consume);
+  const { devices, deviceByName, reuse } = updated ?? buildDevices(file, r, host.windows, windowsKey);
+  if (updated) replayFindings(devices, updated.reuse!.noted, host.windows, windowsKey, r);
 
   // Guests.
   const guests: Guest[] = [];
@@ -383,7 +362,154 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
     guestNames.set(name, gn.name.span);
     guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn)));
   }
-  return { host, devices, deviceByName, guests };
+  return { host, devices, deviceByName, guests, reuse };
+}
+
+function pciKey(p: PciAddress): number {
+  return p.domain * 65536 + p.bus * 256 + p.device * 8 + p.fn;
+}
+
+function builtDevice(dn: DeviceNode, name: string): BuiltDevice {
+  let built = dn.model as BuiltDevice | undefined;
+  if (!built) dn.model = built = buildDevice(dn, name);
+  return built;
+}
+
+function hostLevelOf(d: Device, windows: HostWindow[], windowsKey: string): Finding[] {
+  let hl = d.hostLevel;
+  if (!hl || hl.windowsKey !== windowsKey) d.hostLevel = hl = { windowsKey, found: hostLevelFindings(d, windows) };
+  return hl.found;
+}
+
+/** Every device statement's model, the name and PCI address checks, and the findings, in file order. */
+function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], windowsKey: string): Pick<Topology, 'devices' | 'deviceByName' | 'reuse'> {
+  const devices: Device[] = [];
+  const deviceByName = new Map<string, Device>();
+  const byPci = new Map<number, Device>();
+  let clean = true; // every statement named, no name or PCI address twice
+  for (const dn of file.devices) {
+    if (!dn.name) {
+      clean = false;
+      continue;
+    }
+    const name = dn.name.value;
+    const built = builtDevice(dn, name);
+    const d = built.device;
+    for (const f of built.own) r.add(...f);
+    const prev = deviceByName.get(name);
+    if (prev) {
+      clean = false;
+      r.add('duplicate', dn.name.span, `device \`${name}\` is declared twice; names must be unique (assign and messages refer to devices by name).`, {
+        subject: name,
+        related: [{ span: prev.nameSpan, message: `first \`${name}\`` }],
+      });
+    } else {
+      deviceByName.set(name, d);
+    }
+    if (dn.pci) {
+      const p = dn.pci.value;
+      const key = pciKey(p);
+      const other = byPci.get(key);
+      if (other) {
+        clean = false;
+        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${formatPci(p)}; one address is one function.`, {
+          subject: name,
+          related: [{ span: other.node.pci!.span, message: `${other.name} is at ${formatPci(p)}` }],
+        });
+      } else byPci.set(key, d);
+    }
+    devices.push(d);
+    for (const f of built.parts) r.add(...f);
+  }
+  // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
+  const noted: number[] = [];
+  devices.forEach((d, i) => {
+    const found = hostLevelOf(d, windows, windowsKey);
+    for (const f of found) r.add(...f);
+    const built = d.node.model as BuiltDevice;
+    if (found.length + built.own.length + built.parts.length > 0) noted.push(i);
+  });
+  return { devices, deviceByName, reuse: clean ? { nodes: file.devices, byPci, windowsKey, noted } : undefined };
+}
+
+/** Most device statements an update takes on; beyond, building the list again is as cheap. */
+const MAX_UPDATED_DEVICES = 64;
+
+/**
+ * The device list of `file` as an update of `previous`'s: the statements both
+ * share at the start and at the end keep their models and places, the ones in
+ * between are replaced. Undefined (build instead) when the windows changed, too
+ * many statements did, or a replacing statement is unnamed or repeats a name or
+ * PCI address: then duplicate reports, which depend on file order, need the
+ * whole list. Findings are not reported here (see `replayFindings`).
+ */
+function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[], windowsKey: string, consume: boolean): Pick<Topology, 'devices' | 'deviceByName' | 'reuse'> | undefined {
+  const old = previous.reuse!;
+  if (old.windowsKey !== windowsKey) return undefined;
+  const a = old.nodes;
+  const b = file.devices;
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const gone = previous.devices.slice(head, a.length - tail);
+  const fresh = b.slice(head, b.length - tail);
+  if (gone.length + fresh.length > MAX_UPDATED_DEVICES) return undefined;
+  // Check every replacing statement before anything changes (a consumed previous is updated in place).
+  const goneNames = new Set(gone.map((d) => d.name));
+  const goneKeys = new Set(gone.filter((d) => d.pci).map((d) => pciKey(d.pci!)));
+  const names = new Set<string>();
+  const keys = new Set<number>();
+  for (const dn of fresh) {
+    if (!dn.name) return undefined;
+    const name = dn.name.value;
+    if (names.has(name) || (previous.deviceByName.has(name) && !goneNames.has(name))) return undefined;
+    names.add(name);
+    if (dn.pci) {
+      const key = pciKey(dn.pci.value);
+      if (keys.has(key) || (old.byPci.has(key) && !goneKeys.has(key))) return undefined;
+      keys.add(key);
+    }
+  }
+  const deviceByName = consume ? previous.deviceByName : new OverlayMap(previous.deviceByName);
+  const byPci = consume ? old.byPci : new OverlayMap(old.byPci);
+  for (const d of gone) {
+    deviceByName.delete(d.name);
+    if (d.pci) byPci.delete(pciKey(d.pci));
+  }
+  const added: Device[] = [];
+  for (const dn of fresh) {
+    const d = builtDevice(dn, dn.name!.value).device;
+    deviceByName.set(d.name, d);
+    if (d.pci) byPci.set(pciKey(d.pci), d);
+    added.push(d);
+  }
+  const devices = previous.devices.slice(0, head).concat(added, previous.devices.slice(previous.devices.length - tail));
+  // The devices with findings: before the change as they were, the new ones, after it shifted.
+  const shift = added.length - gone.length;
+  const noted: number[] = [];
+  for (const i of old.noted) if (i < head) noted.push(i);
+  added.forEach((d, k) => {
+    const built = d.node.model as BuiltDevice;
+    if (hostLevelOf(d, windows, windowsKey).length + built.own.length + built.parts.length > 0) noted.push(head + k);
+  });
+  for (const i of old.noted) if (i >= a.length - tail) noted.push(i + shift);
+  return { devices, deviceByName, reuse: { nodes: b, byPci, windowsKey, noted } };
+}
+
+/**
+ * Reports the findings of an updated device list in the order `buildDevices`
+ * reports them. The host-level ones are read through `hostLevelOf`: a model is
+ * shared with the analyses of edited copies, which may have checked it against
+ * other windows since.
+ */
+function replayFindings(devices: Device[], noted: number[], windows: HostWindow[], windowsKey: string, r: Reporter): void {
+  for (const i of noted) {
+    const built = devices[i].node.model as BuiltDevice;
+    for (const f of built.own) r.add(...f);
+    for (const f of built.parts) r.add(...f);
+  }
+  for (const i of noted) for (const f of hostLevelOf(devices[i], windows, windowsKey)) r.add(...f);
 }
 
 /**
@@ -548,7 +674,8 @@ function suggest(name: string, candidates: string[]): string {
   let bestD = Infinity;
   for (const c of candidates) {
     const dist = editDistance(name, c);
-    if (dist < bestD) {
+    // Ties go to the first name in alphabetical order: the answer must not depend on the map's order.
+    if (dist < bestD || (dist === bestD && best !== undefined && c < best)) {
       bestD = dist;
       best = c;
     }
