@@ -98,9 +98,9 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
     msixPages = checkMsixPages(topology, guests, overrides);
   }
   const all = r.diagnostics;
-  for (const x of hostDiagnostics(topology, host)) all.push(x);
+  for (const x of hostDiagnostics(host)) all.push(x);
   for (const ga of guests) for (const x of ga.diagnostics) all.push(x);
-  for (const x of msixPageDiagnostics(topology, msixPages)) all.push(x);
+  for (const x of msixPageDiagnostics(msixPages)) all.push(x);
   const diagnostics = all.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   return { text, tree, file, topology, host, guests, msixPages, diagnostics, options, syntaxErrors: errors, reparsed };
 }

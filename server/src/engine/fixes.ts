@@ -56,7 +56,7 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const names = new Set<string>();
   for (const x of [a.guests.find((x) => x.guest.name === name)?.guest, g]) for (const as of x?.assigns ?? []) names.add(as.device.name);
   const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {}, { findings: a.msixPages, redo: (dev) => names.has(dev.name) });
-  r.diagnostics.push(...msixPageDiagnostics(a.topology, msix));
+  r.diagnostics.push(...msixPageDiagnostics(msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
   return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
 }

@@ -369,13 +369,9 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
   return out;
 }
 
-/** The findings of `checkMsixPages` in device order. */
-export function msixPageDiagnostics(topo: Topology, findings: Map<Device, Diagnostic[]>): Diagnostic[] {
+/** The findings of `checkMsixPages`, in the order its map holds them (see `hostDiagnostics` on why the final sort makes that device order). */
+export function msixPageDiagnostics(findings: Map<Device, Diagnostic[]>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  if (findings.size === 0) return out;
-  for (const d of topo.devices) {
-    const l = findings.get(d);
-    if (l) for (const x of l) out.push(x);
-  }
+  for (const l of findings.values()) for (const x of l) out.push(x);
   return out;
 }

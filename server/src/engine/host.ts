@@ -129,22 +129,20 @@ function describe(res: Resource): string {
   return `${res.id} ${formatRange(res.start, res.end - res.start)}`;
 }
 
-/** Host diagnostics in the order a whole analysis reports them (before the final sort by position). */
-export function hostDiagnostics(topo: Topology, h: HostAnalysis): Diagnostic[] {
+/**
+ * Host diagnostics, by kind (overlaps, per device, per resource, MSI-X 4K) and
+ * within a kind in the order the findings maps hold them: O(findings), not
+ * O(devices + resources), since a fix check asks for them after every edited
+ * copy. The final sort by position gives the same order as device order would:
+ * two findings of one kind that share a span come from one device's list,
+ * which keeps its order.
+ */
+export function hostDiagnostics(h: HostAnalysis): Diagnostic[] {
   const f = h.findings;
   const out: Diagnostic[] = [...f.overlaps];
-  for (const d of topo.devices) {
-    const l = f.perDevice.get(d);
-    if (l) for (const x of l) out.push(x);
-  }
-  for (const res of h.resources) {
-    const x = f.partners.get(res);
-    if (x) out.push(x);
-  }
-  for (const d of topo.devices) {
-    const l = f.msix4k.get(d);
-    if (l) for (const x of l) out.push(x);
-  }
+  for (const l of f.perDevice.values()) for (const x of l) out.push(x);
+  for (const x of f.partners.values()) out.push(x);
+  for (const l of f.msix4k.values()) for (const x of l) out.push(x);
   return out;
 }
 
