@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
 import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors } from '../server/src/engine/fixes';
-import { Fix } from '../server/src/engine/types';
-import { EXAMPLES_DIR } from './paths';
+import { Fix, TextEdit } from '../server/src/engine/types';
+import { EXAMPLES_DIR, FIXTURES_DIR } from './paths';
 
 function untouchedLinesSurvive(before: string, fix: Fix, after: string): void {
   const lines: { start: number; end: number; text: string }[] = [];
@@ -131,6 +131,72 @@ describe('quick fixes', () => {
     const b = analyze(r.text);
     assert.deepStrictEqual(b.diagnostics.map((d) => d.rule), []);
     for (const c of text.match(/#[^\n]*/g)!) assert.ok(r.text.includes(c));
+  });
+});
+
+describe('engine: applying edits', () => {
+  /** The reference: one edit at a time, from the last position to the first (same places: from the last in the list). */
+  function oneByOne(text: string, edits: TextEdit[]): string {
+    const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
+    let out = text;
+    for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
+    return out;
+  }
+
+  it('gives what applying the edits one by one gives, insertions at one place included', () => {
+    const arb = fc
+      .tuple(fc.string({ maxLength: 60 }), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 5 }), fc.string({ maxLength: 6 })), { maxLength: 8 }))
+      .chain(([text, raw]) => {
+        // Non-overlapping spans in text order (empty ones are insertions, several may share a place), then listed in any order.
+        const edits: TextEdit[] = [];
+        let last = 0;
+        for (const [pos, len, newText] of [...raw].sort((x, y) => x[0] - y[0])) {
+          const start = Math.max(last, pos % (text.length + 1));
+          const end = Math.min(text.length, start + (len % 3 === 0 ? 0 : len));
+          edits.push({ span: { start, end }, newText });
+          last = end;
+        }
+        return fc.shuffledSubarray(edits, { minLength: edits.length }).map((listed) => ({ text, edits: listed }));
+      });
+    fc.assert(fc.property(arb, ({ text, edits }) => assert.strictEqual(applyEdits(text, edits), oneByOne(text, edits))), { numRuns: 500 });
+  });
+
+  it('applies thousands of edits in one pass', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `guest g${i} {\n  assign d\n}\n`).join('');
+    const edits: TextEdit[] = [];
+    for (let at = text.indexOf('{\n'); at >= 0; at = text.indexOf('{\n', at + 1)) edits.push({ span: { start: at + 2, end: at + 2 }, newText: '  msix relocate\n' });
+    const expected = Array.from({ length: 5000 }, (_, i) => `guest g${i} {\n  msix relocate\n  assign d\n}\n`).join('');
+    assert.strictEqual(applyEdits(text, edits), expected);
+  });
+});
+
+describe('engine: fix-all bounds', () => {
+  // Two sub-page BARs off their page starts and two guest offsets that differ from the host's: several fixes.
+  const text = fs.readFileSync(path.join(FIXTURES_DIR, 'fixes', 'verification.bartopo'), 'utf8');
+
+  it('goes through every diagnostic when unbounded, and says so', () => {
+    const r = fixAll(analyze(text));
+    assert.strictEqual(r.complete, true);
+    assert.ok(r.applied.length >= 2, `${r.applied.length} fixes`);
+  });
+
+  it('stops after maxSteps with the fixes made so far, each as a single fix would make it', () => {
+    const a = analyze(text);
+    const all = fixAll(a);
+    const one = fixAll(a, { maxSteps: 1 });
+    assert.strictEqual(one.complete, false);
+    assert.deepStrictEqual(one.applied, all.applied.slice(0, 1));
+    const first = a.diagnostics.map((d) => computeFixes(a, d)).find((f) => f.length > 0)!;
+    assert.strictEqual(one.text, applyEdits(text, (first.find((f) => f.isPreferred) ?? first[0]).edits));
+    // Going on from there ends where one run ends.
+    assert.strictEqual(fixAll(analyze(one.text)).text, all.text);
+  });
+
+  it('stops when its time budget is spent, leaving the text as it was when no fix fitted in', () => {
+    const a = analyze(text);
+    const r = fixAll(a, { budgetMs: 0 });
+    assert.deepStrictEqual(r, { text, applied: [], complete: false });
+    assert.strictEqual(a.text, text, 'the analysis given is left as it was');
   });
 });
 

@@ -125,8 +125,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
     .action((path: string, o: { write: boolean; pageSize?: bigint }) => {
       const text = readTopology(path);
-      const { text: fixed, applied } = fixAll(analyze(text, { pageSize: o.pageSize }));
+      const before = analyze(text, { pageSize: o.pageSize });
+      // Every diagnostic may get one fix, and a fix may leave a warning another fix takes up: twice as many steps.
+      const { text: fixed, applied, complete } = fixAll(before, { maxSteps: Math.max(100, 2 * before.diagnostics.length) });
       for (const t of applied) io.err(`fixed: ${t}\n`);
+      if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
       if (o.write) {
         if (fixed !== text) fs.writeFileSync(path, fixed);
       } else io.out(fixed);

@@ -13,11 +13,21 @@ import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
 
+/**
+ * The text with non-overlapping edits applied, in one pass (a fix may edit
+ * thousands of guest blocks). Edits at the same place go in reverse order of
+ * the list, as if applied one by one from the last.
+ */
 export function applyEdits(text: string, edits: TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => b.span.start - a.span.start || b.span.end - a.span.end);
-  let out = text;
-  for (const e of sorted) out = out.slice(0, e.span.start) + e.newText + out.slice(e.span.end);
-  return out;
+  const order = edits.map((e, i) => ({ e, i })).sort((x, y) => x.e.span.start - y.e.span.start || x.e.span.end - y.e.span.end || y.i - x.i);
+  const parts: string[] = [];
+  let at = 0;
+  for (const { e } of order) {
+    parts.push(text.slice(at, e.span.start), e.newText);
+    at = Math.max(at, e.span.end);
+  }
+  parts.push(text.slice(at));
+  return parts.join('');
 }
 
 export function diagnosticKey(d: Diagnostic): string {
@@ -633,29 +643,46 @@ export function guestRefactors(a: Analysis, guestName: string): Fix[] {
 }
 
 /** Applies the preferred fix of each fixable diagnostic, one at a time, re-analysing in between. */
-export function fixAll(a: Analysis, maxSteps = 100): { text: string; applied: string[] } {
+/** What `fixAll` did: the fixed text, the titles of the fixes applied, and whether it went through every diagnostic. */
+export interface FixAllResult {
+  text: string;
+  applied: string[];
+  /** False when it stopped at `maxSteps` or at `budgetMs` with fixable diagnostics perhaps left. */
+  complete: boolean;
+}
+
+/**
+ * Applies the preferred verified fix of one diagnostic at a time, in document
+ * order, analysing the text again after each (incrementally from the second
+ * fix on: the first analysis is `a`, which is left as it is). `budgetMs` bounds
+ * the time spent (the language server must stay responsive on a topology with
+ * thousands of fixable findings); the text returned then holds the fixes made
+ * so far, each verified.
+ */
+export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number } = {}): FixAllResult {
+  const maxSteps = opts.maxSteps ?? 100;
+  const deadline = opts.budgetMs === undefined ? Infinity : Date.now() + opts.budgetMs;
   let cur = a;
   const applied: string[] = [];
   const skip = new Set<string>();
   for (let step = 0; step < maxSteps; step++) {
-    let done = false;
+    let fix: Fix | undefined;
     for (const d of cur.diagnostics) {
       const key = diagnosticKey(d);
       if (skip.has(key)) continue;
+      if (Date.now() >= deadline) return { text: cur.text, applied, complete: false };
       const fixes = computeFixes(cur, d);
-      const f = fixes.find((x) => x.isPreferred) ?? fixes[0];
-      if (!f) {
-        skip.add(key);
-        continue;
-      }
-      cur = analyze(applyEdits(cur.text, f.edits), a.options);
-      applied.push(f.title);
-      done = true;
-      break;
+      fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
+      if (fix) break;
+      skip.add(key);
     }
-    if (!done) break;
+    if (!fix) return { text: cur.text, applied, complete: true };
+    const text = applyEdits(cur.text, fix.edits);
+    // `a` belongs to the caller; the analyses made here are ours to consume.
+    cur = cur === a ? analyze(text, a.options) : analyze(text, a.options, cur);
+    applied.push(fix.title);
   }
-  return { text: cur.text, applied };
+  return { text: cur.text, applied, complete: false };
 }
 
 /** One edit replacing the changed middle of `before` with that of `after`. */

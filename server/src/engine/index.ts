@@ -2,6 +2,7 @@
 export { analyze, barReports } from './analyze';
 export type { Analysis } from './analyze';
 export { computeFixes, guestRefactors, fixAll, applyEdits } from './fixes';
+export type { FixAllResult } from './fixes';
 export { changedRegion } from './incremental';
 export { LineIndex } from './lineIndex';
 export * from './types';

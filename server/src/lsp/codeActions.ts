@@ -16,6 +16,9 @@ import { locate } from './nav';
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
 export const REORDER_KIND = `${CodeActionKind.RefactorRewrite}.${SOURCE}`;
 export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, REORDER_KIND, FIX_ALL_KIND];
+/** Fix-all in the editor: at most this many fixes, for at most this long (each fix is one analysis of the edited text). */
+const FIX_ALL_STEPS = 1000;
+const FIX_ALL_BUDGET_MS = 2000;
 
 function isData(v: unknown): v is DiagnosticData {
   return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
@@ -115,9 +118,13 @@ export class CodeActions {
     }
 
     if (wants(only, FIX_ALL_KIND, false)) {
-      if (current.derived.fixAll === undefined) current.derived.fixAll = fixAll(current.analysis).text;
-      const edits = toLspEdits(current.index, diffEdits(current.text, current.derived.fixAll));
-      if (edits.length > 0) out.push({ title: 'Fix all bartopo problems that have a verified fix', kind: FIX_ALL_KIND, edit: this.workspaceEdit(current, edits) });
+      // Bounded in time: on a topology with thousands of fixable findings the server must keep answering.
+      const all = (current.derived.fixAll ??= fixAll(current.analysis, { maxSteps: FIX_ALL_STEPS, budgetMs: FIX_ALL_BUDGET_MS }));
+      const edits = toLspEdits(current.index, diffEdits(current.text, all.text));
+      const title = all.complete
+        ? 'Fix all bartopo problems that have a verified fix'
+        : `Fix ${all.applied.length} bartopo problems that have a verified fix (the first ones; run it again for the rest)`;
+      if (edits.length > 0) out.push({ title, kind: FIX_ALL_KIND, edit: this.workspaceEdit(current, edits) });
     }
     return out;
   }

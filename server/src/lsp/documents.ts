@@ -6,7 +6,7 @@
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
-import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, LineIndex } from '../engine';
+import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, FixAllResult, LineIndex } from '../engine';
 import { ConvertedDiagnostics, DiagnosticsSnapshot, sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
 
@@ -38,7 +38,7 @@ export interface DocState {
     /** BAR reports of single devices (hover), by device name. */
     deviceBars?: Map<string, BarReport[]>;
     fixes: Map<string, Fix[]>;
-    fixAll?: string;
+    fixAll?: FixAllResult;
     /** Engine diagnostics by `rule|subject|guest` (code actions find theirs without a scan). */
     byKey?: Map<string, Diagnostic[]>;
   };
