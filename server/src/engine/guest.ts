@@ -212,17 +212,12 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
     }
 
     // Guest page buckets: first and last guest page of each placed BAR.
-    const gpages = new Map<bigint, Placed[]>();
-    const addTo = (pg: bigint, p: Placed): void => {
-      const l = gpages.get(pg);
-      if (l) l.push(p);
-      else gpages.set(pg, [p]);
-    };
+    const gpages = new GuestPages();
     for (const p of withAddr) {
       const p0 = p.address! / P;
       const p1 = (p.address! + p.bar.size! - 1n) / P;
-      addTo(p0, p);
-      if (p1 !== p0) addTo(p1, p);
+      gpages.add(p0, p);
+      if (p1 !== p0) gpages.add(p1, p);
     }
 
     const placements = new Map<Bar, GuestPlacement>();
@@ -238,8 +233,42 @@ function hostPages(start: bigint, size: bigint, P: bigint): bigint {
   return (start + size - 1n) / P - start / P + 1n;
 }
 
+/** Most BARs a guest-page-conflict names (three in the message, eight as related locations). */
+const MAX_NAMED = 8;
+
+/** The placed BARs by guest page (first and last page of each), and per page how many map it with each guest−host delta. */
+class GuestPages {
+  private readonly byPage = new Map<bigint, Placed[]>();
+  private readonly deltas = new Map<bigint, Map<bigint, number>>();
+
+  add(pg: bigint, p: Placed): void {
+    const l = this.byPage.get(pg);
+    if (l) l.push(p);
+    else this.byPage.set(pg, [p]);
+  }
+
+  get(pg: bigint): Placed[] | undefined {
+    return this.byPage.get(pg);
+  }
+
+  /** How many BARs in guest page `pg` have a host address at `delta` below their guest address (counted once per page). */
+  sameDelta(pg: bigint, delta: bigint): number {
+    let m = this.deltas.get(pg);
+    if (!m) {
+      m = new Map();
+      for (const q of this.byPage.get(pg) ?? []) {
+        if (q.bar.host === undefined) continue;
+        const d = q.address! - q.bar.host;
+        m.set(d, (m.get(d) ?? 0) + 1);
+      }
+      this.deltas.set(pg, m);
+    }
+    return m.get(delta) ?? 0;
+  }
+}
+
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
-function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: Map<bigint, Placed[]>, r: Reporter): GuestPlacement {
+function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: GuestPages, r: Reporter): GuestPlacement {
   const P = topo.host.pageSize;
   const b = p.bar;
   const size = b.size;
@@ -275,25 +304,45 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     );
   }
   // Guest pages at the BAR's edges: anything else there from another host page or delta blocks the mapping.
+  // `conflicts` keeps the first few (for the message), `conflicting` counts them all.
   const conflicts: Placed[] = [];
+  let conflicting = 0;
   const gp0 = p.address / P;
   const gp1 = (p.address + size - 1n) / P;
-  for (const gp of gp1 === gp0 ? [gp0] : [gp0, gp1]) {
-    for (const q of gpages.get(gp) ?? []) {
-      if (q === p) continue;
-      if (q.bar.host !== undefined && q.address! - q.bar.host === delta) continue;
-      blocked.add(gp - delta / P);
-      if (!conflicts.includes(q)) conflicts.push(q);
+  const conflictsWith = (q: Placed): boolean => q !== p && (q.bar.host === undefined || q.address! - q.bar.host !== delta);
+  if (gp1 === gp0) {
+    // One page: counted from the page's deltas (p is among those with its own), so a page shared by
+    // thousands of BARs costs each of them only the few it names.
+    const bucket = gpages.get(gp0) ?? [];
+    conflicting = bucket.length - gpages.sameDelta(gp0, delta);
+    if (conflicting > 0) {
+      blocked.add(gp0 - delta / P);
+      for (const q of bucket) {
+        if (conflicts.length === MAX_NAMED) break;
+        if (conflictsWith(q)) conflicts.push(q);
+      }
+    }
+  } else {
+    const seen = new Set<Placed>();
+    for (const gp of [gp0, gp1]) {
+      for (const q of gpages.get(gp) ?? []) {
+        if (!conflictsWith(q)) continue;
+        blocked.add(gp - delta / P);
+        if (seen.has(q)) continue;
+        seen.add(q);
+        conflicting++;
+        if (conflicts.length < MAX_NAMED) conflicts.push(q);
+      }
     }
   }
-  if (conflicts.length > 0) {
-    const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`);
+  if (conflicting > 0) {
+    const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
     reasons.push(`its guest page also holds ${names}, from another host page or offset`);
     r.add(
       'guest-page-conflict',
       p.span,
-      `guest ${g.name}: ${b.id} needs guest page ${hex(gp0 * P)} to map host page ${hex((gp0 - delta / P) * P)}, but that ${formatSize(P)} guest page also holds ${names}, which come${conflicts.length === 1 ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${b.id} traps. Give it a guest page of its own (\`allocate page-match\`).`,
-      { subject: b.id, target, related: conflicts.slice(0, 8).map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })) },
+      `guest ${g.name}: ${b.id} needs guest page ${hex(gp0 * P)} to map host page ${hex((gp0 - delta / P) * P)}, but that ${formatSize(P)} guest page also holds ${names}, which come${conflicting === 1 ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${b.id} traps. Give it a guest page of its own (\`allocate page-match\`).`,
+      { subject: b.id, target, related: conflicts.map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })) },
     );
   }
   const direct = total - BigInt(blocked.size);

@@ -201,10 +201,10 @@ export function alignDown(v: bigint, a: bigint): bigint {
 /**
  * The names of the first `shown` items of a list, and how many more: `a, b, c
  * and 12 more`. Messages name what they are about, but a page or device shared
- * by thousands must not make a message thousands of names long.
+ * by thousands must not make a message thousands of names long. `total`: the
+ * length of the whole list when `items` holds only its beginning.
  */
-export function someOf<T>(items: readonly T[], name: (x: T) => string, shown = 3): string {
-  const head = items.length <= shown ? items : items.slice(0, shown);
-  const names = head.map(name).join(', ');
-  return items.length <= shown ? names : `${names} and ${items.length - shown} more`;
+export function someOf<T>(items: readonly T[], name: (x: T) => string, shown = 3, total = items.length): string {
+  const names = items.slice(0, shown).map(name).join(', ');
+  return total <= shown ? names : `${names} and ${total - shown} more`;
 }
