@@ -11,11 +11,13 @@
 //   keystroke → publishDiagnostics, hover, completion and code-action latency
 //   on the 2,000-device file, spawn → initialize result, and the server's RSS
 //   after opening the 40,000-device file;
-// and the size of the .vsix that `npm run package` produces.
+// and the size of the .vsix that `npm run package` produces; and, on adversarial
+// shapes (bench/adversarial.ts), how the time per element grows from n to 4n.
 // It writes bench/RESULTS.md (and raw numbers as JSON to the temp directory).
 //
 // Environment: BENCH_SIZES=200,2000 to run some sizes only; BENCH_REPEAT=0.5
-// to scale the repetitions; BENCH_SKIP=lsp,cli,vsix to leave parts out.
+// to scale the repetitions; BENCH_SKIP=lsp,cli,vsix,adversarial to leave parts out;
+// BENCH_ADVERSARIAL_N=2000 sets the base size of the adversarial shapes (bench/adversarial.ts).
 
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -32,6 +34,8 @@ import { analyzeHost } from '../server/src/engine/host';
 import { buildTopology } from '../server/src/engine/model';
 import { parse } from '../server/src/engine/parser';
 import { Reporter } from '../server/src/engine/report';
+import { SHAPES } from './adversarial';
+import { fixAll } from '../server/src/engine/fixes';
 import { schemaPath, writeTopology, Written } from './generate';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -315,6 +319,67 @@ function measurePhases(text: string, runs: number): Record<string, number> {
     for (const [k, v] of Object.entries(t)) best[k] = Math.min(best[k] ?? Infinity, v);
   }
   return best;
+}
+
+// ------------------------------------------------------------------ adversarial shapes
+
+/** Base size of the adversarial shapes (BENCH_ADVERSARIAL_N); each is also run at 4×. */
+const ADVERSARIAL_N = Number(process.env.BENCH_ADVERSARIAL_N ?? 4000);
+/** Below this (at 4n) a time is mostly noise here: no growth is read from it. */
+const ADVERSARIAL_MIN_MS = 20;
+
+interface ShapeResult {
+  name: string;
+  what: string;
+  /** analyze + barReports, best of three ms, at n and at 4n. */
+  check: [number, number];
+  /** Five fix-all steps (each a verified fix and a new analysis), best of three ms, at n and 4n. */
+  fix: [number, number];
+  diagnostics: number;
+}
+
+/**
+ * Times each shape at n and 4n (best of three runs after a warm-up: on a shared VM a
+ * run's garbage collection and page faults vary more than the work, and the best run
+ * is the work): a part of the engine that grows faster than the input shows up as a
+ * growth above 1 per element.
+ */
+function measureAdversarial(): ShapeResult[] {
+  const out: ShapeResult[] = [];
+  for (const shape of SHAPES) {
+    const check: number[] = [];
+    const fix: number[] = [];
+    let diagnostics = 0;
+    for (const n of [ADVERSARIAL_N, 4 * ADVERSARIAL_N]) {
+      const text = shape.gen(n);
+      const c: number[] = [];
+      const f: number[] = [];
+      for (let run = 0; run < 4; run++) {
+        gc();
+        const t0 = now();
+        const a = analyze(text);
+        barReports(a);
+        const t1 = now();
+        fixAll(a, { maxSteps: 5 });
+        const t2 = now();
+        if (run > 0) {
+          c.push(t1 - t0);
+          f.push(t2 - t1);
+        }
+        diagnostics = a.diagnostics.length;
+      }
+      check.push(Math.min(...c));
+      fix.push(Math.min(...f));
+    }
+    out.push({ name: shape.name, what: shape.what, check: [check[0], check[1]], fix: [fix[0], fix[1]], diagnostics });
+    log(`  ${shape.name}: check ${f1(check[0])} → ${f1(check[1])} ms, fix-all (5 steps) ${f1(fix[0])} → ${f1(fix[1])} ms`);
+  }
+  return out;
+}
+
+/** Growth of the time per element from n to 4n (1: linear); undefined when the times are too short to tell. */
+function growth(pair: [number, number]): number | undefined {
+  return pair[1] < ADVERSARIAL_MIN_MS ? undefined : pair[1] / pair[0] / 4;
 }
 
 // ------------------------------------------------------------------ the CLI as a process
@@ -864,7 +929,7 @@ interface Row {
   ok?: boolean;
 }
 
-function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResult | undefined, meta: { loadStart: number[]; loadEnd: number[]; seconds: number; tmp: string }): string {
+function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResult | undefined, shapes: ShapeResult[] | undefined, meta: { loadStart: number[]; loadEnd: number[]; seconds: number; tmp: string }): string {
   const out: string[] = [];
   out.push('# bartopo benchmark results', '');
   out.push('Written by `npm run bench` (bench/run.ts); see bench/README.md for what each number means.', '');
@@ -930,6 +995,15 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
     out.push('');
   }
 
+  if (shapes && shapes.length > 0) {
+    const n = ADVERSARIAL_N;
+    out.push(`## Adversarial shapes: growth from n = ${int(n)} to ${int(4 * n)} (bench/adversarial.ts; ms, best of three)`, '');
+    out.push(`Growth is the time per element at 4n over that at n: 1.0 is linear, 4.0 would be quadratic (— : under ${ADVERSARIAL_MIN_MS} ms at 4n, too short to tell).`, '');
+    out.push('| shape | what | diagnostics at 4n | analyze + reports: n → 4n | growth | fix-all, 5 steps: n → 4n | growth |', '|---|---|---:|---:|---:|---:|---:|');
+    for (const x of shapes) out.push(`| ${x.name} | ${x.what} | ${int(x.diagnostics)} | ${f1(x.check[0])} → ${f1(x.check[1])} | ${growth(x.check)?.toFixed(2) ?? '—'} | ${f1(x.fix[0])} → ${f1(x.fix[1])} | ${growth(x.fix)?.toFixed(2) ?? '—'} |`);
+    out.push('');
+  }
+
   if (lsp) {
     out.push('## Language server over stdio (`node dist/server.js --stdio`, 2,000-device file unless said)', '');
     out.push('| measurement | median / p95 (ms) | n | note |', '|---|---:|---:|---|');
@@ -978,6 +1052,14 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
   for (const s of sizes.filter((x) => base && x.devices > 2000)) {
     const growth = s.check.median / s.devices / (base!.check.median / base!.devices);
     rows.push({ what: `time per device at ${int(s.devices)} vs 2,000 devices`, value: `${growth.toFixed(2)}×`, target: '≤ 1.5× (flat)', ok: growth <= 1.5 });
+  }
+  if (shapes && shapes.length > 0) {
+    for (const [k, label] of [['check', 'analyze + reports'], ['fix', 'fix-all']] as const) {
+      const told = shapes.filter((x) => growth(x[k]) !== undefined);
+      if (told.length === 0) continue;
+      const w = told.reduce((a, x) => (growth(x[k])! > growth(a[k])! ? x : a));
+      rows.push({ what: `adversarial shapes, ${label}: time per element at 4n vs n (worst: ${w.name})`, value: `${growth(w[k])!.toFixed(2)}×`, target: '≤ 1.5× (flat)', ok: growth(w[k])! <= 1.5 });
+    }
   }
   for (const s of sizes.filter((x) => x.cli)) {
     const limit = s.devices <= 2000 ? 1000 : 10000;
@@ -1053,6 +1135,12 @@ async function main(): Promise<void> {
     for (const r of results) log(`  ${r.devices}: dist/cli.js ${ms(r.cli)} ms, bin/bartopo.js ${ms(r.cliBin)} ms`);
   }
 
+  let shapes: ShapeResult[] | undefined;
+  if (!SKIP.has('adversarial')) {
+    log(`adversarial shapes at ${ADVERSARIAL_N} and ${4 * ADVERSARIAL_N}`);
+    shapes = measureAdversarial();
+  }
+
   let lsp: LspResults | undefined;
   if (!SKIP.has('lsp')) {
     if (!fs.existsSync(SERVER)) {
@@ -1073,8 +1161,8 @@ async function main(): Promise<void> {
   }
 
   const meta = { loadStart, loadEnd: os.loadavg(), seconds: (Date.now() - started) / 1000, tmp };
-  fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ machine: machine(), sizes: results, lsp, vsix, meta }, null, 2));
-  const md = report(results, lsp, vsix, meta);
+  fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ machine: machine(), sizes: results, lsp, vsix, shapes, meta }, null, 2));
+  const md = report(results, lsp, vsix, shapes, meta);
   fs.writeFileSync(RESULTS, md);
   for (const f of fs.readdirSync(tmp)) if (/\.(bartopo|json)$/.test(f) && f !== 'results.json') fs.rmSync(path.join(tmp, f), { force: true });
   process.stdout.write(md + '\n');

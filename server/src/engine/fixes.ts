@@ -163,8 +163,13 @@ function indentOf(text: string, off: number): string {
   return text.slice(s, e);
 }
 
-function eol(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
+/** The line break of the analysed text (CRLF if it has any), found once per analysis: a fix may add a line to thousands of guests. */
+const lineBreaks = new WeakMap<Analysis, string>();
+
+function eol(a: Analysis): string {
+  let nl = lineBreaks.get(a);
+  if (nl === undefined) lineBreaks.set(a, (nl = a.text.includes('\r\n') ? '\r\n' : '\n'));
+  return nl;
 }
 
 /** Formats a new address in the style of the one it replaces (underscores or not). */
@@ -203,7 +208,7 @@ function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdi
     const idxEnd = line.index!.span.end;
     return [{ span: { start: idxEnd, end: idxEnd }, newText: ` at ${hex(addr)}` }];
   }
-  const nl = eol(text);
+  const nl = eol(a);
   const ind = indentOf(text, an.stmt.start);
   const unit = indentUnit(text);
   const block = an.stmt.block;
@@ -222,7 +227,7 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
   const block = g.node.stmt.block;
   if (!block) return [];
   const text = a.text;
-  const nl = eol(text);
+  const nl = eol(a);
   const first = block.stmts[0];
   const ind = first ? indentOf(text, first.start) : indentOf(text, g.node.stmt.start) + indentUnit(text);
   // After the window line when there is one, else first in the block.
@@ -565,7 +570,7 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[]): string
   const current = [...listedNow, ...natural.map((b) => b.index).filter((i) => !listedNow.includes(i))];
   const wanted = order.map((b) => b.index);
   if (wanted.every((v, i) => current.filter((c) => wanted.includes(c))[i] === v)) return original;
-  const nl = eol(text);
+  const nl = eol(a);
   const ind = indentOf(text, stmt.start);
   const unit = indentUnit(text);
   const explicitLines = an.bars.filter((x) => x.address).map((x) => text.slice(x.stmt.start, x.stmt.trailingComment?.end ?? x.stmt.end));

@@ -309,6 +309,9 @@ export function parseEditedCopy(prev: ParseResult, text: string, edits: readonly
   };
   const errors = prev.errors.filter((e) => !inside(e.span));
   file.repeated = prev.file.repeated.filter((r) => !inside(r.span));
+  // Where each edited statement's node sits in the copy's lists (one pass, not one search per statement: a fix may edit thousands).
+  const places = new Map<Stmt, { list: { stmt: Stmt }[]; at: number }>();
+  for (const list of [file.hosts, file.devices, file.guests] as { stmt: Stmt }[][]) list.forEach((n, at) => groups.has(n.stmt) && places.set(n.stmt, { list, at }));
   for (const [s, es] of groups) {
     let snippet = text.slice(s.start, s.end);
     for (const e of [...es].sort((a, b) => b.span.start - a.span.start)) snippet = snippet.slice(0, e.span.start - s.start) + e.newText + snippet.slice(e.span.end - s.start);
@@ -318,11 +321,11 @@ export function parseEditedCopy(prev: ParseResult, text: string, edits: readonly
     const one: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
     const errs: SyntaxError[] = [];
     parseStatements(p.stmts, one, errs);
+    const place = places.get(s);
     const swap = <N extends { stmt: Stmt }>(list: N[], fresh: N[]): boolean => {
-      const at = list.findIndex((n) => n.stmt === s);
-      if (at < 0) return fresh.length === 0;
+      if (place?.list !== list) return fresh.length === 0;
       if (fresh.length !== 1) return false;
-      list[at] = fresh[0];
+      list[place.at] = fresh[0];
       return true;
     };
     if (!swap(file.hosts, one.hosts) || !swap(file.devices, one.devices) || !swap(file.guests, one.guests)) return undefined;
