@@ -55,16 +55,16 @@ function post(m: FuzzWorkerMessage): void {
 if (parentPort) run();
 
 function run(): void {
-try {
-  if (which === 'hang') {
-    started('device forever');
-    for (;;); // never done: what a hang looks like from outside
+  try {
+    if (which === 'hang') {
+      started('device forever');
+      for (;;); // never done: what a hang looks like from outside
+    }
+    const c = FUZZ_CASES[which];
+    if (c.fixed) for (const t of c.fixed) check(t, c.withFixes);
+    if (c.arb) fc.assert(fc.property(c.arb, (s) => check(s, c.withFixes)), { numRuns: c.numRuns });
+    post({ kind: 'done' });
+  } catch (e) {
+    post({ kind: 'done', error: e instanceof Error ? e.message : String(e) });
   }
-  const c = FUZZ_CASES[which];
-  if (c.fixed) for (const t of c.fixed) check(t, c.withFixes);
-  if (c.arb) fc.assert(fc.property(c.arb, (s) => check(s, c.withFixes)), { numRuns: c.numRuns });
-  post({ kind: 'done' });
-} catch (e) {
-  post({ kind: 'done', error: e instanceof Error ? e.message : String(e) });
-}
 }

@@ -120,7 +120,12 @@ function guestScope(a: Analysis, name: string, block: { start: number; end: numb
   return k;
 }
 
-function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean = () => true): Verified {
+/**
+ * The check every fix passes before it is offered (exported for tests): `ok` when
+ * the edits remove `d` (and `gone` holds) and add no error, `clean` when they add
+ * no diagnostic at all.
+ */
+export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean = () => true): Verified {
   if (edits.length === 0) return { ok: false, clean: false };
   const scoped = verifyInGuest(a, d, edits, gone);
   if (scoped) return scoped;
@@ -129,14 +134,6 @@ function verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone:
   // The copy shares the untouched statements' nodes with `a`: its analysis reuses `a`'s for what the edits cannot affect.
   const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
   return judgeEdit(keysOf(a), b.diagnostics, d, gone);
-}
-
-/**
- * The check every fix passes before it is offered (exported for tests): `ok` when
- * the edits remove `d` and add no error, `clean` when they add no diagnostic at all.
- */
-export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]): Verified {
-  return verify(a, d, edits);
 }
 
 /** The keys of an analysis's diagnostics, computed once per analysis for every fix it verifies. */
@@ -270,7 +267,7 @@ function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
   let fallback: Fix | undefined;
   for (const addr of candidates) {
     const edits = setGuestAddress(a, ga.guest, bar, addr);
-    const v = verify(a, d, edits);
+    const v = verifyFix(a, d, edits);
     if (!v.ok) continue;
     const fix: Fix = { title: `Place ${bar.id} at ${hex(addr)} in guest ${ga.guest.name} (offset ${hex(hOff)} matches the host)`, kind: 'quickfix', isPreferred: false, edits };
     if (v.clean) return [fix];
@@ -283,7 +280,7 @@ function pageMatchFix(a: Analysis, d: Diagnostic): Fix[] {
   const ga = findGuest(a, d.target?.guest);
   if (!ga || ga.guest.policy === 'page-match') return [];
   const edits = setGuestOption(a, ga.guest, 'allocate', 'page-match');
-  const v = verify(a, d, edits);
+  const v = verifyFix(a, d, edits);
   if (!v.ok) return [];
   return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
 }
@@ -310,7 +307,7 @@ function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
     if (at + P > end || seen.has(at)) continue;
     seen.add(at);
     const edits: TextEdit[] = [{ span: bar.node.address!.span, newText: formatAddressLike(at, addrText) }];
-    const v = verify(a, d, edits);
+    const v = verifyFix(a, d, edits);
     if (!v.ok) continue;
     const fix: Fix = { title: `Align ${bar.id} to the ${formatSize(P)} page: move it to ${hex(at)}, a page of its own`, kind: 'quickfix', isPreferred: true, edits };
     if (v.clean) return [fix];
@@ -331,7 +328,7 @@ function relocateMsixFix(a: Analysis, d: Diagnostic): Fix[] {
     edits.push(...setGuestOption(a, g, 'msix', 'relocate'));
     names.push(g.name);
   }
-  const v = verify(a, d, edits);
+  const v = verifyFix(a, d, edits);
   if (!v.ok) return [];
   return [{ title: `Relocate the MSI-X table: \`msix relocate\` in guest${names.length > 1 ? 's' : ''} ${someOf(names, (n) => n)} (QEMU x-msix-relocation)`, kind: 'quickfix', isPreferred: true, edits }];
 }
@@ -376,7 +373,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
     ['up', alignDown(addr, size) + size],
   ] as const) {
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
-    const res = verify(a, d, edits);
+    const res = verifyFix(a, d, edits);
     if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
   }
   return out;
@@ -621,7 +618,7 @@ function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined): 
   const edits = reorderEdits(a, ga);
   if (!edits || edits.length === 0) return undefined;
   const name = ga.guest.name;
-  const v = verify(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
+  const v = verifyFix(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
   if (!v.ok) return undefined;
   return { title: 'Reorder assigned BARs for page-matched offsets', kind: 'quickfix', isPreferred: false, edits };
 }
@@ -647,7 +644,6 @@ export function guestRefactors(a: Analysis, guestName: string): Fix[] {
   }
 }
 
-/** Applies the preferred fix of each fixable diagnostic, one at a time, re-analysing in between. */
 /** What `fixAll` did: the fixed text, the titles of the fixes applied, and whether it went through every diagnostic. */
 export interface FixAllResult {
   text: string;

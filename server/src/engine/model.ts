@@ -381,6 +381,12 @@ function hostLevelOf(d: Device, windows: HostWindow[], windowsKey: string): Find
   return hl.found;
 }
 
+/** Whether a device has model or host-level findings to report (the `noted` devices of `TopologyReuse`). */
+function hasFindings(d: Device, windows: HostWindow[], windowsKey: string): boolean {
+  const built = d.node.model as BuiltDevice;
+  return built.own.length + built.parts.length + hostLevelOf(d, windows, windowsKey).length > 0;
+}
+
 /** Every device statement's model, the name and PCI address checks, and the findings, in file order. */
 function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], windowsKey: string): Pick<Topology, 'devices' | 'deviceByName' | 'reuse'> {
   const devices: Device[] = [];
@@ -424,10 +430,8 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
   // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
   const noted: number[] = [];
   devices.forEach((d, i) => {
-    const found = hostLevelOf(d, windows, windowsKey);
-    for (const f of found) r.add(...f);
-    const built = d.node.model as BuiltDevice;
-    if (found.length + built.own.length + built.parts.length > 0) noted.push(i);
+    for (const f of hostLevelOf(d, windows, windowsKey)) r.add(...f);
+    if (hasFindings(d, windows, windowsKey)) noted.push(i);
   });
   return { devices, deviceByName, reuse: clean ? { nodes: file.devices, byPci, windowsKey, noted } : undefined };
 }
@@ -490,8 +494,7 @@ function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[]
   const noted: number[] = [];
   for (const i of old.noted) if (i < head) noted.push(i);
   added.forEach((d, k) => {
-    const built = d.node.model as BuiltDevice;
-    if (hostLevelOf(d, windows, windowsKey).length + built.own.length + built.parts.length > 0) noted.push(head + k);
+    if (hasFindings(d, windows, windowsKey)) noted.push(head + k);
   });
   for (const i of old.noted) if (i >= a.length - tail) noted.push(i + shift);
   return { devices, deviceByName, reuse: { nodes: b, byPci, windowsKey, noted } };
