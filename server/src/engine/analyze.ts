@@ -1,9 +1,9 @@
 // The engine's entry point: text in, tree + topology + diagnostics + verdicts out.
 
 import { FileNode } from './ast';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, msixPageDiagnostics } from './guest';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, msixPageDiagnostics, msixRedoNames } from './guest';
 import { analyzeHost, decideVfHost, HostAnalysis, hostDiagnostics, Resource, VfHostDecision } from './host';
-import { Bar, buildTopology, Device, Topology } from './model';
+import { Bar, buildTopology, Device, devicesNamed, Topology } from './model';
 import { parse, ParseResult, SyntaxError } from './parser';
 import { reparse } from './incremental';
 import { Reporter } from './report';
@@ -86,13 +86,14 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
     // Guests see a device they did not edit only through its BARs' host decisions: only those that changed count.
     const affected = new Set<Device>([...change.added, ...change.redecided]);
     guests = analyzeGuests(topology, host, overrides, { guests: prev.guests, affected });
-    // MSI-X pages depend on the device and on which guests assign it (by name): redo those a changed guest names.
-    const kept = new Set(guests);
-    const before = new Set(prev.guests);
-    const names = new Set<string>();
-    for (const ga of guests) if (!before.has(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
-    for (const ga of prev.guests) if (!kept.has(ga)) for (const a of ga.guest.assigns) names.add(a.device.name);
-    msixPages = checkMsixPages(topology, guests, overrides, { findings: prev.msixPages, redo: (d) => change.added.has(d) || names.has(d.name) });
+    // MSI-X pages depend on the device and on which guests assign it (by name): redo those whose guests changed.
+    const names = msixRedoNames(
+      prev.guests.map((ga) => ga.guest),
+      guests.map((ga) => ga.guest),
+    );
+    const redo = new Set<Device>(change.added);
+    for (const d of devicesNamed(topology, names)) redo.add(d);
+    msixPages = checkMsixPages(topology, guests, overrides, { findings: prev.msixPages, redo, removed: change.removed, consume });
   } else {
     guests = analyzeGuests(topology, host, overrides);
     msixPages = checkMsixPages(topology, guests, overrides);

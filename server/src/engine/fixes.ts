@@ -5,8 +5,8 @@
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { parseEditedCopy } from './incremental';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics } from './guest';
-import { Bar, buildGuest, Device, Guest } from './model';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
+import { Bar, buildGuest, Device, devicesNamed, Guest } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
 import { Stmt } from './tree';
@@ -62,10 +62,19 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
   const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {});
   r.diagnostics.push(...ga.diagnostics);
-  // MSI-X page findings change only for the devices this guest assigns, before or after the edit.
-  const names = new Set<string>();
-  for (const x of [a.guests.find((x) => x.guest.name === name)?.guest, g]) for (const as of x?.assigns ?? []) names.add(as.device.name);
-  const msix = checkMsixPages(a.topology, [...a.guests.filter((x) => x.guest.name !== name), ga], a.options.severities ?? {}, { findings: a.msixPages, redo: (dev) => names.has(dev.name) });
+  // MSI-X page findings change only for devices this guest assigns before or after the edit (see `msixRedoNames`).
+  if (!a.guests.some((x) => x.guest.name === name)) return undefined;
+  const guests = a.guests.map((x) => (x.guest.name === name ? ga : x));
+  const names = msixRedoNames(
+    a.guests.map((x) => x.guest),
+    guests.map((x) => x.guest),
+  );
+  const msix = checkMsixPages(a.topology, guests, a.options.severities ?? {}, {
+    findings: a.msixPages,
+    redo: devicesNamed(a.topology, names),
+    removed: [],
+    consume: false,
+  });
   r.diagnostics.push(...msixPageDiagnostics(msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
   return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
@@ -285,11 +294,71 @@ function pageMatchFix(a: Analysis, d: Diagnostic): Fix[] {
   return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
 }
 
+/**
+ * The host pages memory resources use (each resource rounded out to whole
+ * pages), built once per analysis: an align fix asks where the free pages are
+ * as if its BAR were gone, and only the run of touching pages that holds that
+ * BAR is merged again without it (instead of every resource, per fix).
+ */
+class HostPagesInUse {
+  private static readonly cache = new WeakMap<Analysis, HostPagesInUse>();
+  private readonly merged: IntervalSet;
+  /** Rounded ranges, sorted by start, and the BAR each comes from (undefined for ROMs and VF apertures). */
+  private readonly ranges: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
+
+  private constructor(private readonly a: Analysis) {
+    const P = a.topology.host.pageSize;
+    for (const res of a.host.resources) {
+      if (res.space !== 'mem') continue;
+      const start = alignDown(res.start, P);
+      const end = alignUp(res.end, P);
+      if (end > start) this.ranges.push({ start, end, bar: res.bar });
+    }
+    this.ranges.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+    this.merged = IntervalSet.of(this.ranges.map((x) => [x.start, x.end]));
+  }
+
+  static of(a: Analysis): HostPagesInUse {
+    let u = HostPagesInUse.cache.get(a);
+    if (!u) HostPagesInUse.cache.set(a, (u = new HostPagesInUse(a)));
+    return u;
+  }
+
+  /** The range in use that overlaps [x, y) (the last such, as `IntervalSet.overlapping` answers), with `bar` left out. */
+  without(bar: Bar): (x: bigint, y: bigint) => [bigint, bigint] | undefined {
+    const P = this.a.topology.host.pageSize;
+    const own0 = alignDown(bar.host!, P);
+    const own1 = alignUp(bar.host! + bar.size!, P);
+    const run = own1 > own0 ? this.merged.overlapping(own0, own1) : undefined;
+    if (!run) return (x, y) => this.merged.overlapping(x, y);
+    // The run's members: the ranges that start inside it (one that starts before it belongs to an earlier run).
+    let lo = 0;
+    let hi = this.ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ranges[mid].start < run[0]) lo = mid + 1;
+      else hi = mid;
+    }
+    const members: [bigint, bigint][] = [];
+    for (let i = lo; i < this.ranges.length && this.ranges[i].start < run[1]; i++) {
+      const r = this.ranges[i];
+      if (r.bar !== bar) members.push([r.start, r.end]);
+    }
+    const local = IntervalSet.of(members);
+    return (x, y) => {
+      const o = this.merged.overlapping(x, y);
+      if (!o || o[0] !== run[0]) return o; // a run without the BAR, the same with or without it
+      // Inside the BAR's run: its members without the BAR, else a run before it.
+      return local.overlapping(x, y) ?? this.merged.overlapping(x, run[0]);
+    };
+  }
+}
+
 function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!bar || bar.host === undefined || bar.size === undefined) return [];
   const P = a.topology.host.pageSize;
-  const used = IntervalSet.of(a.host.resources.filter((res) => res.space === 'mem' && res.bar !== bar).map((res) => [alignDown(res.start, P), alignUp(res.end, P)]));
+  const used = HostPagesInUse.of(a).without(bar);
   const win = a.topology.host.windows.find((w) => bar.host! >= w.start && bar.host! + bar.size! <= w.start + w.size);
   const starts: bigint[] = win ? [win.start] : [];
   starts.push(alignDown(bar.host, P)); // nearest free page at or above its own page
@@ -300,7 +369,7 @@ function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
   for (const s of starts) {
     let at = alignUp(s, P);
     for (let tries = 0; tries < 10000 && at + P <= end; tries++) {
-      const o = used.overlapping(at, at + P);
+      const o = used(at, at + P);
       if (!o) break;
       at = alignUp(o[1], P);
     }

@@ -2,6 +2,7 @@
 // per-page guest verdict (can KVM map this host page into the guest?).
 
 import { fitted } from './fitted';
+import { OverlayMap } from './overlayMap';
 import { HostAnalysis } from './host';
 import { Assign, Bar, Device, Guest, Topology } from './model';
 import { Overrides, Reporter } from './report';
@@ -355,34 +356,93 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   };
 }
 
+/** The names of the devices a guest assigns, per guest model (models outlive versions, so this is computed once per guest statement). */
+const assignedNames = new WeakMap<Guest, Set<string>>();
+function namesAssignedIn(g: Guest): Set<string> {
+  let s = assignedNames.get(g);
+  if (!s) assignedNames.set(g, (s = new Set(g.assigns.map((a) => a.device.name))));
+  return s;
+}
+
+/**
+ * The names of the devices whose msix-page-shared findings can differ between
+ * two versions' guest lists (besides devices that changed themselves): a
+ * device's findings read only which guests assign it, their order and their
+ * `msix` modes. A guest model rebuilt with the same assigned names and mode
+ * changes nothing.
+ */
+export function msixRedoNames(before: Guest[], after: Guest[]): Set<string> {
+  const names = new Set<string>();
+  const all = (g: Guest): void => {
+    for (const n of namesAssignedIn(g)) names.add(n);
+  };
+  if (before.length !== after.length || after.some((g, i) => g.name !== before[i].name)) {
+    // Guests came, went or moved: every device the new and the gone models assign.
+    const was = new Set(before);
+    const is = new Set(after);
+    for (const g of after) if (!was.has(g)) all(g);
+    for (const g of before) if (!is.has(g)) all(g);
+    return names;
+  }
+  after.forEach((g, i) => {
+    const old = before[i];
+    if (old === g) return;
+    if (old.msix !== g.msix) {
+      all(old);
+      all(g);
+      return;
+    }
+    const a = namesAssignedIn(old);
+    const b = namesAssignedIn(g);
+    for (const n of a) if (!b.has(n)) names.add(n);
+    for (const n of b) if (!a.has(n)) names.add(n);
+  });
+  return names;
+}
+
+/** What `checkMsixPages` takes over from an earlier version. */
+export interface MsixPagesBefore {
+  findings: Map<Device, Diagnostic[]>;
+  /** The devices to check again (the others keep their findings), and the devices no longer there. */
+  redo: Iterable<Device>;
+  removed: Iterable<Device>;
+  /** Whether `findings` may be updated in place (else an overlay on it is). */
+  consume: boolean;
+}
+
 /**
  * msix-page-shared: a region shares a host page with the MSI-X table, and that
  * page traps. Per device: with `previous` (an earlier version's findings), only
- * the devices in `redo` are checked again, the others' findings taken over.
+ * the devices in `redo` are checked again, the others' findings taken over, so
+ * the work is O(redo × guests), not O(devices).
  */
-export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], overrides: Overrides, previous?: { findings: Map<Device, Diagnostic[]>; redo: (d: Device) => boolean }): Map<Device, Diagnostic[]> {
+export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], overrides: Overrides, previous?: MsixPagesBefore): Map<Device, Diagnostic[]> {
   const P = topo.host.pageSize;
-  let assignedIn: Map<string, Guest[]> | undefined; // built on first need: when every device is taken over, never
+  let assignedIn: Map<string, Guest[]> | undefined;
+  // The guests that assign a device (by name), each once: from one map when every device is checked, else guest by guest.
   const guestsOf = (name: string): Guest[] | undefined => {
+    if (previous) {
+      const l = guests.filter((ga) => namesAssignedIn(ga.guest).has(name)).map((ga) => ga.guest);
+      return l.length > 0 ? l : undefined;
+    }
     if (!assignedIn) {
       assignedIn = new Map();
-      for (const ga of guests) for (const a of ga.guest.assigns) {
-        const l = assignedIn.get(a.device.name);
-        if (l) l.push(ga.guest);
-        else assignedIn.set(a.device.name, [ga.guest]);
+      for (const ga of guests) {
+        for (const a of ga.guest.assigns) {
+          const l = assignedIn.get(a.device.name);
+          if (!l) assignedIn.set(a.device.name, [ga.guest]);
+          else if (l[l.length - 1] !== ga.guest) l.push(ga.guest);
+        }
       }
     }
     return assignedIn.get(name);
   };
-  const out = new Map<Device, Diagnostic[]>();
-  for (const d of topo.devices) {
+  const out = !previous ? new Map<Device, Diagnostic[]>() : previous.consume ? previous.findings : new OverlayMap(previous.findings);
+  if (previous) for (const d of previous.removed) out.delete(d);
+  for (const d of previous ? previous.redo : topo.devices) {
+    out.delete(d);
     const m = d.msix;
     if (!m || !m.valid || d.regions.length === 0) continue;
-    if (previous && !previous.redo(d)) {
-      const old = previous.findings.get(d);
-      if (old) out.set(d, old);
-      continue;
-    }
     const r = new Reporter(overrides);
     const tb = d.barByIndex[m.tableBar];
     if (tb?.host === undefined) continue;

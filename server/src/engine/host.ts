@@ -50,8 +50,8 @@ export interface HostAnalysis {
 }
 
 export interface HostFindings {
-  /** bar-overlap, from the sweep over all resources. */
-  overlaps: Diagnostic[];
+  /** bar-overlap of each resource that overlaps one before it in the sorted list. */
+  overlaps: Map<Resource, Diagnostic>;
   /** subpage-unaligned, subpage-shared and sriov-vf-subpage of each device. */
   perDevice: Map<Device, Diagnostic[]>;
   /** page-shared-across-groups of each memory resource that has one. */
@@ -64,14 +64,20 @@ interface HostReuse {
   pageSize: bigint;
   /** Each device's resources (the same objects for as long as the device model is reused). */
   byDevice: Map<Device, Resource[]>;
+  /** Each device's position in the device list. */
+  devIndex: Map<Device, number>;
   /** Resources by space, sorted by start, end, then resource order. */
   sorted: { mem: Resource[]; io: Resource[] };
+  /** The overlap sweep's state at each index of `sorted`: the resource reaching furthest up to there (the first of those that reach equally far). */
+  reach: { mem: Resource[]; io: Resource[] };
 }
 
 /** Devices whose host-side results may differ from the previous analysis's (see `analyzeHost`). */
 export interface HostChange {
   /** Devices new in this topology (new or edited statements). */
   added: Set<Device>;
+  /** Devices of the previous version that are not in this one (a device whose statement moved is both added and removed). */
+  removed: Device[];
   /** Devices with a resource in a page where a resource came or went: their decisions and findings were computed again. */
   touched: Set<Device>;
   /**
@@ -139,7 +145,7 @@ function describe(res: Resource): string {
  */
 export function hostDiagnostics(h: HostAnalysis): Diagnostic[] {
   const f = h.findings;
-  const out: Diagnostic[] = [...f.overlaps];
+  const out: Diagnostic[] = [...f.overlaps.values()];
   for (const l of f.perDevice.values()) for (const x of l) out.push(x);
   for (const x of f.partners.values()) out.push(x);
   for (const l of f.msix4k.values()) for (const x of l) out.push(x);
@@ -165,15 +171,61 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   // The maps taken over from `previous`: updated in place when it is consumed, else overlays on them.
   const takeOver = <K, V>(m: Map<K, V>): Map<K, V> => (consume ? m : new OverlayMap(m));
   const P = topo.host.pageSize;
-  const byDevice = new Map<Device, Resource[]>();
-  const resources: Resource[] = [];
-  const devIndex = new Map<Device, number>();
-  topo.devices.forEach((d, i) => {
-    const rs = deviceResources(d);
-    byDevice.set(d, rs);
-    devIndex.set(d, i);
-    for (const res of rs) resources.push(res);
-  });
+  let byDevice: Map<Device, Resource[]>;
+  let devIndex: Map<Device, number>;
+  let resources: Resource[] | undefined;
+  let change: HostChange | undefined;
+  let removedDevices: Device[] = [];
+  let removedRes: Resource[] = [];
+  let addedRes: Resource[] = [];
+  const update = previous && previous.reuse.pageSize === P ? topo.update : undefined;
+  if (update && update.gone.length + update.added.length <= MAX_CHANGED_DEVICES) {
+    // The device list was updated in one place: so are the maps, without a pass over every device.
+    const was = previous!.reuse;
+    for (const d of update.gone) for (const res of was.byDevice.get(d)!) removedRes.push(res); // before a consumed map changes
+    byDevice = takeOver(was.byDevice);
+    for (const d of update.gone) byDevice.delete(d);
+    for (const d of update.added) byDevice.set(d, deviceResources(d));
+    if (update.added.length === update.gone.length) {
+      devIndex = takeOver(was.devIndex);
+      for (const d of update.gone) devIndex.delete(d);
+      update.added.forEach((d, k) => devIndex.set(d, update.head + k));
+    } else {
+      devIndex = new Map();
+      topo.devices.forEach((d, i) => devIndex.set(d, i));
+    }
+    removedDevices = update.gone;
+    change = { added: new Set(update.added), touched: new Set(), redecided: new Set(), removed: update.gone };
+    for (const d of update.added) for (const res of byDevice.get(d)!) addedRes.push(res);
+  } else {
+    byDevice = new Map();
+    devIndex = new Map();
+    resources = [];
+    for (let i = 0; i < topo.devices.length; i++) {
+      const d = topo.devices[i];
+      const rs = deviceResources(d);
+      byDevice.set(d, rs);
+      devIndex.set(d, i);
+      for (const res of rs) resources.push(res);
+    }
+    if (previous && previous.reuse.pageSize === P) {
+      // A rebuilt device list still reuses the models of untouched statements: find the ones that are new.
+      const added = new Set<Device>();
+      for (const d of topo.devices) if (!previous.reuse.byDevice.has(d)) added.add(d);
+      previous.reuse.byDevice.forEach((_, d) => {
+        if (!byDevice.has(d)) removedDevices.push(d);
+      });
+      if (added.size + removedDevices.length <= MAX_CHANGED_DEVICES) {
+        change = { added, touched: new Set(), redecided: new Set(), removed: removedDevices };
+        for (const d of removedDevices) removedRes.push(...previous.reuse.byDevice.get(d)!);
+        for (const d of added) addedRes.push(...byDevice.get(d)!);
+      }
+    }
+    if (!change) {
+      removedDevices = [];
+      addedRes = resources;
+    }
+  }
   // Resource order: device order, then order within the device.
   const before = (a: Resource, b: Resource): boolean => {
     const da = devIndex.get(a.device)!;
@@ -183,66 +235,102 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   const cmpSorted = (a: Resource, b: Resource): number =>
     a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : a === b ? 0 : before(a, b) ? -1 : 1;
 
-  let change: HostChange | undefined;
-  const removedDevices: Device[] = [];
-  let removedRes: Resource[] = [];
-  let addedRes: Resource[] = [];
-  if (previous && previous.reuse.pageSize === P) {
-    const added = new Set<Device>();
-    for (const d of topo.devices) if (!previous.reuse.byDevice.has(d)) added.add(d);
-    previous.reuse.byDevice.forEach((_, d) => {
-      if (!byDevice.has(d)) removedDevices.push(d);
-    });
-    if (added.size + removedDevices.length <= MAX_CHANGED_DEVICES) {
-      change = { added, touched: new Set(), redecided: new Set() };
-      for (const d of removedDevices) removedRes.push(...previous.reuse.byDevice.get(d)!);
-      for (const d of added) addedRes.push(...byDevice.get(d)!);
-    }
-  }
-  if (!change) {
-    removedRes = [];
-    addedRes = resources;
-  }
-
-  // Sorted lists: the previous ones without the resources that went, merged with the new ones (or a full sort).
+  // Sorted lists and the overlap sweep: each resource is compared with the one
+  // reaching furthest before it (`reach`), and an overlapping resource is
+  // reported once. Incrementally: the resources that went and came are spliced
+  // out of and into the previous lists, and the sweep runs again from the first
+  // place that changed until its state is the one it had there before.
   const sorted = { mem: [] as Resource[], io: [] as Resource[] };
+  const reachAt = { mem: [] as Resource[], io: [] as Resource[] };
+  const overlaps = change ? takeOver(previous!.findings.overlaps) : new Map<Resource, Diagnostic>();
+  const overlapFinding = (res: Resource, reach: Resource | undefined): void => {
+    if (!reach || res.start >= reach.end) {
+      overlaps.delete(res);
+      return;
+    }
+    const oEnd = res.end < reach.end ? res.end : reach.end;
+    const ro = new Reporter(overrides);
+    ro.add(
+      'bar-overlap',
+      res.addrSpan,
+      `${describe(res)} overlaps ${describe(reach)} at ${formatRange(res.start, oEnd - res.start)}${res.space === 'io' ? ' in I/O space' : ''}: two ${reach.device === res.device ? 'resources of one device' : 'devices'} would decode the same addresses. Move one of them.`,
+      { subject: res.id, related: [{ span: reach.addrSpan, message: `${describe(reach)}` }] },
+    );
+    if (ro.diagnostics.length > 0) overlaps.set(res, ro.diagnostics[0]);
+    else overlaps.delete(res);
+  };
+  const decodes = (x: Resource, space: 'mem' | 'io'): boolean => x.space === space && x.end > x.start;
+  if (change) for (const res of removedRes) overlaps.delete(res);
   for (const space of ['mem', 'io'] as const) {
-    const fresh = addedRes.filter((x) => x.space === space && x.end > x.start).sort(cmpSorted);
     if (!change) {
-      sorted[space] = fresh;
+      const list = addedRes.filter((x) => decodes(x, space)).sort(cmpSorted);
+      const reach: Resource[] = [];
+      let cur: Resource | undefined;
+      for (const res of list) {
+        overlapFinding(res, cur);
+        if (!cur || res.end > cur.end) cur = res;
+        reach.push(cur);
+      }
+      sorted[space] = list;
+      reachAt[space] = reach;
       continue;
     }
-    const gone = new Set(removedRes);
-    const kept = gone.size > 0 ? previous!.reuse.sorted[space].filter((x) => !gone.has(x)) : previous!.reuse.sorted[space];
-    const out: Resource[] = [];
-    let i = 0;
-    for (const x of fresh) {
-      while (i < kept.length && cmpSorted(kept[i], x) < 0) out.push(kept[i++]);
-      out.push(x);
-    }
-    while (i < kept.length) out.push(kept[i++]);
-    sorted[space] = out;
-  }
-
-  // Overlaps: sweep the sorted lists, comparing each resource with the one
-  // reaching furthest so far. Each overlapping resource is reported once.
-  const ro = new Reporter(overrides);
-  for (const space of ['mem', 'io'] as const) {
-    let reach: Resource | undefined;
-    for (const res of sorted[space]) {
-      if (reach && res.start < reach.end) {
-        const oStart = res.start;
-        const oEnd = res.end < reach.end ? res.end : reach.end;
-        const sameDevice = reach.device === res.device;
-        ro.add(
-          'bar-overlap',
-          res.addrSpan,
-          `${describe(res)} overlaps ${describe(reach)} at ${formatRange(oStart, oEnd - oStart)}${space === 'io' ? ' in I/O space' : ''}: two ${sameDevice ? 'resources of one device' : 'devices'} would decode the same addresses. Move one of them.`,
-          { subject: res.id, related: [{ span: reach.addrSpan, message: `${describe(reach)}` }] },
-        );
+    const was = previous!.reuse;
+    const list = consume ? was.sorted[space] : was.sorted[space].slice();
+    const reach = consume ? was.reach[space] : was.reach[space].slice();
+    let first = list.length;
+    let last = -1;
+    // Where (start, end) would go: the first index whose resource is not before it.
+    const lowerBound = (start: bigint, end: bigint): number => {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const x = list[mid];
+        if (x.start < start || (x.start === start && x.end < end)) lo = mid + 1;
+        else hi = mid;
       }
-      if (!reach || res.end > reach.end) reach = res;
+      return lo;
+    };
+    for (const res of removedRes) {
+      if (!decodes(res, space)) continue;
+      let i = lowerBound(res.start, res.end);
+      while (i < list.length && list[i] !== res && list[i].start === res.start && list[i].end === res.end) i++;
+      if (list[i] !== res) continue;
+      list.splice(i, 1);
+      reach.splice(i, 1);
+      if (i < first) first = i;
     }
+    const fresh = addedRes.filter((x) => decodes(x, space)).sort(cmpSorted);
+    for (const res of fresh) {
+      let i = lowerBound(res.start, res.end);
+      while (i < list.length && cmpSorted(list[i], res) < 0) i++;
+      list.splice(i, 0, res);
+      reach.splice(i, 0, res); // a placeholder, set by the sweep below
+      if (i < first) first = i;
+    }
+    // The last place a change can show: the last new resource, or where the last removed one was.
+    for (const res of fresh) {
+      let i = lowerBound(res.start, res.end);
+      while (list[i] !== res) i++;
+      if (i > last) last = i;
+    }
+    for (const res of removedRes) {
+      if (!decodes(res, space)) continue;
+      let i = lowerBound(res.start, res.end);
+      while (i < list.length && list[i].start === res.start && list[i].end === res.end) i++;
+      if (i > last) last = i;
+    }
+    let cur = first > 0 ? reach[first - 1] : undefined;
+    for (let i = first; i < list.length; i++) {
+      const res = list[i];
+      overlapFinding(res, cur);
+      if (!cur || res.end > cur.end) cur = res;
+      if (i > last && reach[i] === cur) break; // the sweep is back where it was: nothing after changes
+      reach[i] = cur;
+    }
+    sorted[space] = list;
+    reachAt[space] = reach;
   }
 
   // Page buckets: first and last page of each memory resource, each bucket in
@@ -280,7 +368,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       }
     }
   } else {
-    for (const res of resources) {
+    for (const res of resources!) {
       for (const pg of pagesOf(res)) {
         const l = pages.get(pg);
         if (l) l.push(res);
@@ -355,11 +443,14 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   }
 
   return {
-    resources,
+    // Every resource in device order: asked for by some fixes and reports only, so listed on demand after an update.
+    get resources(): Resource[] {
+      return (resources ??= topo.devices.flatMap(deviceResources));
+    },
     pages,
     decisions,
-    findings: { overlaps: ro.diagnostics, perDevice, partners, msix4k },
-    reuse: { pageSize: P, byDevice, sorted },
+    findings: { overlaps, perDevice, partners, msix4k },
+    reuse: { pageSize: P, byDevice, devIndex, sorted, reach: reachAt },
     change,
   };
 }

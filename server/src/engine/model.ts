@@ -154,6 +154,18 @@ export interface Topology {
   guests: Guest[];
   /** What the next version's model can reuse; absent when the devices had a duplicate name or PCI address. */
   reuse?: TopologyReuse;
+  /**
+   * How `devices` was made from the previous version's list, when it was
+   * updated rather than rebuilt: the devices at [head, head + gone.length)
+   * there were replaced by `added` (a device whose statement moved is in both).
+   */
+  update?: DeviceListUpdate;
+}
+
+export interface DeviceListUpdate {
+  head: number;
+  gone: Device[];
+  added: Device[];
 }
 
 /** A device list without duplicates, for the next version to update instead of rebuild (see `updateDevices`). */
@@ -343,7 +355,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Devices: updated from the previous version's when only a few statements changed and no name or PCI address repeats; else built.
   const windowsKey = host.windows.map((w) => `${w.name}=${w.start}+${w.size}`).join(',');
   const updated = previous?.reuse && updateDevices(file, previous, host.windows, windowsKey, consume);
-  const { devices, deviceByName, reuse } = updated ?? buildDevices(file, r, host.windows, windowsKey);
+  const { devices, deviceByName, reuse, update } = updated ?? buildDevices(file, r, host.windows, windowsKey);
   if (updated) replayFindings(devices, updated.reuse!.noted, host.windows, windowsKey, r);
 
   // Guests.
@@ -351,6 +363,13 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   const guestNames = new Map<string, Span>();
   // The previous version's guest models, by statement: each analysis takes over from the one it follows.
   const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
+  // After an update of the device list, an earlier guest model can resolve differently only through the replaced devices' names.
+  let renamed: Set<string> | undefined;
+  if (update) {
+    renamed = new Set();
+    for (const d of update.gone) renamed.add(d.name);
+    for (const d of update.added) renamed.add(d.name);
+  }
   for (const gn of file.guests) {
     if (!gn.name) continue;
     const name = gn.name.value;
@@ -360,9 +379,24 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn)));
+    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed));
   }
-  return { host, devices, deviceByName, guests, reuse };
+  return { host, devices, deviceByName, guests, reuse, update };
+}
+
+/** The devices with one of `names`: looked up when names are unique (the list has `reuse`), else found by a pass over the list. */
+export function devicesNamed(topo: Topology, names: Set<string>): Device[] {
+  if (names.size === 0) return [];
+  const out: Device[] = [];
+  if (topo.reuse) {
+    for (const n of names) {
+      const d = topo.deviceByName.get(n);
+      if (d) out.push(d);
+    }
+  } else {
+    for (const d of topo.devices) if (names.has(d.name)) out.push(d);
+  }
+  return out;
 }
 
 function pciKey(p: PciAddress): number {
@@ -388,7 +422,7 @@ function hasFindings(d: Device, windows: HostWindow[], windowsKey: string): bool
 }
 
 /** Every device statement's model, the name and PCI address checks, and the findings, in file order. */
-function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], windowsKey: string): Pick<Topology, 'devices' | 'deviceByName' | 'reuse'> {
+function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], windowsKey: string): Pick<Topology, 'devices' | 'deviceByName' | 'reuse' | 'update'> {
   const devices: Device[] = [];
   const deviceByName = new Map<string, Device>();
   const byPci = new Map<number, Device>();
@@ -447,7 +481,7 @@ const MAX_UPDATED_DEVICES = 64;
  * PCI address: then duplicate reports, which depend on file order, need the
  * whole list. Findings are not reported here (see `replayFindings`).
  */
-function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[], windowsKey: string, consume: boolean): Pick<Topology, 'devices' | 'deviceByName' | 'reuse'> | undefined {
+function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[], windowsKey: string, consume: boolean): Pick<Topology, 'devices' | 'deviceByName' | 'reuse' | 'update'> | undefined {
   const old = previous.reuse!;
   if (old.windowsKey !== windowsKey) return undefined;
   const a = old.nodes;
@@ -497,7 +531,7 @@ function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[]
     if (hasFindings(d, windows, windowsKey)) noted.push(head + k);
   });
   for (const i of old.noted) if (i >= a.length - tail) noted.push(i + shift);
-  return { devices, deviceByName, reuse: { nodes: b, byPci, windowsKey, noted } };
+  return { devices, deviceByName, reuse: { nodes: b, byPci, windowsKey, noted }, update: { head, gone, added } };
 }
 
 /**
@@ -525,11 +559,17 @@ function replayFindings(devices: Device[], noted: number[], windows: HostWindow[
  * guest that names an unknown device is not reused: its message suggests names
  * from all devices.
  */
-const guestSources = new WeakMap<Guest, { found: Finding[]; resolved: (Device | undefined)[] }>();
+interface GuestSource {
+  found: Finding[];
+  resolved: (Device | undefined)[];
+  /** The device names the assigns use, made on first need. */
+  names?: Set<string>;
+}
+const guestSources = new WeakMap<Guest, GuestSource>();
 
-function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined): Guest {
+function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined, renamed?: Set<string>): Guest {
   const cached = earlier && guestSources.get(earlier);
-  if (earlier && cached && earlier.name === name && gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i])) {
+  if (earlier && cached && earlier.name === name && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
     for (const f of cached.found) r.add(...f);
     return earlier;
   }
@@ -539,6 +579,19 @@ function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Devic
   if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) guestSources.set(guest, { found: rec.found, resolved });
   for (const f of rec.found) r.add(...f);
   return guest;
+}
+
+/**
+ * Whether a guest's assigns name the same device models as when its model was
+ * built. With `renamed` (the names of the devices a device-list update
+ * replaced, when the model was resolved against the previous list), only those
+ * names can resolve differently; else every assign is looked up again.
+ */
+function resolvesAsBefore(gn: GuestNode, cached: GuestSource, deviceByName: Map<string, Device>, renamed: Set<string> | undefined): boolean {
+  if (!renamed) return gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i]);
+  const names = (cached.names ??= new Set(gn.assigns.map((an) => an.device?.value ?? '')));
+  for (const n of renamed) if (names.has(n)) return gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i]);
+  return true;
 }
 
 /** bar32-above-4g and bar-outside-window of one device's BARs, ROM and VF apertures. */
