@@ -182,10 +182,11 @@ const movedComment = (c: Token, d: number): Token => {
  * Undefined when the change cannot be isolated; parse the whole text then.
  */
 export function reparse(prev: ParseResult, prevText: string, text: string): ParseResult | undefined {
-  if (prevText === text) return prev;
   const K = prev.tree.stmts;
   if (K.length < 3) return undefined; // nothing worth reusing
+  // (Not `prevText === text`: an edited text is usually a rope of slices, which that comparison walks character by character.)
   const { prefix, suffix } = changedRegion(prevText, text);
+  if (prefix === text.length && prefix === prevText.length) return prev;
   const oldChangeEnd = prevText.length - suffix;
   const delta = text.length - prevText.length;
 
