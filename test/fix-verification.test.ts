@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
-import { verifyFix } from '../server/src/engine/fixes';
+import { computeFixes, verifyFix } from '../server/src/engine/fixes';
 import { Diagnostic, TextEdit } from '../server/src/engine/types';
 import { FIXTURES_DIR } from './paths';
 
@@ -70,6 +70,32 @@ describe('fix verification', () => {
       }
     });
   }
+
+  describe('with errors already in the file', () => {
+    // A syntax error has no subject: errors are told apart by message and counted, so an existing one hides no new one.
+    const text = ['device d at 00:00.0 {', '  bar 0 mem64 size 8M at 0xffff_ffff_fff0_0000', '  frob', '}', 'device e at 00:01.0 {', '  bar 0 mem64 size 4K at 0x1000', '  label "e"', '}', ''].join('\n');
+    const b = analyze(text);
+    const at = (from: string, to: string): TextEdit => ({ span: { start: text.indexOf(from), end: text.indexOf(from) + from.length }, newText: to });
+
+    it('refuses an edit that makes a different syntax error (an address past 2^64)', () => {
+      const target = b.diagnostics.find((x) => x.rule === 'bar-alignment')!;
+      assert.ok(target, b.diagnostics.map((x) => x.rule).join());
+      assert.deepStrictEqual(verifyFix(b, target, [at('0xffff_ffff_fff0_0000', '0x1_0000_0000_0000_0000')]), { ok: false, clean: false });
+      assert.deepStrictEqual(verifyFix(b, target, [at('0xffff_ffff_fff0_0000', '0xffff_ffff_ff80_0000')]), { ok: true, clean: true });
+    });
+
+    it('refuses an edit that repeats an error the file already has (one more of the same message)', () => {
+      const target = b.diagnostics.find((x) => x.rule === 'bar-alignment')!;
+      const fixAndRepeat = [at('0xffff_ffff_fff0_0000', '0xffff_ffff_ff80_0000'), at('label "e"', 'frob')];
+      assert.deepStrictEqual(verifyFix(b, target, fixAndRepeat), { ok: false, clean: false });
+    });
+
+    it('offers no alignment up past the end of the 64-bit address space', () => {
+      const target = b.diagnostics.find((x) => x.rule === 'bar-alignment')!;
+      const titles = computeFixes(b, target).map((f) => f.title);
+      assert.deepStrictEqual(titles, ['Align address down to 0xffffffffff800000 (a multiple of 8M)']);
+    });
+  });
 
   describe('afterwards', () => {
     it('leaves the analysis it checked against as it was', () => {

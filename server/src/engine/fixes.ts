@@ -13,6 +13,9 @@ import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
 
+/** The first address past the 64-bit address space. */
+const U64_END = 1n << 64n;
+
 /**
  * The text with non-overlapping edits applied, in one pass (a fix may edit
  * thousands of guest blocks). Edits at the same place go in reverse order of
@@ -31,7 +34,8 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
 }
 
 export function diagnosticKey(d: Diagnostic): string {
-  return `${d.rule}|${d.subject ?? ''}|${d.target?.guest ?? ''}`;
+  // A finding without a subject (a syntax error) is told apart by its message: offsets differ in an edited copy.
+  return d.subject === undefined ? `${d.rule}||${d.target?.guest ?? ''}|${d.message}` : `${d.rule}|${d.subject}|${d.target?.guest ?? ''}`;
 }
 
 export interface Verified {
@@ -80,36 +84,67 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
 }
 
-/** Keys (`diagnosticKey`) of some diagnostics, of those among them that are errors, and of each diagnostic object. */
+/** How many diagnostics of some list have each key (`diagnosticKey`), how many of them are errors, and the key of each diagnostic object. */
 interface KeySets {
-  all: Set<string>;
-  errors: Set<string>;
+  all: Map<string, number>;
+  errors: Map<string, number>;
   /** An analysis of an edited copy reuses the objects of what the edit cannot affect: their keys are looked up, not built again. */
   byObject: Map<Diagnostic, string>;
 }
 
+const bump = (m: Map<string, number>, k: string): void => {
+  m.set(k, (m.get(k) ?? 0) + 1);
+};
+
 function keySets(diags: Iterable<Diagnostic>): KeySets {
-  const k: KeySets = { all: new Set(), errors: new Set(), byObject: new Map() };
+  const k: KeySets = { all: new Map(), errors: new Map(), byObject: new Map() };
   for (const x of diags) {
     const key = diagnosticKey(x);
-    k.all.add(key);
+    bump(k.all, key);
     k.byObject.set(x, key);
-    if (x.severity === 'error') k.errors.add(key);
+    if (x.severity === 'error') bump(k.errors, key);
   }
   return k;
 }
 
-/** An edit's findings (`after`) against the findings before it in the same scope: the target gone, no new error. */
+/**
+ * An edit's findings (`after`) against the findings before it in the same
+ * scope: the target gone, no new error. Diagnostics are compared by key and
+ * counted, so one more finding of a key that was there already (a second
+ * overlap of a BAR, another syntax error) still counts as new.
+ */
 function judgeEdit(before: KeySets, after: Diagnostic[], d: Diagnostic | undefined, gone: (diags: Diagnostic[]) => boolean): Verified {
   const target = d && diagnosticKey(d);
-  let clean = true;
+  // Diagnostics the copy computed again (not the original's objects), by key.
+  const fresh = new Map<string, Diagnostic[]>();
   for (const x of after) {
     const reused = before.byObject.get(x);
     const key = reused ?? diagnosticKey(x);
     if (key === target) return { ok: false, clean: false };
     if (reused !== undefined) continue; // the very diagnostic the original had: neither new nor a new error
-    if (x.severity === 'error' && !before.errors.has(key)) return { ok: false, clean: false };
-    if (!before.all.has(key)) clean = false;
+    const l = fresh.get(key);
+    if (l) l.push(x);
+    else fresh.set(key, [x]);
+  }
+  let clean = true;
+  // Keys the original had too: compare how many there are now (reused objects included).
+  const shared = new Map<string, { all: number; errors: number }>();
+  for (const [key, l] of fresh) {
+    if (before.all.has(key)) shared.set(key, { all: 0, errors: 0 });
+    else if (l.some((x) => x.severity === 'error')) return { ok: false, clean: false };
+    else clean = false;
+  }
+  if (shared.size > 0) {
+    for (const x of after) {
+      const c = shared.get(before.byObject.get(x) ?? diagnosticKey(x));
+      if (!c) continue;
+      c.all++;
+      if (x.severity === 'error') c.errors++;
+    }
+    for (const [key, c] of shared) {
+      if (c.errors > (before.errors.get(key) ?? 0)) return { ok: false, clean: false };
+      if (c.all > before.all.get(key)!) clean = false;
+    }
   }
   if (!gone(after)) return { ok: false, clean: false };
   return { ok: true, clean };
@@ -441,6 +476,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
     ['down', alignDown(addr, size)],
     ['up', alignDown(addr, size) + size],
   ] as const) {
+    if (v + size > U64_END) continue; // past the end of the 64-bit address space
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
     const res = verifyFix(a, d, edits);
     if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
