@@ -9,7 +9,7 @@ import { EXAMPLES_DIR, REPO_ROOT } from './paths';
 const BIN = path.join(REPO_ROOT, 'bin', 'bartopo.js');
 
 function run(args: string[], cwd = REPO_ROOT, input?: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, input, encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -57,11 +57,43 @@ describe('bartopo CLI', () => {
     }
   });
 
-  it('exits 2 on bad usage', () => {
-    assert.strictEqual(run(['check']).code, 2);
-    assert.strictEqual(run(['check', '--format', 'xml', 'x.bartopo']).code, 2);
-    assert.strictEqual(run(['check', '--page-size', '3K', 'x.bartopo']).code, 2);
-    assert.strictEqual(run(['frobnicate']).code, 2);
+  it('exits 2 on bad usage, with a one-line error', () => {
+    for (const args of [['check'], ['check', '--format', 'xml', 'x.bartopo'], ['check', '--page-size', '3K', 'x.bartopo'], ['check', '--severity', 'foo=bar', 'x.bartopo'], ['frobnicate']]) {
+      const r = run(args);
+      assert.strictEqual(r.code, 2, args.join(' '));
+      assert.strictEqual(r.stderr.trimEnd().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /--help/);
+    }
+  });
+
+  it('--format json streams a report too big for one string, formatted as JSON.stringify formats it', () => {
+    // 2 × 4,000 VFs × 2 BARs: 16,000 VF BAR entries, several megabytes, written in pieces.
+    const vfs = (i: number): string => `device d${i} at 00:00.${i} {\n  group ${i}\n  sriov vfs 4000 {\n    bar 0 mem64 size 16K at 0x${(0x1_0000_0000 + i * 0x1000_0000).toString(16)}\n    bar 2 mem64 size 64K\n  }\n}\n`;
+    const f = tmpFile('vfs.bartopo', `host h {\n  page-size 64K\n}\n${vfs(0)}${vfs(1)}`);
+    const chunks: string[] = [];
+    const res = run(['check', '--format', 'json', f]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    const j = JSON.parse(res.stdout);
+    assert.strictEqual(res.stdout, JSON.stringify(j, null, 2) + '\n');
+    assert.strictEqual(j.files[0].bars.length, 16_000);
+    assert.deepStrictEqual(j.files[0].bars[4001], { id: 'd0.vf1.bar2', kind: 'mem64', size: '0x10000', hostVerdict: 'no-mmap', guests: {} });
+    // In process: the writer hands the output over in pieces of about a megabyte, never as one string.
+    const { writeJson } = require('../server/src/cli/report') as typeof import('../server/src/cli/report');
+    const { analyze } = require('../server/src/engine/analyze') as typeof import('../server/src/engine/analyze');
+    const { LineIndex } = require('../server/src/engine/lineIndex') as typeof import('../server/src/engine/lineIndex');
+    const text = fs.readFileSync(f, 'utf8');
+    writeJson([{ path: f, analysis: analyze(text), lines: new LineIndex(text) }], (s) => chunks.push(s));
+    assert.ok(chunks.length >= 3, `${chunks.length} pieces`);
+    assert.ok(Math.max(...chunks.map((c) => c.length)) < 2 << 20, 'a piece over 2 MB');
+    assert.strictEqual(chunks.join(''), res.stdout);
+  });
+
+  it('ends quietly when the reader closes the pipe early (| head)', () => {
+    const big = fs.readFileSync(path.join(EXAMPLES_DIR, 'sriov-vfs-64k.bartopo'), 'utf8');
+    const f = tmpFile('many.bartopo', big.replace(/sriov vfs \d+/g, 'sriov vfs 60000'));
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" check --format json "${f}" | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    assert.strictEqual(r.stderr, '', 'no stack trace');
+    assert.strictEqual(r.stdout.trim(), '141', 'the status of a process ended by a closed pipe (128 + SIGPIPE)');
   });
 
   it('prints --help and --version', () => {

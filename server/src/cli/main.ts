@@ -14,7 +14,7 @@ import { importLspci } from '../import/lspci';
 import { importSysfs } from '../import/sysfs';
 import { buildPageMap } from '../pagemap/model';
 import { renderSvg, renderText } from '../pagemap/render';
-import { CheckedFile, formatJson, formatSarif, formatText, summarize } from './report';
+import { CheckedFile, formatSarif, formatText, summarize, writeJson } from './report';
 
 // Replaced by the bundler; falls back to package.json when running from out/.
 declare const BARTOPO_VERSION: string | undefined;
@@ -87,8 +87,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .description('Check PCI passthrough topologies (.bartopo): which BARs a guest maps directly, which trap to the VMM, which pages break IOMMU isolation.')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run bartopo --help for usage)');
+    // Usage errors on one line, with where to look.
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`${s.trimEnd()} (run bartopo --help for usage)\n`) });
 
   program
     .command('check')
@@ -108,7 +108,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (text.trim() !== '' && looksForeign(analysis)) throw new UsageError(`${path}: does not look like a .bartopo topology (no host, device or guest statement)`);
         checked.push({ path, analysis, lines: new LineIndex(text) });
       }
-      if (o.format === 'json') io.out(formatJson(checked));
+      if (o.format === 'json') writeJson(checked, io.out);
       else if (o.format === 'sarif') io.out(formatSarif(checked, version()));
       else {
         const color = o.color && io.isTTY && !process.env.NO_COLOR;
@@ -234,6 +234,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export function runCli(): void {
+  // A reader that stops early (`| head`) closes the pipe: end quietly, as a process killed by SIGPIPE would (128 + 13).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    process.stderr.write(`bartopo: cannot write the output: ${e.message}\n`);
+    process.exit(2);
+  });
   const io: Io = {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

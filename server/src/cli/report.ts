@@ -3,7 +3,7 @@
 
 import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
 import { styleText } from 'util';
-import { Analysis, barReports } from '../engine/analyze';
+import { Analysis, barReports, forEachBarReport } from '../engine/analyze';
 import { LineIndex } from '../engine/lineIndex';
 import { RULE_DOCS_URL, RULE_SUMMARY } from '../engine/rules';
 import { RULES, Severity } from '../engine/types';
@@ -94,33 +94,58 @@ function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string
 }
 
 export function formatJson(files: CheckedFile[]): string {
-  const out = {
-    version: 1,
-    files: files.map((f) => ({
-      path: f.path,
-      pageSize: hex(f.analysis.topology.host.pageSize),
-      diagnostics: f.analysis.diagnostics.map((d) => ({
-        rule: d.rule,
-        severity: d.severity,
-        message: d.message,
-        range: { start: f.lines.positionAt(d.span.start), end: f.lines.positionAt(d.span.end) },
-        ...(d.subject !== undefined ? { subject: d.subject } : {}),
-        ...(d.related.length ? { related: d.related.map((r) => ({ message: r.message, range: { start: f.lines.positionAt(r.span.start), end: f.lines.positionAt(r.span.end) } })) } : {}),
-      })),
-      bars: barReports(f.analysis).map((b) => ({
+  const parts: string[] = [];
+  writeJson(files, (s) => parts.push(s));
+  return parts.join('');
+}
+
+/** Indented JSON of `value` at nesting `level`, as `JSON.stringify(…, null, 2)` prints it there. */
+function nested(value: unknown, level: number): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, '\n' + '  '.repeat(level));
+}
+
+/**
+ * The spec's JSON (section 6), written in pieces of about a megabyte: a
+ * topology with thousands of VFs lists millions of VF BARs, far more than one
+ * string can hold. The bytes are those of `JSON.stringify(report, null, 2)`.
+ */
+export function writeJson(files: CheckedFile[], write: (s: string) => void): void {
+  let buf = '';
+  const put = (s: string): void => {
+    buf += s;
+    if (buf.length >= 1 << 20) {
+      write(buf);
+      buf = '';
+    }
+  };
+  put('{\n  "version": 1,\n  "files": [');
+  files.forEach((f, i) => {
+    const diagnostics = f.analysis.diagnostics.map((d) => ({
+      rule: d.rule,
+      severity: d.severity,
+      message: d.message,
+      range: { start: f.lines.positionAt(d.span.start), end: f.lines.positionAt(d.span.end) },
+      ...(d.subject !== undefined ? { subject: d.subject } : {}),
+      ...(d.related.length ? { related: d.related.map((r) => ({ message: r.message, range: { start: f.lines.positionAt(r.span.start), end: f.lines.positionAt(r.span.end) } })) } : {}),
+    }));
+    put(`${i > 0 ? ',' : ''}\n    {\n      "path": ${JSON.stringify(f.path)},\n      "pageSize": ${JSON.stringify(hex(f.analysis.topology.host.pageSize))},\n      "diagnostics": ${nested(diagnostics, 3)},\n      "bars": [`);
+    let n = 0;
+    forEachBarReport(f.analysis, {}, (b) => {
+      const bar = {
         id: b.id,
         kind: b.kind,
         size: hex(b.size),
         ...(b.host !== undefined ? { host: hex(b.host) } : {}),
         hostVerdict: b.hostVerdict,
-        guests: Object.fromEntries(
-          [...b.guests].map(([name, p]) => [name, { ...(p.address !== undefined ? { address: hex(p.address) } : {}), verdict: p.verdict }]),
-        ),
-      })),
-    })),
-    summary: summarize(files),
-  };
-  return JSON.stringify(out, null, 2) + '\n';
+        guests: Object.fromEntries([...b.guests].map(([name, p]) => [name, { ...(p.address !== undefined ? { address: hex(p.address) } : {}), verdict: p.verdict }])),
+      };
+      put(`${n++ > 0 ? ',' : ''}\n        ${nested(bar, 4)}`);
+    });
+    put(n > 0 ? '\n      ]\n    }' : ']\n    }');
+  });
+  put(files.length > 0 ? '\n  ],\n' : '],\n');
+  put(`  "summary": ${nested(summarize(files), 1)}\n}\n`);
+  write(buf);
 }
 
 export function formatSarif(files: CheckedFile[], version: string): string {

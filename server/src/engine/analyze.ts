@@ -192,6 +192,17 @@ class VfBarReportRecord implements BarReport {
 /** Every memory BAR and VF BAR in file order, with host and guest verdicts (the CLI's `bars`). */
 export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string } = {}): BarReport[] {
   const out: BarReport[] = [];
+  forEachBarReport(a, opts, (b) => out.push(b));
+  return out;
+}
+
+/**
+ * The reports `barReports` lists, handed to `visit` one at a time: 65,535 VFs
+ * of a few BARs each are millions of reports, which a writer can stream
+ * without holding them all.
+ */
+export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: string }, visit: (b: BarReport) => void): void {
+  const out = { push: visit };
   const P = a.topology.host.pageSize;
   // One device (hover): its BARs only (of every device of that name), without gathering every guest's placements.
   const chosen = opts.device !== undefined ? a.topology.devices.filter((d) => d.name === opts.device) : undefined;
@@ -241,5 +252,4 @@ export function barReports(a: Analysis, opts: { maxVfs?: number; device?: string
       }
     }
   }
-  return out;
 }
