@@ -126,6 +126,8 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     }
   };
   const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
+  // Where the search for a free guest page starts: the last page found (the space below it only fills up), so all searches together walk the window once.
+  let freePageFrom = wStart;
   for (const p of placed) {
     // An explicit BAR already puts its host page in a guest page: its sub-page neighbours follow it.
     if (p.explicit && p.bar.host !== undefined && p.bar.size !== undefined && p.bar.size < P) {
@@ -149,11 +151,13 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
       const off = host % P;
       let gp = guestPageOf.get(hp);
       if (gp === undefined) {
-        const at = lowestFit(wStart, P, P);
+        const at = lowestFit(freePageFrom, P, P);
         if (at === undefined) {
+          freePageFrom = wEnd;
           full(p);
           continue;
         }
+        freePageFrom = at;
         gp = at;
         guestPageOf.set(hp, gp);
         used.add(gp, gp + P);
@@ -218,7 +222,10 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
       const p0 = p.address! / P;
       const p1 = (p.address! + p.bar.size! - 1n) / P;
       gpages.add(p0, p);
-      if (p1 !== p0) gpages.add(p1, p);
+      if (p1 !== p0) {
+        gpages.add(p1, p);
+        gpages.addSpanning(p0, p1, p);
+      }
     }
 
     const placements = new Map<Bar, GuestPlacement>();
@@ -252,20 +259,44 @@ class GuestPages {
     return this.byPage.get(pg);
   }
 
+  /** BARs whose first guest page is `first` and last `last` (> first): the ones in both those pages' lists. */
+  private readonly spanning = new Map<string, Placed[]>();
+  private readonly spanningDeltas = new Map<string, Map<bigint, number>>();
+
+  addSpanning(first: bigint, last: bigint, p: Placed): void {
+    const k = `${first}:${last}`;
+    const l = this.spanning.get(k);
+    if (l) l.push(p);
+    else this.spanning.set(k, [p]);
+  }
+
+  /** Of the BARs in both `first`'s and `last`'s lists: how many there are, and how many with host address `delta` below guest address. */
+  inBoth(first: bigint, last: bigint, delta: bigint): { all: number; sameDelta: number } {
+    const k = `${first}:${last}`;
+    const l = this.spanning.get(k);
+    if (!l) return { all: 0, sameDelta: 0 };
+    let m = this.spanningDeltas.get(k);
+    if (!m) this.spanningDeltas.set(k, (m = countDeltas(l)));
+    return { all: l.length, sameDelta: m.get(delta) ?? 0 };
+  }
+
   /** How many BARs in guest page `pg` have a host address at `delta` below their guest address (counted once per page). */
   sameDelta(pg: bigint, delta: bigint): number {
     let m = this.deltas.get(pg);
-    if (!m) {
-      m = new Map();
-      for (const q of this.byPage.get(pg) ?? []) {
-        if (q.bar.host === undefined) continue;
-        const d = q.address! - q.bar.host;
-        m.set(d, (m.get(d) ?? 0) + 1);
-      }
-      this.deltas.set(pg, m);
-    }
+    if (!m) this.deltas.set(pg, (m = countDeltas(this.byPage.get(pg) ?? [])));
     return m.get(delta) ?? 0;
   }
+}
+
+/** How many of `l` have each guest−host delta (BARs without a host address have none). */
+function countDeltas(l: Placed[]): Map<bigint, number> {
+  const m = new Map<bigint, number>();
+  for (const q of l) {
+    if (q.bar.host === undefined) continue;
+    const d = q.address! - q.bar.host;
+    m.set(d, (m.get(d) ?? 0) + 1);
+  }
+  return m;
 }
 
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
@@ -324,17 +355,23 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
       }
     }
   } else {
+    // First and last page, counted the same way; a BAR in both lists (it spans exactly those pages) counts once.
+    const both = gpages.inBoth(gp0, gp1, delta);
     const seen = new Set<Placed>();
     for (const gp of [gp0, gp1]) {
-      for (const q of gpages.get(gp) ?? []) {
-        if (!conflictsWith(q)) continue;
-        blocked.add(gp - delta / P);
-        if (seen.has(q)) continue;
+      const bucket = gpages.get(gp) ?? [];
+      const here = bucket.length - gpages.sameDelta(gp, delta);
+      if (here === 0) continue;
+      blocked.add(gp - delta / P);
+      for (const q of bucket) {
+        if (conflicts.length === MAX_NAMED) break;
+        if (!conflictsWith(q) || seen.has(q)) continue;
         seen.add(q);
-        conflicting++;
-        if (conflicts.length < MAX_NAMED) conflicts.push(q);
+        conflicts.push(q);
       }
+      conflicting += here;
     }
+    conflicting -= both.all - both.sameDelta;
   }
   if (conflicting > 0) {
     const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
