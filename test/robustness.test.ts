@@ -338,6 +338,30 @@ describe('robustness', function () {
     });
   });
 
+  describe('names', () => {
+    it('suggests the nearest device name within 3 edits (alphabetical on ties), for the first 8 unknown names of a guest', () => {
+      const devices = ['nvme0', 'nvme1', 'nic0', 'gpu_primary', 'a'.repeat(5000)].map((n, i) => `device ${n} at 00:0${i}.0 {\n}`);
+      const typos = ['nvme9', 'nic', 'gpu_primray', 'zzzzz', 'a'.repeat(4999) + 'b', 'gpu_p', 'nvmeX', 'nick0', 'nvme7'];
+      const text = [...devices, 'guest vm {', ...typos.map((t) => `  assign ${t}`), '}', ''].join('\n');
+      const hints = analyze(text)
+        .diagnostics.filter((d) => d.rule === 'unknown-reference')
+        .map((d) => /Did you mean `([^`]*)`/.exec(d.message)?.[1] ?? '-');
+      // nvme9: one edit from nvme0 and nvme1 (tie: nvme0); gpu_primray: a swap is two edits (≤ 3);
+      // zzzzz: nothing close; the 5000-character name: one edit; gpu_p: 6 edits, too far;
+      // the ninth unknown name gets no suggestion (at most 8 per guest are looked up).
+      assert.deepStrictEqual(hints, ['nvme0', 'nic0', 'gpu_primary', '-', 'a'.repeat(5000), '-', 'nvme0', 'nic0', '-']);
+    });
+
+    it('lists three of many host windows in a BAR outside them all, and finds the window of a BAR among thousands', () => {
+      const windows = Array.from({ length: 3000 }, (_, i) => `  window w${i} 0x${(0x10_0000_0000 + i * 0x1000_0000).toString(16)} size 16M`);
+      const text = ['host h {', ...windows, '}', 'device out at 00:00.0 {', '  bar 0 mem64 size 4K at 0x1000', '}', 'device in at 00:01.0 {', `  bar 0 mem64 size 4K at 0x${(0x10_0000_0000 + 2999 * 0x1000_0000 + 0x1000).toString(16)}`, '}', ''].join('\n');
+      const a = analyze(text);
+      const outside = a.diagnostics.filter((d) => d.rule === 'bar-outside-window');
+      assert.deepStrictEqual(outside.map((d) => d.subject), ['out.bar0']);
+      assert.match(outside[0].message, /\(w0 0x1000000000-0x1000ffffff, w1 0x1010000000-0x1010ffffff, w2 0x1020000000-0x1020ffffff and 2997 more\)/);
+    });
+  });
+
   describe('large inputs (answers only, nothing timed)', () => {
     it('analyses a 1 MB single line', function () {
       this.timeout(120000);

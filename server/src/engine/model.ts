@@ -9,7 +9,7 @@ import type { Resource } from './host';
 import { Reporter } from './report';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, U64_LIMIT } from './values';
+import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -361,6 +361,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Guests.
   const guests: Guest[] = [];
   const guestNames = new Map<string, Span>();
+  const names = new NameSuggester(deviceByName); // indexes the names only if a guest names an unknown device
   // The previous version's guest models, by statement: each analysis takes over from the one it follows.
   const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
   // After an update of the device list, an earlier guest model can resolve differently only through the replaced devices' names.
@@ -379,7 +380,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed));
+    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed, names));
   }
   return { host, devices, deviceByName, guests, reuse, update };
 }
@@ -567,14 +568,14 @@ interface GuestSource {
 }
 const guestSources = new WeakMap<Guest, GuestSource>();
 
-function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined, renamed?: Set<string>): Guest {
+function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined, renamed: Set<string> | undefined, names: NameSuggester): Guest {
   const cached = earlier && guestSources.get(earlier);
   if (earlier && cached && earlier.name === name && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
     for (const f of cached.found) r.add(...f);
     return earlier;
   }
   const rec = new Recorder();
-  const guest = buildGuest(gn, name, deviceByName, rec);
+  const guest = buildGuest(gn, name, deviceByName, rec, names);
   const resolved = gn.assigns.map((an) => deviceByName.get(an.device?.value ?? ''));
   if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) guestSources.set(guest, { found: rec.found, resolved });
   for (const f of rec.found) r.add(...f);
@@ -599,7 +600,7 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
   const r = new Recorder();
   for (const b of d.bars) {
     if (b.host === undefined || b.size === undefined || b.kind === 'io') continue;
-    if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(windows, b.host, b.size, (w) => w.size <= FOUR_G)) {
+    if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(windows, b.host, b.size, 'translated32')) {
       r.add(
         'bar32-above-4g',
         b.node.address!.span,
@@ -620,8 +621,8 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
 }
 
 function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void {
-  if (inWindow(windows, start, size, () => true)) return;
-  const names = windows.map((w) => `${w.name} ${formatRange(w.start, w.size)}`).join(', ');
+  if (inWindow(windows, start, size, 'all')) return;
+  const names = someOf(windows, (w) => `${w.name} ${formatRange(w.start, w.size)}`);
   r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
     subject: id,
     target,
@@ -629,7 +630,8 @@ function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint
 }
 
 /** One guest: policy, window, MSI-X mode and its assigns in placement order. */
-export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink): Guest {
+export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, names: NameSuggester = new NameSuggester(deviceByName)): Guest {
+  let suggestions = 0;
   const g: Guest = {
     name,
     policy: gn.allocates[0]?.value ?? 'listed',
@@ -659,7 +661,8 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     const dn = an.device.value;
     const d = deviceByName.get(dn);
     if (!d) {
-      r.add('unknown-reference', an.device.span, `guest ${name} assigns \`${dn}\`, but no device has that name.${suggest(dn, [...deviceByName.keys()])}`, { subject: name });
+      const hint = suggestions++ < MAX_SUGGESTIONS_PER_GUEST ? names.suggest(dn) : '';
+      r.add('unknown-reference', an.device.span, `guest ${name} assigns \`${dn}\`, but no device has that name.${hint}`, { subject: name });
       continue;
     }
     const prevA = assigned.get(dn);
@@ -725,38 +728,120 @@ function describeBars(d: Device): string {
   return idx.length ? ` (it has ${idx.map((i) => 'bar' + i).join(', ')})` : ' (it declares no BARs)';
 }
 
-function suggest(name: string, candidates: string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = editDistance(name, c);
-    // Ties go to the first name in alphabetical order: the answer must not depend on the map's order.
-    if (dist < bestD || (dist === bestD && best !== undefined && c < best)) {
-      bestD = dist;
-      best = c;
+/** "Did you mean": at most this many edits away, and at most this many looked up per guest (each is a pass over the names of similar length). */
+const MAX_SUGGEST_EDITS = 3;
+const MAX_SUGGESTIONS_PER_GUEST = 8;
+
+/**
+ * Suggestions of device names for unknown ones. The names are grouped by
+ * length on first need (once per topology, shared by its guests), and a name
+ * is compared only with names whose length is within the allowed number of
+ * edits, by an edit distance computed in a band and given up once over it.
+ */
+export class NameSuggester {
+  private byLength: Map<number, string[]> | undefined;
+  private row0: number[] = [];
+  private row1: number[] = [];
+
+  constructor(private readonly names: ReadonlyMap<string, Device>) {}
+
+  /** ` Did you mean \`x\`?`, or '' when no name is close enough. */
+  suggest(name: string): string {
+    const k = Math.min(MAX_SUGGEST_EDITS, Math.max(1, Math.floor(name.length / 3)));
+    if (!this.byLength) {
+      this.byLength = new Map();
+      for (const c of this.names.keys()) {
+        const l = this.byLength.get(c.length);
+        if (l) l.push(c);
+        else this.byLength.set(c.length, [c]);
+      }
     }
+    let best: string | undefined;
+    let bestD = k + 1;
+    for (let len = Math.max(0, name.length - k); len <= name.length + k; len++) {
+      for (const c of this.byLength.get(len) ?? []) {
+        const dist = this.distance(name, c, Math.min(bestD, k));
+        // Ties go to the first name in alphabetical order: the answer must not depend on the map's order.
+        if (dist < bestD || (dist === bestD && best !== undefined && c < best)) {
+          bestD = dist;
+          best = c;
+        }
+      }
+    }
+    return best !== undefined && bestD <= k ? ` Did you mean \`${best}\`?` : '';
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3)) ? ` Did you mean \`${best}\`?` : '';
+
+  /** Edit distance of `a` and `b` if at most `k`, else k + 1: O(length × k). */
+  private distance(a: string, b: string, k: number): number {
+    const over = k + 1;
+    const n = a.length;
+    const m = b.length;
+    if (Math.abs(n - m) > k) return over;
+    let prev = this.row0;
+    let cur = this.row1;
+    for (let j = 0; j <= m; j++) prev[j] = j <= k ? j : over;
+    for (let i = 1; i <= n; i++) {
+      const lo = Math.max(1, i - k);
+      const hi = Math.min(m, i + k);
+      cur[lo - 1] = lo === 1 ? (i <= k ? i : over) : over;
+      let rowMin = cur[lo - 1];
+      for (let j = lo; j <= hi; j++) {
+        const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1));
+        cur[j] = v > over ? over : v;
+        if (cur[j] < rowMin) rowMin = cur[j];
+      }
+      if (hi < m) cur[hi + 1] = over;
+      if (rowMin > k) return over;
+      const t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[m] > over ? over : prev[m];
+  }
 }
 
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+/** Windows sorted by start, with the furthest end among each one and those before it: "is [a, b) inside a window?" by binary search. */
+interface WindowIndex {
+  starts: bigint[];
+  reach: bigint[];
+}
+const windowIndexes = new WeakMap<HostWindow[], { all?: WindowIndex; translated32?: WindowIndex }>();
+
+function windowIndex(windows: HostWindow[], which: 'all' | 'translated32'): WindowIndex {
+  let byKind = windowIndexes.get(windows);
+  if (!byKind) windowIndexes.set(windows, (byKind = {}));
+  let ix = byKind[which];
+  if (!ix) {
+    const ws = windows.filter((w) => which === 'all' || w.size <= FOUR_G).sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+    ix = { starts: [], reach: [] };
+    let far = -1n;
+    for (const w of ws) {
+      if (w.start + w.size > far) far = w.start + w.size;
+      ix.starts.push(w.start);
+      ix.reach.push(far);
     }
+    byKind[which] = ix;
   }
-  return dp[b.length];
+  return ix;
 }
 
-export function inWindow(windows: HostWindow[], start: bigint, size: bigint, pred: (w: HostWindow) => boolean): boolean {
-  for (const w of windows) if (pred(w) && start >= w.start && start + size <= w.start + w.size) return true;
-  return false;
+/**
+ * Whether [start, start + size) lies inside one window (of every window, or of
+ * the translated 32-bit ones, at most 4G): O(log windows), since a host may
+ * declare thousands.
+ */
+export function inWindow(windows: HostWindow[], start: bigint, size: bigint, which: 'all' | 'translated32'): boolean {
+  if (windows.length === 0) return false;
+  const { starts, reach } = windowIndex(windows, which);
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid] <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  // Among the windows starting at or below `start`, one reaches past the end iff the furthest does.
+  return lo > 0 && reach[lo - 1] >= start + size;
 }
 
 function buildBars(d: Device, r: Sink): void {
