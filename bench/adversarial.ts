@@ -74,6 +74,50 @@ export const SHAPES: Shape[] = [
     },
   },
   {
+    name: 'spanning BARs, one guest page',
+    what: 'n 8K BARs on a 4K host, all given the same guest address (each spans two guest pages)',
+    gen(n) {
+      let s = 'host h {\n  page-size 4K\n}\n';
+      for (let i = 0; i < n; i++) s += `device d${i} at ${pci(i)} {\n  bar 0 mem64 size 8K at ${hex(0x1_0000_0000 + i * 0x2000)}\n}\n`;
+      s += 'guest g {\n  window 0x2_0000_0000 size 1T\n';
+      for (let i = 0; i < n; i++) s += `  assign d${i} { bar 0 at 0x40_0000_0000 }\n`;
+      return `${s}}\n`;
+    },
+  },
+  {
+    name: 'page-match between fixed BARs',
+    what: 'n 4K BARs in one page-match guest, every other one at a fixed guest address in its own page',
+    gen(n) {
+      let s = 'host h {\n  page-size 64K\n}\n';
+      for (let i = 0; i < n; i++) s += `device d${i} at ${pci(i)} {\n  group ${i}\n  bar 0 mem32 size 4K at ${hex(0x8000_0000 + i * 0x10000 + (i % 16) * 0x1000)}\n}\n`;
+      s += 'guest g {\n  window 0x200_0000_0000 size 1T\n  allocate page-match\n';
+      for (let i = 0; i < n; i++) s += i % 2 ? `  assign d${i} { bar 0 at ${hex(0x200_0000_0000 + i * 0x10000 + (i % 16) * 0x1000)} }\n` : `  assign d${i}\n`;
+      return `${s}}\n`;
+    },
+  },
+  {
+    name: 'misspelt names',
+    what: 'n devices with long similar names, one guest assigning n misspellings of them',
+    gen(n) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += `device storage_controller_${i} at ${pci(i)} {\n  bar 0 mem64 size 64K at ${hex(0x1_0000_0000 + i * 0x10000)}\n}\n`;
+      s += 'guest g {\n  window 0x200_0000_0000 size 1T\n';
+      for (let i = 0; i < n; i++) s += `  assign storage_controler_${i}\n`;
+      return `${s}}\n`;
+    },
+  },
+  {
+    name: 'many windows',
+    what: 'a host with n windows and n BARs, half of them outside every window',
+    gen(n) {
+      let s = 'host h {\n';
+      for (let i = 0; i < n; i++) s += `  window w${i} ${hex(0x10_0000_0000 + i * 0x100_0000)} size 64K\n`;
+      s += '}\n';
+      for (let i = 0; i < n; i++) s += `device d${i} at ${pci(i)} {\n  bar 0 mem64 size 4K at ${hex(0x10_0000_0000 + i * 0x100_0000 + (i % 2) * 0x10000)}\n}\n`;
+      return s;
+    },
+  },
+  {
     name: 'many VFs',
     what: 'one PF with 8n 4K VFs (VF BAR reports)',
     gen(n) {

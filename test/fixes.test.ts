@@ -192,6 +192,17 @@ describe('engine: fix-all bounds', () => {
     assert.strictEqual(fixAll(analyze(one.text)).text, all.text);
   });
 
+  it('stops after maxAttempts diagnostics tried, whether or not they had a fix', () => {
+    const a = analyze(text);
+    const all = fixAll(a);
+    // The diagnostics tried before the first fix: those in document order that have none (maybe none).
+    const before = a.diagnostics.findIndex((d) => computeFixes(a, d).length > 0);
+    assert.deepStrictEqual(fixAll(a, { maxAttempts: before }), { text, applied: [], complete: false });
+    const r = fixAll(a, { maxAttempts: before + 1 });
+    assert.strictEqual(r.complete, false);
+    assert.deepStrictEqual(r.applied, all.applied.slice(0, 1));
+  });
+
   it('stops when its time budget is spent, leaving the text as it was when no fix fitted in', () => {
     const a = analyze(text);
     const r = fixAll(a, { budgetMs: 0 });

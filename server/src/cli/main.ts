@@ -61,6 +61,12 @@ function parsePageSize(v: string): bigint {
   return r.value;
 }
 
+function parseBudget(v: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of seconds (0: no limit)');
+  return n;
+}
+
 function collectSeverity(v: string, prev: Partial<Record<RuleId, SeverityOverride>>): Partial<Record<RuleId, SeverityOverride>> {
   const m = /^([a-z0-9-]+)=(error|warning|info|off)$/.exec(v);
   if (!m || !isRuleId(m[1])) throw new InvalidArgumentError(`expected RULE=error|warning|info|off with a rule id from docs/rules.md`);
@@ -123,11 +129,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<file>', '.bartopo file')
     .option('-w, --write', 'write the fixed text back to the file instead of printing it', false)
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
-    .action((path: string, o: { write: boolean; pageSize?: bigint }) => {
+    .option('--budget <seconds>', 'stop after this many seconds (0: no limit); the fixes made so far are kept', parseBudget, 60)
+    .action((path: string, o: { write: boolean; pageSize?: bigint; budget: number }) => {
       const text = readTopology(path);
       const before = analyze(text, { pageSize: o.pageSize });
       // Every diagnostic may get one fix, and a fix may leave a warning another fix takes up: twice as many steps.
-      const { text: fixed, applied, complete } = fixAll(before, { maxSteps: Math.max(100, 2 * before.diagnostics.length) });
+      // Each fix is checked by analysing again, which on a guest of thousands of BARs is slow: the time is bounded too.
+      const { text: fixed, applied, complete } = fixAll(before, {
+        maxSteps: Math.max(100, 2 * before.diagnostics.length),
+        budgetMs: o.budget > 0 ? o.budget * 1000 : undefined,
+      });
       for (const t of applied) io.err(`fixed: ${t}\n`);
       if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
       if (o.write) {

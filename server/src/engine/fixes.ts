@@ -287,13 +287,14 @@ function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
   const hOff = bar.host % P;
   const need = alignUp(hOff + bar.size, P);
   const align = bar.size > P ? bar.size : P;
-  const others = new IntervalSet();
+  const taken: [bigint, bigint][] = [];
   let top = 0n;
   for (const p of ga.placed) {
     if (p.bar === bar || p.address === undefined || p.bar.size === undefined) continue;
-    others.add(alignDown(p.address, P), alignUp(p.address + p.bar.size, P));
+    taken.push([alignDown(p.address, P), alignUp(p.address + p.bar.size, P)]);
     if (p.address + p.bar.size > top) top = p.address + p.bar.size;
   }
+  const others = IntervalSet.of(taken); // sorted once: adding one by one would splice
   const w = ga.guest.window;
   const start = w ? w.start : top;
   const end = w ? w.start + w.size : 1n << 64n;
@@ -765,9 +766,12 @@ export interface FixAllResult {
  * thousands of fixable findings); the text returned then holds the fixes made
  * so far, each verified.
  */
-export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number } = {}): FixAllResult {
+export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number; maxAttempts?: number } = {}): FixAllResult {
   const maxSteps = opts.maxSteps ?? 100;
   const deadline = opts.budgetMs === undefined ? Infinity : Date.now() + opts.budgetMs;
+  // Diagnostics whose fixes were computed (each one or more verifications), found or not: a bound that does not depend on the machine.
+  let attempts = 0;
+  const maxAttempts = opts.maxAttempts ?? Infinity;
   let cur = a;
   const applied: string[] = [];
   const skip = new Set<string>();
@@ -776,7 +780,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
     for (const d of cur.diagnostics) {
       const key = diagnosticKey(d);
       if (skip.has(key)) continue;
-      if (Date.now() >= deadline) return { text: cur.text, applied, complete: false };
+      if (Date.now() >= deadline || attempts++ >= maxAttempts) return { text: cur.text, applied, complete: false };
       const fixes = computeFixes(cur, d);
       fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
       if (fix) break;
