@@ -64,8 +64,10 @@ function optionsKey(o: AnalyzeOptions): string {
  * `previous` is only read, unless `consume` is set: then its host maps are
  * updated in place (cheaper than copying) and it must not be used afterwards.
  * The result equals a whole analysis (tests compare the two after random edits).
+ * With `sorted` false the diagnostics are left in the order they were gathered:
+ * for fix checks, whose edited copy's offsets are not positions in any text.
  */
-export function analyzeParsed(text: string, parsed: ParseResult, options: AnalyzeOptions, reparsed = false, previous?: Analysis, consume = false): Analysis {
+export function analyzeParsed(text: string, parsed: ParseResult, options: AnalyzeOptions, reparsed = false, previous?: Analysis, consume = false, sorted = true): Analysis {
   const { tree, file, errors } = parsed;
   const overrides = options.severities ?? {};
   const r = new Reporter(overrides);
@@ -102,7 +104,7 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
   for (const x of hostDiagnostics(host)) all.push(x);
   for (const ga of guests) for (const x of ga.diagnostics) all.push(x);
   for (const x of msixPageDiagnostics(msixPages)) all.push(x);
-  const diagnostics = all.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  const diagnostics = sorted ? all.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end) : all;
   return { text, tree, file, topology, host, guests, msixPages, diagnostics, options, syntaxErrors: errors, reparsed };
 }
 

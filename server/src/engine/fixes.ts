@@ -176,7 +176,7 @@ export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdi
   // Only the top-level statements the edits touch are parsed again (positions are not compared, only findings).
   const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
   // The copy shares the untouched statements' nodes with `a`: its analysis reuses `a`'s for what the edits cannot affect.
-  const b = copy ? analyzeParsed(a.text, copy, a.options, false, a) : analyze(applyEdits(a.text, edits), a.options);
+  const b = copy ? analyzeParsed(a.text, copy, a.options, false, a, false, false) : analyze(applyEdits(a.text, edits), a.options);
   return judgeEdit(keysOf(a), b.diagnostics, d, gone);
 }
 
