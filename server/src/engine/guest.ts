@@ -97,8 +97,8 @@ export function placementOrder(g: Guest): Placed[] {
 /** Places every BAR of the guest that has no explicit address; returns all placements in placement order. */
 export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[] {
   const placed = placementOrder(g);
-  const used = new IntervalSet();
-  for (const p of placed) if (p.explicit && p.bar.size !== undefined) used.add(p.address!, p.address! + p.bar.size);
+  // The explicit BARs' ranges, sorted once (added one by one out of order, each would splice).
+  const used = IntervalSet.of(placed.filter((p) => p.explicit && p.bar.size !== undefined).map((p): [bigint, bigint] => [p.address!, p.address! + p.bar.size!]));
   let walk = placed.filter((p) => !p.explicit && p.bar.size !== undefined);
   if (walk.length === 0) return placed;
   if (!g.window) {
