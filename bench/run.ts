@@ -334,15 +334,15 @@ const FIX_ATTEMPTS = 20;
 interface ShapeResult {
   name: string;
   what: string;
-  /** analyze + barReports, best of three ms, at n and at 4n. */
+  /** analyze + barReports, best of five ms, at n and at 4n. */
   check: [number, number];
-  /** Five fix-all steps (each a verified fix and a new analysis; at most FIX_ATTEMPTS diagnostics tried), best of three ms, at n and 4n. */
+  /** Five fix-all steps (each a verified fix and a new analysis; at most FIX_ATTEMPTS diagnostics tried), best of five ms, at n and 4n. */
   fix: [number, number];
   diagnostics: number;
 }
 
 /**
- * Times each shape at n and 4n (best of three runs after a warm-up: on a shared VM a
+ * Times each shape at n and 4n (best of five runs after a warm-up: on a shared VM a
  * run's garbage collection and page faults vary more than the work, and the best run
  * is the work): a part of the engine that grows faster than the input shows up as a
  * growth above 1 per element.
@@ -357,7 +357,7 @@ function measureAdversarial(): ShapeResult[] {
       const text = shape.gen(n);
       const c: number[] = [];
       const f: number[] = [];
-      for (let run = 0; run < 4; run++) {
+      for (let run = 0; run < 6; run++) {
         gc();
         const t0 = now();
         const a = analyze(text);
@@ -1000,7 +1000,7 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
 
   if (shapes && shapes.length > 0) {
     const n = ADVERSARIAL_N;
-    out.push(`## Adversarial shapes: growth from n = ${int(n)} to ${int(4 * n)} (bench/adversarial.ts; ms, best of three)`, '');
+    out.push(`## Adversarial shapes: growth from n = ${int(n)} to ${int(4 * n)} (bench/adversarial.ts; ms, best of five)`, '');
     out.push(`Growth is the time per element at 4n over that at n: 1.0 is linear, 4.0 would be quadratic (— : under ${ADVERSARIAL_MIN_MS} ms at 4n, too short to tell).`, '');
     out.push('| shape | what | diagnostics at 4n | analyze + reports: n → 4n | growth | fix-all, 5 steps: n → 4n | growth |', '|---|---|---:|---:|---:|---:|---:|');
     for (const x of shapes) out.push(`| ${x.name} | ${x.what} | ${int(x.diagnostics)} | ${f1(x.check[0])} → ${f1(x.check[1])} | ${growth(x.check)?.toFixed(2) ?? '—'} | ${f1(x.fix[0])} → ${f1(x.fix[1])} | ${growth(x.fix)?.toFixed(2) ?? '—'} |`);
