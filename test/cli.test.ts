@@ -58,7 +58,7 @@ describe('bartopo CLI', () => {
   });
 
   it('exits 2 on bad usage, with a one-line error', () => {
-    for (const args of [['check'], ['check', '--format', 'xml', 'x.bartopo'], ['check', '--page-size', '3K', 'x.bartopo'], ['check', '--severity', 'foo=bar', 'x.bartopo'], ['fix', '--budget', 'soon', 'x.bartopo'], ['frobnicate']]) {
+    for (const args of [['check'], ['check', '--format', 'xml', 'x.bartopo'], ['check', '--page-size', '3K', 'x.bartopo'], ['check', '--severity', 'foo=bar', 'x.bartopo'], ['fix', '--budget', 'soon', 'x.bartopo'], ['fix', 'a.bartopo', 'b.bartopo'], ['map', 'a.bartopo', 'b.bartopo'], ['frobnicate']]) {
       const r = run(args);
       assert.strictEqual(r.code, 2, args.join(' '));
       assert.strictEqual(r.stderr.trimEnd().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);

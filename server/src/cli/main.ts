@@ -93,6 +93,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .description('Check PCI passthrough topologies (.bartopo): which BARs a guest maps directly, which trap to the VMM, which pages break IOMMU isolation.')
     .version(version(), '-V, --version')
     .exitOverride()
+    // A second file to a one-file command is a usage error, not something to drop silently (inherited by every command).
+    .allowExcessArguments(false)
     // Usage errors on one line, with where to look.
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`${s.trimEnd()} (run bartopo --help for usage)\n`) });
 
