@@ -93,12 +93,6 @@ function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string
   return lines;
 }
 
-export function formatJson(files: CheckedFile[]): string {
-  const parts: string[] = [];
-  writeJson(files, (s) => parts.push(s));
-  return parts.join('');
-}
-
 /** Indented JSON of `value` at nesting `level`, as `JSON.stringify(…, null, 2)` prints it there. */
 function nested(value: unknown, level: number): string {
   return JSON.stringify(value, null, 2).replace(/\n/g, '\n' + '  '.repeat(level));

@@ -115,23 +115,21 @@ function keySets(diags: Iterable<Diagnostic>): KeySets {
  */
 function judgeEdit(before: KeySets, after: Diagnostic[], d: Diagnostic | undefined, gone: (diags: Diagnostic[]) => boolean): Verified {
   const target = d && diagnosticKey(d);
-  // Diagnostics the copy computed again (not the original's objects), by key.
-  const fresh = new Map<string, Diagnostic[]>();
+  // Keys of the diagnostics the copy computed again (not the original's objects), and whether one of them is an error.
+  const fresh = new Map<string, boolean>();
   for (const x of after) {
     const reused = before.byObject.get(x);
     const key = reused ?? diagnosticKey(x);
     if (key === target) return { ok: false, clean: false };
     if (reused !== undefined) continue; // the very diagnostic the original had: neither new nor a new error
-    const l = fresh.get(key);
-    if (l) l.push(x);
-    else fresh.set(key, [x]);
+    fresh.set(key, fresh.get(key) === true || x.severity === 'error');
   }
   let clean = true;
   // Keys the original had too: compare how many there are now (reused objects included).
   const shared = new Map<string, { all: number; errors: number }>();
-  for (const [key, l] of fresh) {
+  for (const [key, error] of fresh) {
     if (before.all.has(key)) shared.set(key, { all: 0, errors: 0 });
-    else if (l.some((x) => x.severity === 'error')) return { ok: false, clean: false };
+    else if (error) return { ok: false, clean: false };
     else clean = false;
   }
   if (shared.size > 0) {

@@ -175,8 +175,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   let devIndex: Map<Device, number>;
   let resources: Resource[] | undefined;
   let change: HostChange | undefined;
-  let removedDevices: Device[] = [];
-  let removedRes: Resource[] = [];
+  const removedRes: Resource[] = [];
   let addedRes: Resource[] = [];
   const update = previous && previous.reuse.pageSize === P ? topo.update : undefined;
   if (update && update.gone.length + update.added.length <= MAX_CHANGED_DEVICES) {
@@ -194,7 +193,6 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       devIndex = new Map();
       topo.devices.forEach((d, i) => devIndex.set(d, i));
     }
-    removedDevices = update.gone;
     change = { added: new Set(update.added), touched: new Set(), redecided: new Set(), removed: update.gone };
     for (const d of update.added) for (const res of byDevice.get(d)!) addedRes.push(res);
   } else {
@@ -211,20 +209,18 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
     if (previous && previous.reuse.pageSize === P) {
       // A rebuilt device list still reuses the models of untouched statements: find the ones that are new.
       const added = new Set<Device>();
+      const removed: Device[] = [];
       for (const d of topo.devices) if (!previous.reuse.byDevice.has(d)) added.add(d);
       previous.reuse.byDevice.forEach((_, d) => {
-        if (!byDevice.has(d)) removedDevices.push(d);
+        if (!byDevice.has(d)) removed.push(d);
       });
-      if (added.size + removedDevices.length <= MAX_CHANGED_DEVICES) {
-        change = { added, touched: new Set(), redecided: new Set(), removed: removedDevices };
-        for (const d of removedDevices) removedRes.push(...previous.reuse.byDevice.get(d)!);
+      if (added.size + removed.length <= MAX_CHANGED_DEVICES) {
+        change = { added, touched: new Set(), redecided: new Set(), removed };
+        for (const d of removed) removedRes.push(...previous.reuse.byDevice.get(d)!);
         for (const d of added) addedRes.push(...byDevice.get(d)!);
       }
     }
-    if (!change) {
-      removedDevices = [];
-      addedRes = resources;
-    }
+    if (!change) addedRes = resources;
   }
   // Resource order: device order, then order within the device.
   const before = (a: Resource, b: Resource): boolean => {
@@ -401,7 +397,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   // Host verdicts (vfio_pci_probe_mmaps): size ≥ P maps; a sub-page BAR maps only
   // when it starts a page that nothing else decodes in.
   const decisions = change ? takeOver(previous!.decisions) : new Map<Bar, HostDecision>();
-  if (change) for (const d of removedDevices) for (const b of d.bars) decisions.delete(b);
+  if (change) for (const d of change.removed) for (const b of d.bars) decisions.delete(b);
   for (const d of redo) {
     for (const b of d.bars) {
       const dec = decideHost(b, P, pages);
@@ -417,7 +413,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   const perDevice = change ? takeOver(previous!.findings.perDevice) : new Map<Device, Diagnostic[]>();
   const msix4k = change ? takeOver(previous!.findings.msix4k) : new Map<Device, Diagnostic[]>();
   if (change) {
-    for (const d of removedDevices) {
+    for (const d of change.removed) {
       perDevice.delete(d);
       msix4k.delete(d);
     }
