@@ -22,7 +22,7 @@ import {
   val,
   valAt,
 } from './ast';
-import { isNameAt, isPowerOfTwo, readInteger, readPci, readSize, ValueError } from './values';
+import { detach, isNameAt, isPowerOfTwo, readInteger, readPci, readSize, ValueError } from './values';
 import { Span } from './types';
 
 export interface SyntaxError {
@@ -175,11 +175,11 @@ class Args {
     if (!isNameAt(this.text, this.wStart, this.wEnd)) {
       return this.fail(this.wStart, this.wEnd, `${this.what}: \`${this.currentText()}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)`);
     }
-    return valAt(this.currentText(), this.wStart, this.wEnd);
+    return valAt(detach(this.currentText()), this.wStart, this.wEnd);
   }
 
   word(expected: string): Val<string> | undefined {
-    return this.takeWord(expected) ? valAt(this.currentText(), this.wStart, this.wEnd) : undefined;
+    return this.takeWord(expected) ? valAt(detach(this.currentText()), this.wStart, this.wEnd) : undefined;
   }
 
   /** One of `options`; the value is the option itself (no copy of the word). */
@@ -195,7 +195,7 @@ class Args {
     if (!this.take(expected)) return undefined;
     if (this.kind !== Tok.String) return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${expected} in double quotes, found \`${this.currentText()}\``);
     if (this.unterminated) return this.fail(this.wStart, this.wEnd, `${this.what}: the string is missing its closing \`"\``);
-    return valAt(this.value, this.wStart, this.wEnd);
+    return valAt(detach(this.value), this.wStart, this.wEnd);
   }
 
   pci(): Val<PciAddress> | undefined {

@@ -5,6 +5,7 @@
 import { fitted } from './fitted';
 import { Scanner, Tok, Token, tokenize } from './lexer';
 import { Span } from './types';
+import { detach } from './values';
 
 /**
  * The text a tree's offsets refer to, shared by all its statements: an
@@ -134,6 +135,8 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
     switch (kind) {
       case Tok.Comment: {
         const t = sc.token();
+        // Kept across versions by incremental re-parses: its text must not be a view into this version's text.
+        t.text = detach(t.text);
         comments.push(t);
         if (cur) cur.trailingComment = t;
         else if (lastEnded && !lastEndedByNewline) lastEnded.trailingComment = t;
