@@ -3,7 +3,7 @@
 // its buffer from one message to the next and when a message outgrows it.
 import * as assert from 'assert';
 import * as fc from 'fast-check';
-import { jsonPieces, KeptBufferJsonEncoder } from '../server/src/lsp/jsonEncoder';
+import { encodeOnce, jsonPieces, KeptBufferJsonEncoder } from '../server/src/lsp/jsonEncoder';
 
 class Point {
   constructor(
@@ -77,6 +77,36 @@ describe('stdio JSON encoder', () => {
     const small = { jsonrpc: '2.0', id: 2, result: null };
     assert.strictEqual(await encoded(enc, small), JSON.stringify(small));
     assert.strictEqual(await encoded(enc, big), JSON.stringify(big));
+  });
+
+  it('long arrays mixing objects marked encodeOnce with others: bytes equal to JSON.stringify, message after message', async () => {
+    const enc = new KeptBufferJsonEncoder();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(messageLike, fc.boolean()), { minLength: 0, maxLength: 150 }), fc.nat({ max: 3 }), async (items, repeats) => {
+        const list = items.map(([v, mark]) => (mark && typeof v === 'object' && v !== null ? encodeOnce(v) : v));
+        // Sent again (as an unchanged diagnostic is), from the kept JSON.
+        for (let r = 0; r <= repeats; r++) {
+          const msg = { jsonrpc: '2.0', method: 'x', params: { items: list, again: list.slice(1) } };
+          assert.strictEqual(await encoded(enc, msg), JSON.stringify(msg));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('an object marked encodeOnce is turned into JSON once, however often it is sent', async () => {
+    const enc = new KeptBufferJsonEncoder();
+    let reads = 0;
+    const marked = encodeOnce({
+      get message(): string {
+        reads++;
+        return 'the same every time';
+      },
+    });
+    const other = { get message(): string { reads += 100; return 'read each time'; } };
+    const list = [marked, ...Array.from({ length: 40 }, (_, i) => ({ i })), other];
+    for (let k = 0; k < 5; k++) await encoded(enc, { jsonrpc: '2.0', method: 'x', params: list });
+    assert.strictEqual(reads, 1 + 5 * 100);
   });
 
   it('rejects what JSON.stringify cannot encode, and encodes the next message', async () => {

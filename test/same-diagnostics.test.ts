@@ -4,12 +4,14 @@
 import * as assert from 'assert';
 import fc from 'fast-check';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
+import type { Diagnostic as EngineDiagnostic } from '../server/src/engine/types';
 import { analyze } from '../server/src/engine/analyze';
 import { changedRegion } from '../server/src/engine/incremental';
 import { LineIndex } from '../server/src/engine/lineIndex';
 import { sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from '../server/src/lsp/convert';
 import { generate, toBartopo } from '../bench/generate';
 import { NEC } from './lsp-docs';
+import { OMITTED_CODE } from '../server/src/protocol';
 
 type Mutation = [string, (ds: Diagnostic[]) => void];
 
@@ -119,5 +121,78 @@ describe('lsp: unchanged diagnostics told from the edit alone (sameAfterEdit)', 
       { numRuns: 400 },
     );
     assert.ok(quickYes > 0, 'no edit was recognised at all');
+  });
+});
+
+// A new version's conversion takes over the previous version's LSP diagnostics
+// where they still hold (same engine diagnostic, same ranges): the result must
+// be what a fresh conversion gives (data.version aside), whatever the edit.
+describe('lsp: converting a new version takes over what still holds', () => {
+  const uri = 'file:///x.bartopo';
+  const big = toBartopo(generate({ devices: 60, seed: 11 }));
+  const withoutVersion = (ds: Diagnostic[]): unknown[] => ds.map((d) => ({ ...d, data: d.data ? { ...(d.data as object), version: 0 } : undefined }));
+
+  const edited = (text: string, at: number, del: number, insert: string, max: number) => {
+    const before = analyze(text);
+    const shown = toLspDiagnostics(new LineIndex(text), uri, 1, before.diagnostics, max);
+    const after = text.slice(0, at) + insert + text.slice(at + del);
+    const a = analyze(after, {}, before);
+    const index = new LineIndex(after);
+    return { shown, reused: toLspDiagnostics(index, uri, 2, a.diagnostics, max, shown), fresh: toLspDiagnostics(index, uri, 2, a.diagnostics, max) };
+  };
+
+  it('a moved BAR: the diagnostics it does not touch are the same objects, the result that of a fresh conversion', () => {
+    // The last address digit of a BAR line that has a finding of its own (its message names the address).
+    const lines = big.split('\n');
+    const first = analyze(big).diagnostics.find((d) => / at 0x[0-9a-f_]+$/.test(big.slice(big.lastIndexOf('\n', d.span.start) + 1, big.indexOf('\n', d.span.start))))!;
+    const lineEnd = big.indexOf('\n', first.span.start);
+    const at = lineEnd - 1;
+    assert.ok(lines.length > 100 && /[0-9a-f]/.test(big[at]));
+    const { shown, reused, fresh } = edited(big, at, 1, big[at] === '8' ? '9' : '8', 100000);
+    assert.deepStrictEqual(withoutVersion(reused.diagnostics), withoutVersion(fresh.diagnostics));
+    const kept = reused.diagnostics.filter((d) => shown.diagnostics.includes(d)).length;
+    assert.ok(kept > 0 && kept < reused.diagnostics.length, `${kept} of ${reused.diagnostics.length} taken over`);
+  });
+
+  it('a line added at the top: nothing is taken over (every range moved), the result that of a fresh conversion', () => {
+    const { shown, reused, fresh } = edited(big, 0, 0, '# one more line\n', 100000);
+    assert.deepStrictEqual(withoutVersion(reused.diagnostics), withoutVersion(fresh.diagnostics));
+    assert.ok(!reused.diagnostics.some((d) => shown.diagnostics.includes(d)));
+  });
+
+  it('random edits, with and without a cap: the same as a fresh conversion', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(NEC, big), fc.nat(), fc.nat({ max: 3 }), fc.constantFrom('x', '0', 'f', ' ', '"', '#', '\n', '# c\n', '}', 'mem64', ''), fc.constantFrom(3, 40, 100000), (text, pos, del, insert, max) => {
+        const at = pos % (text.length + 1);
+        const { reused, fresh } = edited(text, at, Math.min(del, text.length - at), insert, max);
+        assert.deepStrictEqual(withoutVersion(reused.diagnostics), withoutVersion(fresh.diagnostics));
+        assert.strictEqual(reused.omitted, fresh.omitted);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a cap keeps errors first, then warnings, then infos, each in file order, and shows them in file order', () => {
+    const severities = ['error', 'warning', 'info'] as const;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...severities), { maxLength: 60 }), fc.nat({ max: 70 }), (sev, max) => {
+        const diags: EngineDiagnostic[] = sev.map((severity, i) => ({ rule: 'bar-overlap', severity, message: `m${i}`, span: { start: i, end: i }, related: [] }));
+        const text = 'x'.repeat(60);
+        const got = toLspDiagnostics(new LineIndex(text), uri, 1, diags, max);
+        // Reference: a stable sort by severity, the first `max`, back in file order.
+        const rank = (s: string): number => severities.indexOf(s as never);
+        const want = diags
+          .map((d, i) => ({ d, i }))
+          .sort((a, b) => rank(a.d.severity) - rank(b.d.severity) || a.i - b.i)
+          .slice(0, max)
+          .sort((a, b) => a.i - b.i)
+          .map((x) => x.d.message);
+        const shown = got.diagnostics.filter((d) => d.code !== OMITTED_CODE).map((d) => d.message);
+        assert.deepStrictEqual(shown.slice(0, want.length), want);
+        assert.strictEqual(got.omitted, Math.max(0, diags.length - max));
+        assert.strictEqual(got.diagnostics.length, want.length + (got.omitted > 0 ? 1 : 0));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

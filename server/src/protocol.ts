@@ -55,7 +55,10 @@ export interface DiagnosticData {
   rule: string;
   target?: { device?: string; bar?: number; guest?: string; region?: string };
   subject?: string;
-  /** Document version the diagnostic was computed for. */
+  /**
+   * Document version the diagnostic was made for. The server publishes it again,
+   * unchanged, in later versions where it still says the same at the same range.
+   */
   version: number;
 }
 

@@ -164,7 +164,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const formats = td?.hover?.contentFormat;
     markdownHover = !formats || formats.length === 0 || formats.includes('markdown');
     diagnostics = new Diagnostics(connection, store, pull, !!caps.workspace?.diagnostics?.refreshSupport);
-    actions = new CodeActions(store, !!caps.workspace?.workspaceEdit?.documentChanges);
+    actions = new CodeActions(!!caps.workspace?.workspaceEdit?.documentChanges);
     const literal = !!td?.codeAction?.codeActionLiteralSupport;
     return {
       capabilities: {

@@ -56,8 +56,7 @@ export class LineIndex {
     const hi = Math.min(text.length, newEnd + 1);
     const S = prev.lineStarts;
     // Kept as they are: the starts up to `lo`.
-    let before = 0;
-    while (before < S.length && S[before] <= lo) before++;
+    const before = upperBound(S, lo);
     // Scanned: the starts in the changed region (a few).
     const mid: number[] = [];
     for (let k = lo; k < hi; k++) {
@@ -87,6 +86,19 @@ export class LineIndex {
 
   positionAt(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
+    const line = this.lineOf(o);
+    return { line, character: o - this.lineStarts[line] };
+  }
+
+  /** Whether `offset` is at `pos` (what `positionAt` gives, compared without making a position). */
+  isAt(offset: number, pos: Position): boolean {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    const line = this.lineOf(o);
+    return line === pos.line && o - this.lineStarts[line] === pos.character;
+  }
+
+  /** The line an offset (already within the text) is on. */
+  private lineOf(o: number): number {
     let lo = 0;
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
@@ -94,7 +106,7 @@ export class LineIndex {
       if (this.lineStarts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: o - this.lineStarts[lo] };
+    return lo;
   }
 
   offsetAt(pos: Position): number {
@@ -107,4 +119,16 @@ export class LineIndex {
     while (end > start && (this.text.charCodeAt(end - 1) === 10 || this.text.charCodeAt(end - 1) === 13)) end--;
     return Math.min(start + Math.max(0, pos.character), end);
   }
+}
+
+/** How many of the sorted `starts` are at most `x`. */
+function upperBound(starts: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -1,8 +1,9 @@
 // Code actions: the engine's verified quick fixes for each diagnostic (spec
 // section 5), the *Reorder assigned BARs for page-matched offsets* refactor on
-// a guest block, and `source.fixAll.bartopo`. Fixes come from the analysis of
-// the version the diagnostic was computed for (its `data.version`), cached
-// with that analysis, so asking twice never analyses twice. Each workspace
+// a guest block, and `source.fixAll.bartopo`. A diagnostic the client sends
+// is found again in the current analysis (by rule, subject, guest and range),
+// and its fixes are cached with that analysis, so asking twice never analyses
+// twice. Each workspace
 // edit is reduced to the lines that actually change, so applying it keeps
 // every other line and comment as it was.
 
@@ -10,7 +11,7 @@ import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnost
 import { computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
 import { DiagnosticData, SOURCE } from '../protocol';
 import { diffEdits, localLineEdits, toLspEdits, toSpan } from './convert';
-import { diagnosticKey as key, diagnosticsByKey, diagnosticsVersion, DocState, DocumentStore } from './documents';
+import { diagnosticKey as key, diagnosticsByKey, DocState } from './documents';
 import { locate } from './nav';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
@@ -36,10 +37,7 @@ function fixEdits(s: DocState, fix: Fix): LspTextEdit[] {
 }
 
 export class CodeActions {
-  constructor(
-    private readonly store: DocumentStore,
-    private readonly documentChanges: boolean,
-  ) {}
+  constructor(private readonly documentChanges: boolean) {}
 
   private workspaceEdit(s: DocState, edits: LspTextEdit[]): WorkspaceEdit {
     if (this.documentChanges) return { documentChanges: [{ textDocument: { uri: s.uri, version: s.version }, edits }] };
@@ -51,13 +49,16 @@ export class CodeActions {
     if (d.source !== SOURCE || !isData(d.data) || !isRuleId(d.data.rule)) return undefined;
     const data = d.data;
     const k = key(data.rule, data.subject, data.target?.guest);
-    const state = this.store.peek(current.uri, data.version) ?? current;
+    const state = current;
     const candidates = diagnosticsByKey(state).get(k) ?? [];
     if (candidates.length === 0) return undefined; // fixed since, or not ours
     let diag = candidates[0];
-    if (candidates.length > 1 && (state.version === data.version || diagnosticsVersion(state) === data.version)) {
-      const at = toSpan(state.index, d.range).start;
-      diag = candidates.find((x) => x.span.start === at) ?? diag;
+    if (candidates.length > 1) {
+      // Several findings share the key: the one at the diagnostic's range. A diagnostic is published again
+      // unchanged only while its range still holds, so the range is the current one unless the client lags behind
+      // (then any finding with the key is as good a guess as another).
+      const at = toSpan(state.index, d.range);
+      diag = candidates.find((x) => x.span.start === at.start && x.span.end === at.end) ?? candidates.find((x) => x.span.start === at.start) ?? diag;
     }
     return { state, diag };
   }

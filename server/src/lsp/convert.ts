@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver';
 import { Diagnostic, LineIndex, Severity, Span, TextEdit } from '../engine';
 import { DiagnosticData, OMITTED_CODE, RULES_DOC_URL, SOURCE } from '../protocol';
+import { encodeOnce } from './jsonEncoder';
 
 export function toRange(index: LineIndex, span: Span): Range {
   return { start: index.positionAt(span.start), end: index.positionAt(span.end) };
@@ -48,31 +49,80 @@ export function toLspDiagnostic(index: LineIndex, uri: string, version: number, 
   return out;
 }
 
+/** Whether a span converts to exactly this range in `index`. */
+function spanIsAt(index: LineIndex, span: Span, range: Range): boolean {
+  return index.isAt(span.start, range.start) && index.isAt(span.end, range.end);
+}
+
+/**
+ * Whether `lsp`, made from engine diagnostic `d` in an earlier version, is still
+ * what `d` converts to: engine diagnostics never change after they are made
+ * except that their spans move with edits, so the ranges are what to check.
+ */
+function stillShows(index: LineIndex, d: Diagnostic, lsp: LspDiagnostic): boolean {
+  if (!spanIsAt(index, d.span, lsp.range)) return false;
+  const rel = lsp.relatedInformation;
+  if (d.related.length !== (rel?.length ?? 0)) return false;
+  for (let k = 0; k < d.related.length; k++) if (!spanIsAt(index, d.related[k].span, rel![k].location.range)) return false;
+  return true;
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export interface ConvertedDiagnostics {
   diagnostics: LspDiagnostic[];
   omitted: number;
+  /**
+   * The LSP diagnostic each engine diagnostic became. The next version's
+   * conversion takes over those whose engine diagnostic it still has (an
+   * incremental analysis keeps the findings of everything an edit did not
+   * touch) and whose ranges did not move: same object, so its JSON is encoded
+   * once (`encodeOnce`) and comparing it with what was shown is one check.
+   */
+  made: Map<Diagnostic, LspDiagnostic>;
+}
+
+/**
+ * The diagnostics a cap of `max` keeps: errors first, then warnings, then
+ * infos, each in file order, and those kept in file order. Counted, not sorted.
+ */
+function capped(diags: readonly Diagnostic[], max: number): readonly Diagnostic[] {
+  if (diags.length <= max) return diags;
+  const count = [0, 0, 0];
+  for (const d of diags) count[SEVERITY_RANK[d.severity]]++;
+  // Ranks below `cut` are kept whole; of rank `cut`, the first `room` in file order.
+  let cut = 0;
+  let room = max;
+  while (cut < 2 && count[cut] <= room) room -= count[cut++];
+  const out: Diagnostic[] = [];
+  for (const d of diags) {
+    const r = SEVERITY_RANK[d.severity];
+    if (r < cut) out.push(d);
+    else if (r === cut && room > 0) {
+      out.push(d);
+      room--;
+    }
+  }
+  return out;
 }
 
 /**
  * All diagnostics of a document, capped at `max`: errors are kept first, then
  * warnings, then infos (each in file order), and one final info diagnostic at
- * the top of the file says how many were left out.
+ * the top of the file says how many were left out. With the previous version's
+ * conversion, the LSP diagnostics that still hold are taken over as they are.
  */
-export function toLspDiagnostics(index: LineIndex, uri: string, version: number, diags: readonly Diagnostic[], max: number): ConvertedDiagnostics {
-  let kept: readonly Diagnostic[] = diags;
-  let omitted = 0;
-  if (diags.length > max) {
-    kept = [...diags]
-      .map((d, i) => ({ d, i }))
-      .sort((a, b) => SEVERITY_RANK[a.d.severity] - SEVERITY_RANK[b.d.severity] || a.i - b.i)
-      .slice(0, max)
-      .sort((a, b) => a.i - b.i)
-      .map((x) => x.d);
-    omitted = diags.length - max;
+export function toLspDiagnostics(index: LineIndex, uri: string, version: number, diags: readonly Diagnostic[], max: number, previous?: ConvertedDiagnostics): ConvertedDiagnostics {
+  const kept = capped(diags, Math.max(0, max));
+  const omitted = diags.length - kept.length;
+  const made = new Map<Diagnostic, LspDiagnostic>();
+  const out: LspDiagnostic[] = [];
+  for (const d of kept) {
+    const old = previous?.made.get(d);
+    const lsp = old && stillShows(index, d, old) ? old : encodeOnce(toLspDiagnostic(index, uri, version, d));
+    made.set(d, lsp);
+    out.push(lsp);
   }
-  const out = kept.map((d) => toLspDiagnostic(index, uri, version, d));
   if (omitted > 0) {
     const firstLineEnd = index.offsetAt({ line: 0, character: Number.MAX_SAFE_INTEGER });
     out.push({
@@ -84,7 +134,7 @@ export function toLspDiagnostics(index: LineIndex, uri: string, version: number,
       message: `${omitted} more diagnostic${omitted === 1 ? ' was' : 's were'} left out: only the first ${max} are shown (setting bartopo.maxDiagnostics; errors are kept first). Run \`bartopo check\` for the full list.`,
     });
   }
-  return { diagnostics: out, omitted };
+  return { diagnostics: out, omitted, made };
 }
 
 export function toLspEdits(index: LineIndex, edits: readonly TextEdit[]): LspTextEdit[] {
@@ -250,6 +300,7 @@ export function sameDiagnostics(a: readonly LspDiagnostic[], b: readonly LspDiag
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
+    if (x === y) continue; // taken over from the previous conversion
     if (!sameRange(x.range, y.range) || x.severity !== y.severity || x.code !== y.code || x.message !== y.message || x.source !== y.source) return false;
     if (x.codeDescription?.href !== y.codeDescription?.href || !sameData(x.data, y.data)) return false;
     const r = x.relatedInformation;

@@ -23,10 +23,9 @@ export interface DocState {
   /** Milliseconds the analysis took. */
   ms: number;
   /**
-   * Set when this version's LSP diagnostics are exactly those of an earlier
-   * version (a keystroke in a comment or a label): that version's number. The
-   * earlier conversion is then reused, data.version included, so what the
-   * client already shows stays valid and is not sent again.
+   * Set when this version's LSP diagnostics show exactly what an earlier
+   * version's did (a keystroke in a comment or a label): that version's
+   * number. What the client already shows stays valid and is not sent again.
    */
   sameAs?: number;
   /** Where this version's diagnostics are (the next version's are compared with it first). */
@@ -132,15 +131,18 @@ export class DocumentStore {
       snapshot: snapshotDiagnostics(analysis.diagnostics),
       derived: { fixes: new Map() },
     };
-    if (before?.derived.lsp) {
+    const shown = before?.derived.lsp;
+    if (before && shown) {
       // Compared with what the previous version showed: unchanged diagnostics are neither converted twice nor sent again.
-      // Most keystrokes (in a label or comment) are settled from the engine's diagnostics and where they moved; the rest by converting.
-      const same =
-        (region && sameAfterEdit(before.snapshot, analysis.diagnostics, text, before.text, region.prefix, region.suffix)) ||
-        sameDiagnostics(before.derived.lsp.diagnostics, lspDiagnostics(state).diagnostics);
-      if (same) {
+      // Most keystrokes (in a label or comment) are settled from the engine's diagnostics and where they moved; the rest by
+      // converting, which takes over the previous version's LSP diagnostics wherever they still hold.
+      if (region && sameAfterEdit(before.snapshot, analysis.diagnostics, text, before.text, region.prefix, region.suffix)) {
         state.sameAs = diagnosticsVersion(before);
-        state.derived.lsp = before.derived.lsp;
+        state.derived.lsp = shown;
+      } else {
+        const lsp = toLspDiagnostics(state.index, uri, state.version, analysis.diagnostics, this.settings.maxDiagnostics, shown);
+        state.derived.lsp = lsp;
+        if (sameDiagnostics(shown.diagnostics, lsp.diagnostics)) state.sameAs = diagnosticsVersion(before);
       }
     }
     this.states.set(uri, state);
@@ -150,13 +152,6 @@ export class DocumentStore {
       this.log(`status callback failed: ${String(e)}`);
     }
     return state;
-  }
-
-  /** The cached state if it is for this exact version (never analyses). */
-  peek(uri: string, version?: number): DocState | undefined {
-    const s = this.states.get(uri);
-    if (!s || s.settingsKey !== this.key) return undefined;
-    return version === undefined || s.version === version ? s : undefined;
   }
 
   /** Whether `get` would answer from the cache. */
@@ -190,7 +185,8 @@ export class DocumentStore {
         const edited = text.slice(0, at) + (text[at] === '1' ? '2' : '1') + text.slice(at + 1);
         const a = analyze(edited, analyzeOptions(this.settings), first);
         barReports(a, { maxVfs: REPORT_VFS });
-        toLspDiagnostics(new LineIndex(edited), 'warm-up:', 0, a.diagnostics, 1000);
+        const index = new LineIndex(edited);
+        toLspDiagnostics(index, 'warm-up:', 1, a.diagnostics, 1000, toLspDiagnostics(index, 'warm-up:', 0, a.diagnostics, 1000));
         for (const d of a.diagnostics) computeFixes(a, d);
       } catch {
         return;

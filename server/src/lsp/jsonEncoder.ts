@@ -20,6 +20,23 @@ const MAX_DEPTH = 6;
 /** The kept buffer never grows past this; a larger message gets a buffer of its own. */
 const MAX_KEPT = 16 << 20;
 
+/**
+ * Objects whose JSON is kept once made (see `encodeOnce`), and that JSON when it
+ * has been made. Weak: an object no longer shown takes its JSON with it.
+ */
+const onceJson = new WeakMap<object, string | undefined>();
+
+/**
+ * Marks `value` as never changing from now on (nor anything it holds): as an
+ * element of a long array its JSON is made the first time it is sent and kept,
+ * so a diagnostic published again in the next version costs a copy, not a
+ * JSON.stringify. Returns `value`.
+ */
+export function encodeOnce<T extends object>(value: T): T {
+  onceJson.set(value, undefined);
+  return value;
+}
+
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
@@ -35,10 +52,32 @@ export function jsonPieces(value: unknown, put: (piece: string) => void, depth =
   if (depth < MAX_DEPTH && typeof value === 'object' && value !== null) {
     if (Array.isArray(value) && value.length >= MIN_SPLIT && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
       put('[');
-      for (let i = 0; i < value.length; i += CHUNK) {
-        if (i > 0) put(',');
-        put(JSON.stringify(value.slice(i, i + CHUNK)).slice(1, -1));
+      let first = true;
+      let from = 0; // start of the elements not yet written (none of them kept JSON)
+      const flush = (to: number): void => {
+        if (to > from) {
+          if (!first) put(',');
+          put(JSON.stringify(value.slice(from, to)).slice(1, -1));
+          first = false;
+        }
+        from = to;
+      };
+      for (let i = 0; i < value.length; i++) {
+        const el: unknown = value[i];
+        if (typeof el === 'object' && el !== null && onceJson.has(el)) {
+          flush(i);
+          let json = onceJson.get(el);
+          if (json === undefined) {
+            json = JSON.stringify(el);
+            onceJson.set(el, json);
+          }
+          if (!first) put(',');
+          put(json);
+          first = false;
+          from = i + 1;
+        } else if (i + 1 - from >= CHUNK) flush(i + 1);
       }
+      flush(value.length);
       put(']');
       return;
     }
