@@ -22,6 +22,19 @@ describe('engine: line index after an edit', () => {
     );
   });
 
+  it('isAt(offset, position) says whether positionAt(offset) is that position', () => {
+    fc.assert(
+      fc.property(text, fc.integer({ min: -2, max: 60 }), fc.integer({ min: -1, max: 12 }), fc.integer({ min: -1, max: 12 }), (t, offset, line, character) => {
+        const index = new LineIndex(t);
+        const at = index.positionAt(offset);
+        assert.strictEqual(index.isAt(offset, at), true);
+        const other = { line, character };
+        assert.strictEqual(index.isAt(offset, other), at.line === line && at.character === character, JSON.stringify({ t, offset, other, at }));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('after a chain of edits, still equals a fresh index', () => {
     fc.assert(
       fc.property(text, fc.array(fc.tuple(fc.nat(1000), fc.nat(4), fc.array(piece, { maxLength: 3 })), { maxLength: 8 }), (start, edits) => {

@@ -90,11 +90,14 @@ export class LineIndex {
     return { line, character: o - this.lineStarts[line] };
   }
 
-  /** Whether `offset` is at `pos` (what `positionAt` gives, compared without making a position). */
+  /** Whether `positionAt(offset)` is `pos`: answered from the two line starts around `pos`, without a search. */
   isAt(offset: number, pos: Position): boolean {
     const o = Math.max(0, Math.min(offset, this.text.length));
-    const line = this.lineOf(o);
-    return line === pos.line && o - this.lineStarts[line] === pos.character;
+    const starts = this.lineStarts;
+    const line = pos.line;
+    if (!(line >= 0 && line < starts.length)) return false;
+    const start = starts[line];
+    return start <= o && o - start === pos.character && (line + 1 === starts.length || o < starts[line + 1]);
   }
 
   /** The line an offset (already within the text) is on. */
