@@ -105,10 +105,22 @@ describe('lsp: unchanged diagnostics told from the edit alone (sameAfterEdit)', 
     assert.deepStrictEqual(check(NEC, NEC.indexOf('\n'), 0, 'x'), { quick: true, full: true });
   });
 
+  it('says no when an edit splits a CRLF or joins a CR and an LF into one (no line break in the edit itself)', () => {
+    const crlf = NEC.replace(/\n/g, '\r\n');
+    const lf = crlf.indexOf('\r\n') + 1;
+    // `\r\n` → `\r \n`: the first line now ends at the `\r`, a blank line follows, everything below moves down.
+    assert.deepStrictEqual(check(crlf, lf, 0, ' '), { quick: false, full: false });
+    // And back: `\r \n` → `\r\n`.
+    const split = crlf.slice(0, lf) + ' ' + crlf.slice(lf);
+    assert.deepStrictEqual(check(split, lf, 1, ''), { quick: false, full: false });
+    // A character typed before the `\r`: nothing moves.
+    assert.deepStrictEqual(check(crlf, lf - 1, 0, 'x'), { quick: true, full: true });
+  });
+
   it('never says "same" when the converted diagnostics differ (random edits)', () => {
     let quickYes = 0;
     fc.assert(
-      fc.property(fc.constantFrom(NEC, big), fc.nat(), fc.boolean(), fc.nat({ max: 3 }), fc.constantFrom('x', '0', 'f', ' ', '"', '#', '\n', '\n\n', '# c\n', '}', 'mem64', ''), (text, pos, atLineEnd, del, insert) => {
+      fc.property(fc.constantFrom(NEC, big, NEC.replace(/\n/g, '\r\n'), NEC.replace(/\n/g, (_, i: number) => (i % 3 === 0 ? '\r' : i % 3 === 1 ? '\r\n' : '\n'))), fc.nat(), fc.boolean(), fc.nat({ max: 3 }), fc.constantFrom('x', '0', 'f', ' ', '"', '#', '\n', '\r', '\r\n', '\n\n', '# c\n', '}', 'mem64', ''), (text, pos, atLineEnd, del, insert) => {
         // Half of the edits at a line's end (typing after a comment, a label, a value), where diagnostics often stay.
         let at = pos % (text.length + 1);
         if (atLineEnd) at = text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at);

@@ -370,6 +370,9 @@ export function sameAfterEdit(before: DiagnosticsSnapshot, next: readonly Diagno
   const oldEnd = oldText.length - suffix;
   const newEnd = text.length - suffix;
   if (hasLineBreak(oldText, prefix, oldEnd) || hasLineBreak(text, prefix, newEnd)) return false;
+  // A `\r` just before the edit pairs with a `\n` just after it in one text and not in the other
+  // (`\r\n` → `\r x\n`, or back): one line break became two, or two one, though the edit holds none.
+  if (oldText.charCodeAt(prefix - 1) === 13 && (oldText.charCodeAt(prefix) === 10 || text.charCodeAt(prefix) === 10)) return false;
   const delta = text.length - oldText.length;
   // End of the edited line in the new text: offsets moved up to here changed character.
   let lineEnd = newEnd;
