@@ -60,6 +60,43 @@ describe('lsp: limits and abuse', function () {
     }
   });
 
+  it('a document nested 40,000 blocks deep: completion answers at once, formatting declines (its layout would be quadratic)', async () => {
+    const depth = 40_000;
+    // Bare blocks inside one device (a top-level keyword would end the blocks before it).
+    const text = 'device d at 00:01.0 {\n' + '{\n'.repeat(depth - 1) + '  bar 0 mem32 si\n' + '}\n'.repeat(depth);
+    const uri = 'file:///deep.bartopo';
+    await client.open(uri, text);
+    await client.waitForDiagnostics(uri, 1);
+    // Each request waits for the one before: a quadratic walk of the nesting (seconds to minutes) would time the test out.
+    const items = await client.request<{ label: string }[] | { items: { label: string }[] }>('textDocument/completion', { textDocument: { uri }, position: { line: depth, character: '  bar 0 mem32 si'.length } });
+    // (Nothing fits in a bare block: the answer is an empty list, but an answer, within the client's 15 s.)
+    assert.ok(Array.isArray(Array.isArray(items) ? items : items.items));
+    assert.deepStrictEqual(await client.request('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } }), []);
+    const other = 'file:///after-deep.bartopo';
+    await client.open(other, NEC);
+    assert.strictEqual((await client.waitForDiagnostics(other, 1)).diagnostics.length, 3);
+    await client.close(uri);
+  });
+
+  it('a document over bartopo.maxFileSizeMB is not formatted (it is not analysed: its braces are not known to match)', async () => {
+    const { client: small } = await LspClient.start({ settings: { maxFileSizeMB: 0.01 } });
+    try {
+      const block = 'device a at 00:01.0 {\n      group 1\n  bar 0 mem32 size 4K at 0x1000\n}\n';
+      for (const [name, text] of [
+        ['messy', block.repeat(400)],
+        ['unbalanced', block.repeat(400) + 'device b at 00:02.0 {\n    group 2\n'],
+      ]) {
+        const uri = `file:///over-limit-${name}.bartopo`;
+        await small.open(uri, text);
+        const p = await small.waitForDiagnostics(uri, 1);
+        assert.deepStrictEqual(p.diagnostics.map((d) => d.code), ['file-too-large']);
+        assert.deepStrictEqual(await small.request('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } }), [], name);
+      }
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('malformed requests get errors, not a crash', async () => {
     await assert.rejects(client.request('textDocument/hover', null));
     await assert.rejects(client.request('bartopo/noSuchMethod', {}));

@@ -15,10 +15,13 @@
 // Formatting is idempotent and only ever changes white space and `;`: the
 // result is checked token by token against the input before it is offered.
 // A file whose braces do not match is not formatted at all; a file with other
-// syntax errors only has its indentation fixed.
+// syntax errors only has its indentation fixed. A file over
+// `bartopo.maxFileSizeMB` (not analysed) is not formatted, nor one whose
+// layout would be several times its size (thousands of nested blocks: two
+// spaces per level on every line).
 
 import { FormattingOptions, Range, TextEdit as LspTextEdit } from 'vscode-languageserver';
-import { Tok, tokenize, Token } from '../engine/lexer';
+import { Scanner, Tok } from '../engine/lexer';
 import { diffEdits, toLspEdits } from './convert';
 import { DocState } from './documents';
 
@@ -30,6 +33,7 @@ const ODD_BLANKS = /[\u000b\u000c\u00a0\ufeff]/;
 export type FormatMode = 'full' | 'indent' | 'none';
 
 export function formatMode(s: DocState): FormatMode {
+  if (s.analysis.diagnostics.some((d) => d.rule === 'file-too-large')) return 'none';
   if (s.analysis.tree.errors.length > 0) return 'none';
   if (s.analysis.diagnostics.some((d) => d.rule === 'syntax')) return 'indent';
   if (ODD_BLANKS.test(s.text.startsWith('\ufeff') ? s.text.slice(1) : s.text)) return 'indent';
@@ -41,16 +45,22 @@ export function formatText(text: string, mode: FormatMode): string {
   const bom = text.startsWith('\ufeff') ? '\ufeff' : '';
   const body = bom ? text.slice(1) : text;
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
-  const out = mode === 'full' ? formatFull(body) : formatIndent(body);
+  const limit = maxOutput(body.length);
+  const out = mode === 'full' ? formatFull(body, limit) : formatIndent(body, limit);
   if (out === undefined) return text;
   const result = bom + out.join(eol) + (out.length > 0 ? eol : '');
   return result;
 }
 
-/** Pretty-prints the token stream. Returns lines, or undefined if the check fails. */
-function formatFull(text: string): string[] | undefined {
-  const tokens = tokenize(text);
+/** The longest layout offered for a text of `n` characters (a longer one is only made by absurd nesting). */
+function maxOutput(n: number): number {
+  return 4 * n + (1 << 20);
+}
+
+/** Pretty-prints the token stream. Returns lines, or undefined if the check fails or the result would exceed `limit` characters. */
+function formatFull(text: string, limit: number): string[] | undefined {
   const lines: string[] = [];
+  let size = 0;
   let depth = 0;
   let cur = ''; // current line content, without indentation
   let curDepth = 0;
@@ -60,6 +70,8 @@ function formatFull(text: string): string[] | undefined {
 
   const flush = (): void => {
     if (cur === '') return;
+    size += 2 * curDepth + cur.length + 1;
+    if (size > limit) return; // given up below
     lines.push(INDENT.repeat(curDepth) + cur);
     afterOpen = cur.endsWith('{');
     cur = '';
@@ -79,12 +91,14 @@ function formatFull(text: string): string[] | undefined {
     } else cur += sep + t;
   };
 
-  for (const t of tokens) {
-    switch (t.kind) {
+  const sc = new Scanner(text);
+  while (sc.advance()) {
+    if (size > limit) return undefined;
+    switch (sc.kind) {
       case Tok.Word:
       case Tok.String:
         if (!wordsAllowed) flush();
-        append(t.text, ' ');
+        append(text.slice(sc.start, sc.end), ' ');
         break;
       case Tok.LBrace:
         if (!wordsAllowed) flush();
@@ -102,7 +116,7 @@ function formatFull(text: string): string[] | undefined {
         flush();
         break;
       case Tok.Comment: {
-        const c = t.text.trimEnd();
+        const c = text.slice(sc.start, sc.end).trimEnd();
         if (cur === '') append(c, '');
         else cur += '  ' + c;
         wordsAllowed = false;
@@ -115,25 +129,39 @@ function formatFull(text: string): string[] | undefined {
     }
   }
   flush();
-  const result = lines;
+  if (size > limit) return undefined;
   // Safety net: the formatted text must hold exactly the same tokens (`;` and line breaks aside).
-  if (!sameTokens(tokens, tokenize(result.join('\n')))) return undefined;
-  return result;
+  if (!sameTokens(text, lines.join('\n'))) return undefined;
+  return lines;
 }
 
-function significant(tokens: Token[]): string[] {
-  return tokens.filter((t) => t.kind !== Tok.Newline && t.kind !== Tok.Semi).map((t) => `${t.kind}:${t.kind === Tok.Comment ? t.text.trimEnd() : t.text}`);
+/** Moves `sc` to its next token that is not a line break or `;`; false at the end. */
+function nextSignificant(sc: Scanner): boolean {
+  while (sc.advance()) if (sc.kind !== Tok.Newline && sc.kind !== Tok.Semi) return true;
+  return false;
 }
 
-function sameTokens(a: Token[], b: Token[]): boolean {
-  const x = significant(a);
-  const y = significant(b);
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+/** Whether two texts hold the same tokens (line breaks and `;` aside; comments compared without trailing blanks), read side by side. */
+function sameTokens(a: string, b: string): boolean {
+  const x = new Scanner(a);
+  const y = new Scanner(b);
+  for (;;) {
+    const more = nextSignificant(x);
+    if (more !== nextSignificant(y)) return false;
+    if (!more) return true;
+    if (x.kind !== y.kind) return false;
+    let s = a.slice(x.start, x.end);
+    let t = b.slice(y.start, y.end);
+    if (x.kind === Tok.Comment) {
+      s = s.trimEnd();
+      t = t.trimEnd();
+    }
+    if (s !== t) return false;
+  }
 }
 
-/** Re-indents each line by the braces before it; nothing else changes (whitespace-only lines become empty). */
-function formatIndent(text: string): string[] {
-  const tokens = tokenize(text);
+/** Re-indents each line by the braces before it; nothing else changes (whitespace-only lines become empty). Undefined past `limit` characters. */
+function formatIndent(text: string, limit: number): string[] | undefined {
   const rawLines = text.split(/\r\n|\r|\n/);
   // Brace depth at the start of each line and whether the line starts with `}`.
   const lineStarts: number[] = [0];
@@ -152,19 +180,24 @@ function formatIndent(text: string): string[] {
     }
     return line;
   };
-  const firstTokenSeen = new Set<number>();
-  for (const t of tokens) {
-    if (t.kind === Tok.Newline) continue;
-    const l = lineOf(t.start);
-    if (!firstTokenSeen.has(l)) {
-      firstTokenSeen.add(l);
-      if (t.kind === Tok.RBrace) startsWithClose[l] = true;
+  let lastSeen = -1; // the last line whose first token was seen
+  const sc = new Scanner(text);
+  while (sc.advance()) {
+    const kind = sc.kind;
+    if (kind === Tok.Newline) continue;
+    const l = lineOf(sc.start);
+    if (l !== lastSeen) {
+      lastSeen = l;
+      if (kind === Tok.RBrace) startsWithClose[l] = true;
     }
-    if (t.kind === Tok.LBrace) depth++;
-    else if (t.kind === Tok.RBrace) depth = Math.max(0, depth - 1);
+    if (kind === Tok.LBrace) depth++;
+    else if (kind === Tok.RBrace) depth = Math.max(0, depth - 1);
   }
   lineOf(text.length);
   for (let l = line + 1; l < rawLines.length; l++) depthAt[l] = depth;
+  let size = 0;
+  for (let l = 0; l < rawLines.length; l++) size += 2 * depthAt[l] + rawLines[l].length + 1;
+  if (size > limit) return undefined;
   const out = rawLines.map((raw, l) => {
     const content = raw.replace(/^[ \t]+/, '');
     if (content.trim() === '') return '';

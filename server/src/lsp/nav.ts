@@ -84,9 +84,9 @@ export function deviceRefs(a: Analysis, name: string): Span[] {
 
 /** The innermost block containing `offset` and the statement owning it (undefined at the top level). */
 export function enclosingBlock(stmts: Stmt[], offset: number): { owner: Stmt; block: Block; parents: Stmt[] } | undefined {
-  let found: { owner: Stmt; block: Block; parents: Stmt[] } | undefined;
+  // The owners of the blocks around `offset`, outermost first (one list for any depth: no copy per level).
+  const chain: Stmt[] = [];
   let list = stmts;
-  const parents: Stmt[] = [];
   for (;;) {
     let next: Stmt | undefined;
     for (let i = 0; i < list.length; i++) {
@@ -100,9 +100,10 @@ export function enclosingBlock(stmts: Stmt[], offset: number): { owner: Stmt; bl
         break;
       }
     }
-    if (!next) return found;
-    found = { owner: next, block: next.block!, parents: [...parents] };
-    parents.push(next);
+    if (!next) break;
+    chain.push(next);
     list = next.block!.stmts;
   }
+  const owner = chain.pop();
+  return owner && { owner, block: owner.block!, parents: chain };
 }
