@@ -96,10 +96,15 @@ describe('bartopo CLI', () => {
     assert.strictEqual(r.stdout.trim(), '141', 'the status of a process ended by a closed pipe (128 + SIGPIPE)');
   });
 
-  it('prints --help and --version', () => {
+  it('prints --help and --version; without a command, the usage and exit code 2', () => {
     const h = run(['--help']);
     assert.strictEqual(h.code, 0);
     assert.match(h.stdout, /check/);
+    for (const args of [[], ['import']]) {
+      const r = run(args);
+      assert.strictEqual(r.code, 2, `bartopo ${args.join(' ')}`);
+      assert.match(r.stdout + r.stderr, /Usage: bartopo/);
+    }
     const v = run(['--version']);
     assert.strictEqual(v.code, 0);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -192,6 +197,18 @@ describe('bartopo CLI', () => {
     const rules = JSON.parse(after.stdout).files[0].diagnostics.map((d: { rule: string }) => d.rule);
     assert.ok(!rules.includes('guest-offset-mismatch') && !rules.includes('guest-page-conflict'), rules.join(','));
     assert.ok(fs.readFileSync(f, 'utf8').includes('# The VMM places each BAR in its own guest page'), 'comments survive');
+  });
+
+  it('bartopo fix keeps a UTF-8 byte order mark, written back or printed', () => {
+    const source = fs.readFileSync(path.join(EXAMPLES_DIR, 'page-match-guest.bartopo'), 'utf8');
+    const f = tmpFile('bom.bartopo', '\ufeff' + source);
+    const printed = run(['fix', f]);
+    assert.strictEqual(printed.code, 0, printed.stderr);
+    assert.ok(printed.stdout.startsWith('\ufeff') && !printed.stdout.startsWith('\ufeff\ufeff'), JSON.stringify(printed.stdout.slice(0, 20)));
+    assert.strictEqual(run(['fix', '--write', f]).code, 0);
+    const written = fs.readFileSync(f, 'utf8');
+    assert.notStrictEqual(written, '\ufeff' + source, 'fixes were applied');
+    assert.strictEqual(written, printed.stdout);
   });
 
   it('bartopo map prints the shared pages and writes an SVG', () => {

@@ -33,6 +33,11 @@ export function version(): string {
 export class UsageError extends Error {}
 
 export function readTopology(path: string): string {
+  return readTopologyFile(path).text;
+}
+
+/** The file's text without its UTF-8 byte order mark, and whether it had one (`fix` writes it back). */
+export function readTopologyFile(path: string): { text: string; bom: boolean } {
   let buf: Buffer;
   try {
     const st = fs.statSync(path);
@@ -47,12 +52,13 @@ export function readTopology(path: string): string {
   if (buf.includes(0)) throw new UsageError(`${path}: is a binary file, not a .bartopo topology`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf); // ignoreBOM: the mark is kept in the text, to be seen below
   } catch {
     throw new UsageError(`${path}: is not valid UTF-8 text`);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return text;
+  const bom = text.charCodeAt(0) === 0xfeff;
+  if (bom) text = text.slice(1);
+  return { text, bom };
 }
 
 function parsePageSize(v: string): bigint {
@@ -133,7 +139,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
     .option('--budget <seconds>', 'stop after this many seconds (0: no limit); the fixes made so far are kept', parseBudget, 60)
     .action((path: string, o: { write: boolean; pageSize?: bigint; budget: number }) => {
-      const text = readTopology(path);
+      const { text, bom } = readTopologyFile(path);
       const before = analyze(text, { pageSize: o.pageSize });
       // Every diagnostic may get one fix, and a fix may leave a warning another fix takes up: twice as many steps.
       // Each fix is checked by analysing again, which on a guest of thousands of BARs is slow: the time is bounded too.
@@ -143,9 +149,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       });
       for (const t of applied) io.err(`fixed: ${t}\n`);
       if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
+      // A byte order mark the file had is kept, as the editor's formatting keeps it.
       if (o.write) {
-        if (fixed !== text) fs.writeFileSync(path, fixed);
-      } else io.out(fixed);
+        if (fixed !== text) fs.writeFileSync(path, (bom ? '\ufeff' : '') + fixed);
+      } else io.out((bom ? '\ufeff' : '') + fixed);
       code = analyze(fixed, { pageSize: o.pageSize }).diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
     });
 
@@ -228,7 +235,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      // Help asked for (--help) or the version: success. Help shown because no command was given (`bartopo`,
+      // `bartopo import`): bad usage.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
       return 2;
     }
     if (e instanceof UsageError) {
@@ -236,10 +245,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     io.err(`bartopo: internal error: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (argv.length === 0) {
-    io.out(program.helpInformation());
     return 2;
   }
   return code;
