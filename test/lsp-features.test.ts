@@ -176,6 +176,22 @@ describe('lsp: editor features', function () {
       assert.deepStrictEqual(await labels('host h {\n  page-size |\n}\n'), ['4K', '16K', '64K']);
     });
 
+    it('a position past the end of its line or of the file: the edit range lies inside the document', async () => {
+      const text = 'device a at 00:01.0 {\n  bar 0 mem32 si\n}\n';
+      const uri = await openDoc(text);
+      const items = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 40 } });
+      assert.ok(items.some((i) => i.label === 'size'), items.map((i) => i.label).join());
+      // The word typed so far (`si`, at the line's end) is what each item replaces.
+      for (const i of items) assert.deepStrictEqual((i.textEdit as { range: unknown }).range, { start: { line: 1, character: 14 }, end: { line: 1, character: 16 } });
+      for (const position of [{ line: 7, character: 3 }, { line: 3, character: 99 }]) {
+        const at = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
+        for (const i of at) {
+          const r = (i.textEdit as { range: { start: { line: number }; end: { line: number; character: number } } }).range;
+          assert.ok(r.end.line <= 3 && r.end.character === 0, JSON.stringify(r));
+        }
+      }
+    });
+
     it('free BAR slots, policies and MSI-X modes', async () => {
       assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 size 64K\n  bar |\n}\n'), ['2', '3', '4', '5']);
       assert.deepStrictEqual(await labels('guest g {\n  allocate |\n}\n'), ['listed', 'size-descending', 'page-match']);

@@ -154,8 +154,9 @@ function contextOf(s: DocState, offset: number): { ctx: Context; owner?: Stmt; p
 }
 
 export function getCompletions(s: DocState, params: CompletionParams): CompletionItem[] {
-  const pos = params.position;
-  const offset = s.index.offsetAt(pos);
+  // A position past the end of its line or of the document stands for that end (and the edit range says so).
+  const offset = s.index.offsetAt(params.position);
+  const pos = s.index.positionAt(offset);
   const lineStart = s.index.lineStarts[pos.line] ?? 0;
   const sw = statementWords(s.text.slice(lineStart, offset));
   if (!sw) return [];
