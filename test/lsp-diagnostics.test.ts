@@ -332,6 +332,12 @@ describe('lsp: pull diagnostics', function () {
       assert.ok(!rules(r3.items).includes('subpage-unaligned'));
       assert.notStrictEqual(r3.resultId, r1.resultId);
       assert.strictEqual(client.publishes(uri).length, 0, 'nothing pushed to a pull client');
+      // Closed and opened again with other text: versions start at 1 again, the result id must not repeat.
+      await client.close(uri);
+      await client.open(uri, NEC.replace('0x3fe080021000', '0x3fe080040000'));
+      const r4 = await client.request<{ kind: string; items: Diagnostic[]; resultId: string }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.strictEqual(r4.kind, 'full', 'a reopened document is never `unchanged` against a result of its earlier opening');
+      assert.ok(!rules(r4.items).includes('subpage-unaligned'));
       // Settings change: the server asks the client to pull again.
       const refreshed = new Promise<void>((resolve) => client.conn.onRequest('workspace/diagnostic/refresh', () => (resolve(), null)));
       client.settings = { pageSize: '4K' };

@@ -259,6 +259,9 @@ describe('lsp: editor features', function () {
       assert.ok(renamed.includes('device usb0 at 0001:00:01.0 {') && renamed.includes('  assign usb0\n') && !renamed.includes('ohci0'));
       await assert.rejects(client.request('textDocument/rename', { textDocument: { uri }, position: pos, newName: '9lives' }), /not a valid device name/);
       await assert.rejects(client.request('textDocument/rename', { textDocument: { uri }, position: pos, newName: 'nic' }), /already exists/);
+      // A name only an unknown reference uses: the rename would bind that reference to this device.
+      const dangling = await openDoc(NEC.replace('  assign nic\n', '  assign nic\n  assign usb9\n'));
+      await assert.rejects(client.request('textDocument/rename', { textDocument: { uri: dangling }, position: pos, newName: 'usb9' }), /refer to no device/);
       // Applying the rename leaves the diagnostics as they were.
       const v = await client.applyEdits(uri, edits);
       const p = await client.waitForCurrentDiagnostics(uri, v);

@@ -65,6 +65,10 @@ export function rename(s: DocState, offset: number, newName: string): WorkspaceE
   if (newName !== name.name && a.file.devices.some((d) => d.name?.value === newName)) {
     throw new ResponseError(ErrorCodes.InvalidParams, `a device named \`${newName}\` already exists`);
   }
+  // A name that no device has but statements refer to (an unknown reference): renaming to it would bind them to this device.
+  if (newName !== name.name && deviceRefs(a, newName).length > 0) {
+    throw new ResponseError(ErrorCodes.InvalidParams, `\`${newName}\` is already named by statements that refer to no device (unknown references); renaming to it would make them refer to this device`);
+  }
   const spans: Span[] = [];
   for (const d of a.file.devices) if (d.name?.value === name.name) spans.push(d.name.span);
   spans.push(...deviceRefs(a, name.name));

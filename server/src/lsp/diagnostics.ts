@@ -149,8 +149,9 @@ export class Diagnostics {
     const s = this.store.get(uri);
     if (s && !wasCurrent) this.lastRun.set(uri, performance.now());
     if (!s) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
-    // Versions with identical diagnostics share a result id, so the client is told `unchanged`.
-    const resultId = `${this.store.generation}:${diagnosticsVersion(s)}`;
+    // Versions with identical diagnostics share a result id, so the client is told `unchanged`. The id names the
+    // settings generation and the opening of the document too: versions start again at a reopen.
+    const resultId = `${this.store.generation}:${this.store.openingOf(uri)}:${diagnosticsVersion(s)}`;
     if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items: lspDiagnostics(s).diagnostics };
   }

@@ -73,6 +73,9 @@ export class DocumentStore {
   private key = analysisKey(DEFAULT_SETTINGS);
   /** Bumped on every settings change; part of pull diagnostics' result ids. */
   generation = 0;
+  /** A number per opening of a document (versions start again when it is reopened); part of result ids too. */
+  private readonly openings = new Map<string, number>();
+  private lastOpening = 0;
 
   constructor(
     readonly documents: TextDocuments<TextDocument>,
@@ -196,7 +199,15 @@ export class DocumentStore {
     setTimeout(step, 0).unref?.();
   }
 
+  /** Which opening of the document this is (a new number after it was closed). */
+  openingOf(uri: string): number {
+    let n = this.openings.get(uri);
+    if (n === undefined) this.openings.set(uri, (n = ++this.lastOpening));
+    return n;
+  }
+
   delete(uri: string): void {
+    this.openings.delete(uri);
     this.states.delete(uri);
     this.cost.delete(uri);
   }
