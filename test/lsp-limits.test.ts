@@ -102,6 +102,23 @@ describe('lsp: limits and abuse', function () {
     await assert.rejects(client.request('bartopo/noSuchMethod', {}));
     const r = await client.request('textDocument/hover', { textDocument: { uri: 42 }, position: 'nowhere' }).catch(() => 'rejected');
     assert.ok(r === null || r === 'rejected');
+    // Parameters that miss what a request needs: an InvalidParams error naming it, and no failure logged.
+    const doc = 'file:///malformed.bartopo';
+    await client.open(doc, NEC);
+    const logged = client.notifications.length;
+    for (const [method, params, missing] of [
+      ['textDocument/codeAction', { textDocument: { uri: doc }, range: null, context: null }, /range/],
+      ['textDocument/codeAction', { textDocument: { uri: doc }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: null }, /context/],
+      ['textDocument/hover', {}, /textDocument/],
+      ['textDocument/hover', { textDocument: { uri: doc }, position: { line: -1, character: 0 } }, /position/],
+      ['textDocument/inlayHint', { textDocument: { uri: doc } }, /range/],
+      ['textDocument/documentSymbol', { textDocument: null }, /textDocument/],
+      ['textDocument/rename', { textDocument: { uri: doc }, position: { line: 0, character: 0 } }, /newName/],
+    ] as const) {
+      await assert.rejects(client.request(method, params), (e: { code?: number; message?: string }) => e.code === -32602 && missing.test(e.message ?? ''), `${method} ${JSON.stringify(params)}`);
+    }
+    const failures = client.notifications.slice(logged).filter((n) => n.method === 'window/logMessage' && /failed/.test((n.params as { message: string }).message));
+    assert.deepStrictEqual(failures, []);
     // Still alive and correct.
     const uri = 'file:///after.bartopo';
     await client.open(uri, NEC);

@@ -5,7 +5,8 @@
 // except through the callbacks it is given.
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { Connection, ResponseError, TextDocuments } from 'vscode-languageserver';
+import { Connection, ErrorCodes, ResponseError, TextDocuments } from 'vscode-languageserver';
+import { paramsProblem } from './params';
 import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, FixAllResult, LineIndex } from '../engine';
 import { ConvertedDiagnostics, DiagnosticsSnapshot, sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
@@ -266,6 +267,8 @@ export function deviceBars(s: DocState, device: string | undefined): BarReport[]
  */
 export function guard<P extends unknown[], R>(connection: Connection, name: string, fallback: R, f: (...args: P) => R | Promise<R>): (...args: P) => Promise<R> {
   return async (...args: P): Promise<R> => {
+    const problem = paramsProblem(name, args[0]);
+    if (problem) throw new ResponseError(ErrorCodes.InvalidParams, problem);
     try {
       return await f(...args);
     } catch (e) {
