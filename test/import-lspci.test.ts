@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { parse } from '../server/src/engine/parser';
+import { analyze } from '../server/src/engine/analyze';
 import { DeviceNode, FileNode } from '../server/src/engine/ast';
 import { formatPci } from '../server/src/engine/values';
 import { importLspci, parseLspci, LspciDevice } from '../server/src/import/lspci';
@@ -221,7 +222,7 @@ describe('importLspci on damaged real dumps (property)', () => {
     fc.assert(
       fc.property(
         fc.nat({ max: texts.length - 1 }),
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom('drop', 'cut', 'garble', 'dup'), fc.nat()), { maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom('drop', 'cut', 'garble', 'dup', 'huge'), fc.nat()), { maxLength: 30 }),
         fc.boolean(),
         (which, edits, crlf) => {
           const lines = [...texts[which]];
@@ -231,11 +232,16 @@ describe('importLspci on damaged real dumps (property)', () => {
             if (op === 'drop') lines.splice(i, 1);
             else if (op === 'cut') lines[i] = lines[i].slice(0, k % (lines[i].length + 1));
             else if (op === 'garble') lines[i] = lines[i].replace(/[0-9a-f]/, '"{#');
+            else if (op === 'huge') lines[i] = lines[i].replace(/size=\d+[KMG]?/, 'size=99999999999G').replace(/MaxOffset: [0-9a-f]+/, 'MaxOffset: ffffffffffffffff');
             else lines.splice(i, 0, lines[k % lines.length]);
           }
           const r = importLspci(lines.join(crlf ? '\r\n' : '\n'));
           const p = parse(r.text);
           assert.deepStrictEqual(p.errors, [], r.text);
+          // Nothing the checker rejects as malformed, and no repeated BAR or region line (those become comments).
+          const text = r.text;
+          const rejected = analyze(text).diagnostics.filter((d) => d.rule === 'syntax' || (d.rule === 'duplicate' && !/[{}]/.test(text.slice(text.lastIndexOf('\n', d.span.start) + 1, text.indexOf('\n', d.span.start)))));
+          assert.deepStrictEqual(rejected.map((d) => d.message), [], r.text);
           assert.strictEqual(p.file.devices.length, r.devices);
           assert.strictEqual(totalBars(p.file), r.bars);
         },
@@ -268,6 +274,28 @@ function only(text: string): { r: ReturnType<typeof importLspci>; p: Parsed; d: 
 }
 
 describe('importLspci format variants', () => {
+  it('turns a statement a corrupted dump makes malformed into a comment that says why (a size past 64 bits)', () => {
+    const text = [
+      '01:00.0 Ethernet controller [0200]: Intel Corporation Ethernet Controller X710 [8086:1572]',
+      '\tIOMMU group: 3',
+      '\tRegion 0: Memory at d1920000 (64-bit, non-prefetchable) [size=99999999999G]',
+      '\tRegion 3: Memory at d1a00000 (64-bit, prefetchable) [size=32K]',
+      '\tCapabilities: [160 v1] Single Root I/O Virtualization (SR-IOV)',
+      '\t\tInitial VFs: 4, Total VFs: 4, Number of VFs: 4, Function Dependency Link: 00',
+      '\t\tSystem page size: Supported: 00000553, Current: 00000001',
+      '\t\tRegion 0: Memory at 0000000030018000 (64-bit, non-prefetchable)',
+      '\t\tRegion 0: Memory at 0000000030018000 (64-bit, non-prefetchable)',
+      '[  705.776208] pci 0000:01:00.0: VF(n) BAR0 space: [mem 0x30018000-0x30057fff 64bit] (contains BAR0 for 4 VFs)',
+    ].join('\n');
+    const r = importLspci(text);
+    const diags = analyze(r.text).diagnostics;
+    assert.deepStrictEqual(diags.filter((d) => d.rule === 'syntax' || d.rule === 'duplicate').map((d) => d.message), [], r.text);
+    assert.match(r.text, /# not imported \(.*does not fit in 64 bits.*\): bar 0 mem64 size 99999999999G/, r.text);
+    // The good BAR stays a statement.
+    assert.match(r.text, /\n {2}bar 3 mem64 prefetch size 32K at 0xd1a00000/, r.text);
+  });
+
+
   it('reads a plain -vvnn block: class-based name, group, name, id, BAR, MSI-X', () => {
     const { r, d } = only(NVME);
     assert.strictEqual(d.name?.value, 'nvme_01_00_0');

@@ -25,6 +25,7 @@ export const KiB = 1024n;
 export const DEFAULT_PAGE_SIZE = 4096n;
 export const FOUR_GIB = 1n << 32n;
 
+import { analyze } from '../engine/analyze';
 import { formatSize, hex, isPowerOfTwo } from '../engine/values';
 export { formatSize, hex, isPowerOfTwo };
 
@@ -368,4 +369,49 @@ export function barRegistersFromConfig(cfg: Uint8Array): ConfigBarRegister[] {
     }
   }
   return out;
+}
+
+/**
+ * The importers' last check: their output is analysed, and a one-line statement
+ * the checker rejects as malformed (`syntax`) or as a repeat (`duplicate`: a BAR
+ * or region declared twice) becomes a comment that says why. A real lspci or
+ * sysfs never yields one, but a corrupted or hand-edited dump can (a size past
+ * 64 bits, a line printed twice); the imported file then still checks without
+ * errors of the importer's making. Lines with a brace are left alone (a block
+ * header: commenting it out would unbalance the file).
+ */
+export function commentOutRejected(text: string): { text: string; deviceBars: number } {
+  let deviceBars = 0; // device-level `bar` statements turned into comments (the writer indents them by one level)
+  for (let round = 0; round < 3; round++) {
+    const a = analyze(text);
+    const bad = a.diagnostics.filter((d) => d.rule === 'syntax' || d.rule === 'duplicate');
+    if (bad.length === 0) break;
+    const lines = text.split('\n');
+    const starts: number[] = [];
+    for (let i = 0, o = 0; i < lines.length; o += lines[i].length + 1, i++) starts.push(o);
+    const lineOf = (offset: number): number => {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
+    let changed = false;
+    for (const d of bad) {
+      const l = lineOf(d.span.start);
+      const line = lines[l];
+      const body = line.trimStart();
+      if (body.startsWith('#') || /[{}]/.test(line)) continue;
+      const indent = line.slice(0, line.length - body.length);
+      lines[l] = `${indent}# not imported (${d.message.replace(/\s+/g, ' ')}): ${body}`;
+      if (indent === '  ' && /^bar\s/.test(body)) deviceBars++;
+      changed = true;
+    }
+    if (!changed) break;
+    text = lines.join('\n');
+  }
+  return { text, deviceBars };
 }

@@ -9,6 +9,7 @@
 import {
   BarKind,
   BartopoWriter,
+  commentOutRejected,
   barStatement,
   barRegistersFromConfig,
   classPrefix,
@@ -897,7 +898,8 @@ export function importLspci(text: string, opts: LspciImportOptions = {}): Import
     bars += r.bars;
   }
 
-  return { text: w.toString(), devices, bars, warnings };
+  const checked = commentOutRejected(w.toString());
+  return { text: checked.text, devices, bars: bars - checked.deviceBars, warnings };
 }
 
 function writeSkipped(w: BartopoWriter, skipped: LspciNote[]): void {

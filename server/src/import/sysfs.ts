@@ -13,6 +13,7 @@ import * as path from 'path';
 import {
   BarKind,
   BartopoWriter,
+  commentOutRejected,
   barStatement,
   classPrefix,
   DEFAULT_PAGE_SIZE,
@@ -334,5 +335,6 @@ export function importSysfs(root: string, opts: SysfsImportOptions = {}): Import
     }
     w.close();
   }
-  return { text: w.toString(), devices: devs.length, bars, warnings };
+  const checked = commentOutRejected(w.toString());
+  return { text: checked.text, devices: devs.length, bars: bars - checked.deviceBars, warnings };
 }
