@@ -166,6 +166,7 @@ describe('bartopo CLI', () => {
     assert.match(s.$schema, /sarif/);
     const run0 = s.runs[0];
     assert.strictEqual(run0.tool.driver.name, 'bartopo');
+    assert.strictEqual(run0.columnKind, 'utf16CodeUnits');
     const ruleIds = run0.tool.driver.rules.map((x: { id: string }) => x.id);
     assert.ok(ruleIds.includes('bar-alignment') && ruleIds.includes('guest-offset-mismatch'));
     const res = run0.results[0];

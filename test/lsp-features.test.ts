@@ -48,6 +48,16 @@ describe('lsp: editor features', function () {
       assert.ok(nic.includes('vm0: the page holding the MSI-X table (0x3fe0a0000000) traps'), nic);
     });
 
+    it("a device's label is shown as written: Markdown and HTML in it are escaped, not rendered", async () => {
+      const label = '[docs](http://example.invalid) <img src=x> *new* `x` #1_a';
+      const text = `device lab at 00:01.0 {\n  group 1\n  name "${label}"\n  bar 0 mem32 size 64K at 0x80000000\n}\n`;
+      const uri = await openDoc(text);
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'device lab', 8) });
+      const v = (h.contents as MarkupContent).value;
+      const header = v.split('\n')[0];
+      assert.strictEqual(header, '**device lab** — \\[docs\\]\\(http://example\\.invalid\\) \\<img src=x\\> \\*new\\* \\`x\\` \\#1\\_a');
+    });
+
     it('on page-size: the page size in force and what it means', async () => {
       const v = await hover('page-size 64K');
       assert.ok(v.startsWith('**Host page size 64K** (65536 bytes, 0x10000) — from this `page-size` line'), v);
@@ -395,6 +405,13 @@ describe('lsp: hover for a plain-text client', function () {
       assert.strictEqual(c.kind, 'plaintext');
       assert.ok(c.value.startsWith('nic.bar0 — mem64 prefetchable, 32M (0x2000000)'), c.value);
       assert.ok(!c.value.includes('**') && !c.value.includes('`'), c.value);
+      // A label with Markdown characters reads as written.
+      const label = 'PF [0] *main*_x';
+      const text = `device lab at 00:01.0 {\n  name "${label}"\n  bar 0 mem32 size 64K at 0x80000000\n}\n`;
+      const doc = 'file:///plain-label.bartopo';
+      await client.open(doc, text);
+      const l = await client.request<Hover>('textDocument/hover', { textDocument: { uri: doc }, position: positionOf(text, 'device lab', 8) });
+      assert.strictEqual((l.contents as MarkupContent).value.split('\n')[0], `device lab — ${label}`);
     } finally {
       await client.stop();
     }

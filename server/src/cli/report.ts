@@ -145,6 +145,8 @@ export function writeJson(files: CheckedFile[], write: (s: string) => void): voi
 export function formatSarif(files: CheckedFile[], version: string): string {
   const builder = new SarifBuilder();
   const run = new SarifRunBuilder().initSimple({ toolDriverName: 'bartopo', toolDriverVersion: version, url: RULE_DOCS_URL });
+  // Columns count UTF-16 code units (as LSP's do): said, so that readers do not assume code points.
+  run.run.columnKind = 'utf16CodeUnits';
   for (const id of RULES) {
     run.addRule(new SarifRuleBuilder().initSimple({ ruleId: id, shortDescriptionText: RULE_SUMMARY[id], helpUri: `${RULE_DOCS_URL}#${id}` }));
   }

@@ -172,7 +172,7 @@ function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
 function deviceHover(s: DocState, node: DeviceNode): string[] {
   const d = topoDevice(s, node);
   if (!d) return [`**device ${node.name?.value ?? '?'}**`];
-  const out = [`**device ${d.name}**${d.label ? ` — ${d.label}` : ''}`];
+  const out = [`**device ${d.name}**${d.label ? ` — ${literal(d.label)}` : ''}`];
   const facts: string[] = [];
   if (d.pci) facts.push(`PCI ${code(`${d.pci.domain.toString(16).padStart(4, '0')}:${d.pci.bus.toString(16).padStart(2, '0')}:${d.pci.device.toString(16).padStart(2, '0')}.${d.pci.fn}`)}`);
   facts.push(d.groupLabel);
@@ -235,6 +235,14 @@ function literalHover(s: DocState, offset: number): { lines: string[]; start: nu
   return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: a, end: b };
 }
 
+/** Characters Markdown gives a meaning to (emphasis, code, links, HTML, headings, lists, tables). */
+const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+\-.!|<>~]/g;
+
+/** Text from the file (a device's `name "…"`) shown as it is: every Markdown character escaped. */
+function literal(text: string): string {
+  return text.replace(MARKDOWN_SPECIAL, '\\$&');
+}
+
 /** Markdown → plain text for clients that cannot render Markdown. */
 function plain(md: string): string {
   return md
@@ -242,7 +250,8 @@ function plain(md: string): string {
     .replace(/`([^`]*)`/g, '$1')
     .replace(/^_(.*)_$/gm, '$1')
     .replace(/^\|---.*$\n?/gm, '')
-    .replace(/^---$/gm, '');
+    .replace(/^---$/gm, '')
+    .replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, '$1');
 }
 
 export function getHover(s: DocState, offset: number, markdown = true): Hover | null {
