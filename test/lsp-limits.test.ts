@@ -117,6 +117,11 @@ describe('lsp: limits and abuse', function () {
     ] as const) {
       await assert.rejects(client.request(method, params), (e: { code?: number; message?: string }) => e.code === -32602 && missing.test(e.message ?? ''), `${method} ${JSON.stringify(params)}`);
     }
+    // A code action request whose diagnostics list holds junk: the junk is skipped, our own diagnostic still gets its fix.
+    const shown = (await client.waitForDiagnostics(doc, 1)).diagnostics;
+    const ours = shown.find((d) => d.code === 'subpage-unaligned')!;
+    const actions = await client.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri: doc }, range: ours.range, context: { diagnostics: [null, 42, { source: 'bartopo', data: { rule: 'subpage-unaligned', version: 1 }, range: null }, ours] } });
+    assert.ok(actions.length > 0, 'the real diagnostic still gets its actions');
     const failures = client.notifications.slice(logged).filter((n) => n.method === 'window/logMessage' && /failed/.test((n.params as { message: string }).message));
     assert.deepStrictEqual(failures, []);
     // Still alive and correct.

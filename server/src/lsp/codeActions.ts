@@ -25,6 +25,11 @@ function isData(v: unknown): v is DiagnosticData {
   return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
 }
 
+function isRange(r: unknown): r is LspDiagnostic['range'] {
+  const p = (x: unknown): boolean => typeof x === 'object' && x !== null && Number.isInteger((x as { line: unknown }).line) && Number.isInteger((x as { character: unknown }).character);
+  return typeof r === 'object' && r !== null && p((r as { start: unknown }).start) && p((r as { end: unknown }).end);
+}
+
 /** Whether an action of `kind` is wanted by a request restricted to `only`. */
 function wants(only: string[] | undefined, kind: string, byDefault: boolean): boolean {
   if (!only || only.length === 0) return byDefault;
@@ -46,14 +51,15 @@ export class CodeActions {
 
   /** The engine diagnostic an LSP diagnostic stands for, in the analysis it came from (or the current one). */
   private resolve(current: DocState, d: LspDiagnostic): { state: DocState; diag: Diagnostic } | undefined {
-    if (d.source !== SOURCE || !isData(d.data) || !isRuleId(d.data.rule)) return undefined;
+    // Whatever a client sends in `context.diagnostics`: entries that are not our diagnostics are skipped.
+    if (typeof d !== 'object' || d === null || d.source !== SOURCE || !isData(d.data) || !isRuleId(d.data.rule)) return undefined;
     const data = d.data;
     const k = key(data.rule, data.subject, data.target?.guest);
     const state = current;
     const candidates = diagnosticsByKey(state).get(k) ?? [];
     if (candidates.length === 0) return undefined; // fixed since, or not ours
     let diag = candidates[0];
-    if (candidates.length > 1) {
+    if (candidates.length > 1 && isRange(d.range)) {
       // Several findings share the key: the one at the diagnostic's range. A diagnostic is published again
       // unchanged only while its range still holds, so the range is the current one unless the client lags behind
       // (then any finding with the key is as good a guess as another).
