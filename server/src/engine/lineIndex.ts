@@ -1,6 +1,8 @@
 // Offset ↔ (line, character) conversion. Offsets and characters are UTF-16
 // code units, as in JavaScript strings and LSP. Lines end at \n, \r\n or \r.
 
+import { countAtMost } from './sorted';
+
 export interface Position {
   line: number;
   character: number;
@@ -56,7 +58,7 @@ export class LineIndex {
     const hi = Math.min(text.length, newEnd + 1);
     const S = prev.lineStarts;
     // Kept as they are: the starts up to `lo`.
-    const before = upperBound(S, lo);
+    const before = countAtMost(S, lo);
     // Scanned: the starts in the changed region (a few).
     const mid: number[] = [];
     for (let k = lo; k < hi; k++) {
@@ -102,14 +104,7 @@ export class LineIndex {
 
   /** The line an offset (already within the text) is on. */
   private lineOf(o: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return Math.max(0, countAtMost(this.lineStarts, o) - 1);
   }
 
   offsetAt(pos: Position): number {
@@ -124,14 +119,3 @@ export class LineIndex {
   }
 }
 
-/** How many of the sorted `starts` are at most `x`. */
-function upperBound(starts: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

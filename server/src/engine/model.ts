@@ -7,6 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { fitted } from './fitted';
 import type { Resource } from './host';
 import { Reporter } from './report';
+import { countAtMost } from './sorted';
 import { Span } from './types';
 import { Stmt } from './tree';
 import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, someOf, U64_LIMIT } from './values';
@@ -833,13 +834,7 @@ function windowIndex(windows: HostWindow[], which: 'all' | 'translated32'): Wind
 export function inWindow(windows: HostWindow[], start: bigint, size: bigint, which: 'all' | 'translated32'): boolean {
   if (windows.length === 0) return false;
   const { starts, reach } = windowIndex(windows, which);
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid] <= start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = countAtMost(starts, start);
   // Among the windows starting at or below `start`, one reaches past the end iff the furthest does.
   return lo > 0 && reach[lo - 1] >= start + size;
 }

@@ -26,6 +26,7 @@ export const DEFAULT_PAGE_SIZE = 4096n;
 export const FOUR_GIB = 1n << 32n;
 
 import { analyze } from '../engine/analyze';
+import { countAtMost } from '../engine/sorted';
 import { formatSize, hex, isPowerOfTwo } from '../engine/values';
 export { formatSize, hex, isPowerOfTwo };
 
@@ -389,19 +390,9 @@ export function commentOutRejected(text: string): { text: string; deviceBars: nu
     const lines = text.split('\n');
     const starts: number[] = [];
     for (let i = 0, o = 0; i < lines.length; o += lines[i].length + 1, i++) starts.push(o);
-    const lineOf = (offset: number): number => {
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= offset) lo = mid;
-        else hi = mid - 1;
-      }
-      return lo;
-    };
     let changed = false;
     for (const d of bad) {
-      const l = lineOf(d.span.start);
+      const l = countAtMost(starts, d.span.start) - 1;
       const line = lines[l];
       const body = line.trimStart();
       if (body.startsWith('#') || /[{}]/.test(line)) continue;
