@@ -6,7 +6,7 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
-import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors } from '../server/src/engine/fixes';
+import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, prepareFixes } from '../server/src/engine/fixes';
 import { Fix, TextEdit } from '../server/src/engine/types';
 import { EXAMPLES_DIR, FIXTURES_DIR } from './paths';
 
@@ -131,6 +131,25 @@ describe('quick fixes', () => {
     const b = analyze(r.text);
     assert.deepStrictEqual(b.diagnostics.map((d) => d.rule), []);
     for (const c of text.match(/#[^\n]*/g)!) assert.ok(r.text.includes(c));
+  });
+});
+
+describe('engine: preparing the fixes of an analysis ahead of time', () => {
+  it('changes no fix: every example, every diagnostic, the same fixes with and without prepareFixes', () => {
+    const files = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo'));
+    let compared = 0;
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8');
+      const plain = analyze(text);
+      const prepared = analyze(text);
+      prepareFixes(prepared);
+      plain.diagnostics.forEach((d, i) => {
+        const want = computeFixes(plain, d);
+        assert.deepStrictEqual(computeFixes(prepared, prepared.diagnostics[i]), want, `${f}: ${d.rule} ${d.subject ?? ''}`);
+        compared += want.length;
+      });
+    }
+    assert.ok(compared >= 5, `only ${compared} fixes compared`);
   });
 });
 

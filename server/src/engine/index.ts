@@ -1,7 +1,7 @@
 // Public surface of the engine, shared by the CLI, the language server and the tests.
 export { analyze, barReports } from './analyze';
 export type { Analysis } from './analyze';
-export { computeFixes, guestRefactors, fixAll, applyEdits } from './fixes';
+export { computeFixes, guestRefactors, fixAll, applyEdits, prepareFixes } from './fixes';
 export type { FixAllResult } from './fixes';
 export { changedRegion } from './incremental';
 export { LineIndex } from './lineIndex';

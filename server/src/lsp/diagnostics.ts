@@ -26,13 +26,22 @@ import {
   LSPErrorCodes,
   ResponseError,
 } from 'vscode-languageserver';
-import { diagnosticsVersion, DocState, DocumentStore, lspDiagnostics } from './documents';
+import { prepareFixes } from '../engine';
+import { diagnosticsByKey, diagnosticsVersion, DocState, DocumentStore, lspDiagnostics } from './documents';
 
 /** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
 const MAX_DELAY = 50;
 /** Least wait: none (the run is queued behind the messages already read, see `changed`). */
 const COALESCE = 0;
+/**
+ * After this long without an edit, what the quick fixes of the version share is built
+ * (`prepareFixes`), so that the first code action after a pause is not the one that pays
+ * for it; skipped for documents whose analysis takes longer than PREPARE_MAX_MS (the
+ * preparation would hold the server for a noticeable time).
+ */
+const PREPARE_AFTER_MS = 150;
+const PREPARE_MAX_MS = 300;
 
 export class Diagnostics {
   private readonly timers = new Map<string, { cancel(): void }>();
@@ -40,6 +49,8 @@ export class Diagnostics {
   private readonly lastRun = new Map<string, number>();
   /** Version whose diagnostics were last published, per document (push mode). */
   private readonly published = new Map<string, number>();
+  /** Pending preparation of quick fixes, per document. */
+  private readonly preparing = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly connection: Connection,
@@ -108,6 +119,27 @@ export class Diagnostics {
   private cancel(uri: string): void {
     this.timers.get(uri)?.cancel();
     this.timers.delete(uri);
+    clearTimeout(this.preparing.get(uri));
+    this.preparing.delete(uri);
+  }
+
+  /** Prepares the quick fixes of this version once the user has paused (see PREPARE_AFTER_MS), unless a newer version comes first. */
+  private prepareLater(s: DocState): void {
+    clearTimeout(this.preparing.get(s.uri));
+    this.preparing.delete(s.uri);
+    if (s.ms > PREPARE_MAX_MS) return;
+    const t = setTimeout(() => {
+      this.preparing.delete(s.uri);
+      if (this.store.current(s.uri) !== s) return;
+      try {
+        prepareFixes(s.analysis);
+        diagnosticsByKey(s); // how code actions find the diagnostic a client sends
+      } catch (e) {
+        this.connection.console.error(`bartopo: preparing the fixes of ${s.uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }, PREPARE_AFTER_MS);
+    t.unref?.();
+    this.preparing.set(s.uri, t);
   }
 
   /** Analyses (or takes the cached analysis of) the current version and publishes it. */
@@ -118,6 +150,7 @@ export class Diagnostics {
       if (!s) return;
       if (fresh) this.lastRun.set(uri, performance.now());
       this.publish(s);
+      this.prepareLater(s);
     } catch (e) {
       this.connection.console.error(`bartopo: validating ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
@@ -152,6 +185,7 @@ export class Diagnostics {
     // Versions with identical diagnostics share a result id, so the client is told `unchanged`. The id names the
     // settings generation and the opening of the document too: versions start again at a reopen.
     const resultId = `${this.store.generation}:${this.store.openingOf(uri)}:${diagnosticsVersion(s)}`;
+    this.prepareLater(s);
     if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items: lspDiagnostics(s).diagnostics };
   }

@@ -158,6 +158,11 @@ export class DocumentStore {
     return state;
   }
 
+  /** The cached state of the document's current version, if it has been analysed (never analyses). */
+  current(uri: string): DocState | undefined {
+    return this.isCurrent(uri) ? this.states.get(uri) : undefined;
+  }
+
   /** Whether `get` would answer from the cache. */
   isCurrent(uri: string): boolean {
     const doc = this.documents.get(uri);
