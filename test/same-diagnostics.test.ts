@@ -12,6 +12,9 @@ import { sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics }
 import { generate, toBartopo } from '../bench/generate';
 import { NEC } from './lsp-docs';
 import { OMITTED_CODE } from '../server/src/protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DocumentStore, lspDiagnostics } from '../server/src/lsp/documents';
+import { DEFAULT_SETTINGS } from '../server/src/lsp/settings';
 
 type Mutation = [string, (ds: Diagnostic[]) => void];
 
@@ -206,5 +209,27 @@ describe('lsp: converting a new version takes over what still holds', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// The store keeps the list shown when an edit leaves the engine's diagnostics as they were: nothing in
+// that list may depend on text the edit changed (the "left out" note once spanned the first line).
+describe('lsp: the list kept after an edit still fits the edited text', () => {
+  it('with a cap, typing and deleting on the first line: the kept list equals a fresh conversion', () => {
+    const uri = 'file:///kept.bartopo';
+    const doc = TextDocument.create(uri, 'bartopo', 1, '# a first line that the edits below shorten and lengthen\n' + toBartopo(generate({ devices: 40, seed: 1 })));
+    const store = new DocumentStore({ get: (u: string) => (u === uri ? doc : undefined), all: () => [doc] } as never);
+    store.setSettings({ ...DEFAULT_SETTINGS, maxDiagnostics: 3 });
+    lspDiagnostics(store.get(uri)!);
+    const view = (ds: Diagnostic[]): unknown[] => ds.map((d) => [d.code, d.range, d.message]);
+    let kept = 0;
+    for (const [start, end, text] of [[2, 12, ''], [2, 2, 'longer and longer '], [0, 30, '#']] as const) {
+      TextDocument.update(doc, [{ range: { start: { line: 0, character: start }, end: { line: 0, character: end } }, text }], doc.version + 1);
+      const s = store.get(uri)!;
+      if (s.sameAs !== undefined) kept++;
+      const fresh = toLspDiagnostics(new LineIndex(doc.getText()), uri, doc.version, s.analysis.diagnostics, 3).diagnostics;
+      assert.deepStrictEqual(view(lspDiagnostics(s).diagnostics), view(fresh));
+    }
+    assert.strictEqual(kept, 3, 'each edit leaves the diagnostics as they were');
   });
 });

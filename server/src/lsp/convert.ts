@@ -124,9 +124,10 @@ export function toLspDiagnostics(index: LineIndex, uri: string, version: number,
     out.push(lsp);
   }
   if (omitted > 0) {
-    const firstLineEnd = index.offsetAt({ line: 0, character: Number.MAX_SAFE_INTEGER });
     out.push({
-      range: toRange(index, { start: 0, end: firstLineEnd }),
+      // At the start of the file, empty: a range that depends on nothing in the text stays right when an edit
+      // leaves the engine's diagnostics as they were (and the list shown is kept, see sameAfterEdit).
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       severity: DiagnosticSeverity.Information,
       code: OMITTED_CODE,
       codeDescription: { href: RULES_DOC_URL },
