@@ -279,6 +279,24 @@ describe('lsp: settings', function () {
     assert.strictEqual(note.severity, 3);
     assert.ok(String(note.message).startsWith('8 more diagnostics'), String(note.message));
     await client.waitFor<{ uri: string; what: string }>('bartopo/resultLimitReached', (x) => x.uri === uri && x.what === 'diagnostics');
+    // A new cap: published again with it, without analysing again (no new status).
+    const statuses = (): number => client.notifications.filter((n) => n.method === 'bartopo/status' && (n.params as { uri: string }).uri === uri).length;
+    const analysed = statuses();
+    const published = client.publishes(uri).length;
+    client.settings = { maxDiagnostics: 5 };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    const wider = await client.waitFor<{ uri: string; diagnostics: unknown[] }>('textDocument/publishDiagnostics', (x) => x.uri === uri && x.diagnostics.length === 6);
+    assert.ok(String((wider.diagnostics[5] as { message: string }).message).startsWith('5 more diagnostics'));
+    assert.strictEqual(statuses(), analysed, 'the cap changes no analysis');
+    // A setting the diagnostics do not depend on: nothing analysed, nothing published.
+    client.settings = { maxDiagnostics: 5, inlayHints: { endAddress: false } };
+    const asked = client.configRequests.length;
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    for (let i = 0; i < 100 && client.configRequests.length === asked; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(client.configRequests.length > asked, 'the server read the new settings');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(statuses(), analysed);
+    assert.strictEqual(client.publishes(uri).length, published + 1);
   });
 });
 

@@ -134,9 +134,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const k = settingsKey(s);
     if (k === currentKey) return;
     currentKey = k;
-    store.setSettings(s);
+    // A setting that changes neither the analysis nor the cap (inlay hints, debounce, …) re-checks nothing.
+    const diagnosticsMayChange = store.setSettings(s);
     limitsReported.clear();
-    diagnostics?.revalidateAll();
+    if (diagnosticsMayChange) diagnostics?.revalidateAll();
     const ws = caps.workspace;
     if (ws?.inlayHint?.refreshSupport) void connection.languages.inlayHint.refresh().catch(() => undefined);
     if (ws?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);

@@ -103,7 +103,10 @@ export class Diagnostics {
     if (!this.pull) void this.connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
   }
 
-  /** Settings changed: every open document is checked again. */
+  /**
+   * Settings changed what diagnostics show: every open document is checked again, one per turn of
+   * the event loop, so that requests are answered in between (a pull client is asked to pull again).
+   */
   revalidateAll(): void {
     if (this.pull) {
       if (this.refreshSupport) void this.connection.languages.diagnostics.refresh().catch(() => undefined);
@@ -111,8 +114,13 @@ export class Diagnostics {
     }
     this.published.clear();
     for (const doc of this.store.documents.all()) {
-      this.cancel(doc.uri);
-      this.validateNow(doc.uri);
+      const uri = doc.uri;
+      this.cancel(uri);
+      const t = setImmediate(() => {
+        this.timers.delete(uri);
+        this.validateNow(uri);
+      });
+      this.timers.set(uri, { cancel: () => clearImmediate(t) });
     }
   }
 

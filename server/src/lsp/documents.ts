@@ -88,12 +88,31 @@ export class DocumentStore {
     return this.settings;
   }
 
-  /** New settings: every cached analysis that depended on them is dropped. */
-  setSettings(s: Settings): void {
+  /**
+   * New settings. When they change what an analysis is made with (`analysisKey`), every cached
+   * analysis is dropped; otherwise each document keeps its analysis, and only its LSP diagnostics
+   * are converted again if the cap changed. Returns whether the diagnostics shown may change.
+   */
+  setSettings(s: Settings): boolean {
+    const before = this.settings;
+    const key = analysisKey(s);
     this.settings = s;
-    this.key = analysisKey(s);
-    this.states.clear();
-    this.generation++;
+    if (key !== this.key) {
+      this.key = key;
+      this.states.clear();
+      this.generation++;
+      return true;
+    }
+    const capChanged = s.maxDiagnostics !== before.maxDiagnostics;
+    if (capChanged) this.generation++;
+    for (const st of this.states.values()) {
+      st.settings = s;
+      if (capChanged) {
+        st.derived.lsp = undefined;
+        st.sameAs = undefined;
+      }
+    }
+    return capChanged;
   }
 
   /** The analysis of the document's current version; computed at most once per version. */
