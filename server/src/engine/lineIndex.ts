@@ -118,4 +118,3 @@ export class LineIndex {
     return Math.min(start + Math.max(0, pos.character), end);
   }
 }
-

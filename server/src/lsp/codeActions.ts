@@ -13,6 +13,7 @@ import { DiagnosticData, SOURCE } from '../protocol';
 import { diffEdits, localLineEdits, toLspEdits, toSpan } from './convert';
 import { diagnosticKey as key, diagnosticsByKey, DocState } from './documents';
 import { locate } from './nav';
+import { isRange } from './params';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
 export const REORDER_KIND = `${CodeActionKind.RefactorRewrite}.${SOURCE}`;
@@ -27,11 +28,6 @@ const FIX_ALL_BUDGET_MS = 750;
 
 function isData(v: unknown): v is DiagnosticData {
   return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
-}
-
-function isRange(r: unknown): r is LspDiagnostic['range'] {
-  const p = (x: unknown): boolean => typeof x === 'object' && x !== null && Number.isInteger((x as { line: unknown }).line) && Number.isInteger((x as { character: unknown }).character);
-  return typeof r === 'object' && r !== null && p((r as { start: unknown }).start) && p((r as { end: unknown }).end);
 }
 
 /** Whether an action of `kind` is wanted by a request restricted to `only`. */
@@ -53,24 +49,23 @@ export class CodeActions {
     return { changes: { [s.uri]: edits } };
   }
 
-  /** The engine diagnostic an LSP diagnostic stands for, in the analysis it came from (or the current one). */
-  private resolve(current: DocState, d: LspDiagnostic): { state: DocState; diag: Diagnostic } | undefined {
+  /** The engine diagnostic of the current analysis an LSP diagnostic stands for. */
+  private resolve(current: DocState, d: LspDiagnostic): Diagnostic | undefined {
     // Whatever a client sends in `context.diagnostics`: entries that are not our diagnostics are skipped.
     if (typeof d !== 'object' || d === null || d.source !== SOURCE || !isData(d.data) || !isRuleId(d.data.rule)) return undefined;
     const data = d.data;
     const k = key(data.rule, data.subject, data.target?.guest);
-    const state = current;
-    const candidates = diagnosticsByKey(state).get(k) ?? [];
+    const candidates = diagnosticsByKey(current).get(k) ?? [];
     if (candidates.length === 0) return undefined; // fixed since, or not ours
     let diag = candidates[0];
     if (candidates.length > 1 && isRange(d.range)) {
       // Several findings share the key: the one at the diagnostic's range. A diagnostic is published again
       // unchanged only while its range still holds, so the range is the current one unless the client lags behind
       // (then any finding with the key is as good a guess as another).
-      const at = toSpan(state.index, d.range);
+      const at = toSpan(current.index, d.range);
       diag = candidates.find((x) => x.span.start === at.start && x.span.end === at.end) ?? candidates.find((x) => x.span.start === at.start) ?? diag;
     }
-    return { state, diag };
+    return diag;
   }
 
   private fixesFor(s: DocState, d: Diagnostic): Fix[] {
@@ -90,20 +85,19 @@ export class CodeActions {
     if (wants(only, CodeActionKind.QuickFix, true)) {
       const seen = new Set<string>();
       for (const d of params.context.diagnostics) {
-        const r = this.resolve(current, d);
-        if (!r) continue;
-        for (const fix of this.fixesFor(r.state, r.diag)) {
-          const edits = fixEdits(r.state, fix);
+        const diag = this.resolve(current, d);
+        if (!diag) continue;
+        for (const fix of this.fixesFor(current, diag)) {
+          const edits = fixEdits(current, fix);
           if (edits.length === 0) continue;
-          const id = `${fix.title}|${r.state.version}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
+          if (seen.has(fix.title)) continue;
+          seen.add(fix.title);
           out.push({
             title: fix.title,
             kind: fix.kind === 'refactor' ? REORDER_KIND : CodeActionKind.QuickFix,
             diagnostics: [d],
             isPreferred: fix.isPreferred,
-            edit: this.workspaceEdit(r.state, edits),
+            edit: this.workspaceEdit(current, edits),
           });
         }
       }

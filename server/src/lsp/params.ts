@@ -30,7 +30,8 @@ const NEEDS: Record<string, readonly Field[]> = {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isPosition = (v: unknown): boolean => isObject(v) && isCount(v.line) && isCount(v.character);
-const isRange = (v: unknown): boolean => isObject(v) && isPosition(v.start) && isPosition(v.end);
+/** Whether `v` is an LSP range: two positions of whole, non-negative numbers. */
+export const isRange = (v: unknown): v is { start: { line: number; character: number }; end: { line: number; character: number } } => isObject(v) && isPosition(v.start) && isPosition(v.end);
 
 const CHECKS: Record<Field, [(v: unknown) => boolean, string]> = {
   textDocument: [(v) => isObject(v) && typeof v.uri === 'string', '`textDocument` with a string `uri`'],
