@@ -54,8 +54,7 @@ function same(a: unknown, b: unknown, depth = 0): boolean {
     const ba = a.block;
     const bb = b.block;
     if (!ba || !bb) return !ba && !bb;
-    if (ba.open.start !== bb.open.start || ba.open.end !== bb.open.end) return false;
-    if (!ba.close !== !bb.close || (ba.close && bb.close && (ba.close.start !== bb.close.start || ba.close.end !== bb.close.end))) return false;
+    if (ba.open !== bb.open || ba.close !== bb.close) return false;
     if (ba.stmts.length !== bb.stmts.length) return false;
     for (let i = 0; i < ba.stmts.length; i++) if (!same(ba.stmts[i], bb.stmts[i], depth + 1)) return false;
     return true;

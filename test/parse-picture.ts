@@ -17,7 +17,7 @@ export function picture(x: unknown, seen = new Set<unknown>()): unknown {
       stmt: [x.start, x.wordsEnd, x.end],
       words: x.words.map((w) => [w.kind, w.start, w.end, w.text, w.value]),
       trailing: x.trailingComment ? [x.trailingComment.start, x.trailingComment.end, x.trailingComment.text] : null,
-      block: x.block ? { open: [x.block.open.start, x.block.open.end], close: x.block.close ? [x.block.close.start, x.block.close.end] : null, stmts: x.block.stmts.map((s) => picture(s, seen)) } : null,
+      block: x.block ? { open: x.block.open, close: x.block.close ?? null, stmts: x.block.stmts.map((s) => picture(s, seen)) } : null,
     };
   }
   if (seen.has(x)) throw new Error('cycle in the parse result');

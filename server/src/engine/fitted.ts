@@ -11,3 +11,8 @@ const EMPTY: readonly never[] = Object.freeze([]);
 export function fitted<T>(a: T[]): T[] {
   return a.length === 0 ? (EMPTY as unknown as T[]) : a.slice();
 }
+
+/** The shared empty list (frozen): for a list field that has nothing in it. */
+export function emptyList<T>(): T[] {
+  return EMPTY as unknown as T[];
+}

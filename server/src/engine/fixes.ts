@@ -6,7 +6,7 @@
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { parseEditedCopy } from './incremental';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
-import { Bar, buildGuest, Device, devicesNamed, Guest } from './model';
+import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
 import { Stmt } from './tree';
@@ -231,7 +231,8 @@ function findGuest(a: Analysis, name: string | undefined): GuestAnalysis | undef
 
 function findBar(a: Analysis, device: string | undefined, index: number | undefined): Bar | undefined {
   if (device === undefined || index === undefined) return undefined;
-  return a.topology.deviceByName.get(device)?.barByIndex[index];
+  const d = a.topology.deviceByName.get(device);
+  return d && barAt(d, index);
 }
 
 /** Edits that set the guest address of `bar` inside its assign statement. */
@@ -252,7 +253,7 @@ function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdi
   const unit = indentUnit(text);
   const block = an.stmt.block;
   if (block) {
-    const at = block.open.end;
+    const at = block.open + 1;
     return [{ span: { start: at, end: at }, newText: `${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}` }];
   }
   const lastWord = an.stmt.words[an.stmt.words.length - 1];
@@ -271,7 +272,7 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
   const ind = first ? indentOf(text, first.start) : indentOf(text, g.node.stmt.start) + indentUnit(text);
   // After the window line when there is one, else first in the block.
   const win = g.node.windows[0];
-  const after = win ? (win.stmt.trailingComment?.end ?? win.stmt.end) : block.open.end;
+  const after = win ? (win.stmt.trailingComment?.end ?? win.stmt.end) : block.open + 1;
   return [{ span: { start: after, end: after }, newText: `${nl}${ind}${keyword} ${value}` }];
 }
 
@@ -447,7 +448,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
   if (t.guest) {
     const gn = a.file.guests.find((g) => g.name?.value === t.guest);
     const line = gn?.assigns.find((x) => x.device?.value === t.device)?.bars.find((x) => x.index?.value === t.bar);
-    const bar = dev.barByIndex[t.bar ?? -99];
+    const bar = barAt(dev, t.bar ?? -99);
     if (line?.address && bar?.size) {
       span = line.address.span;
       addr = line.address.value;
@@ -705,7 +706,7 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[]): string
   const extra = lines.slice(slots.length);
   if (extra.length > 0) {
     const anchor = slots.length ? slots[slots.length - 1] : undefined;
-    const at = anchor ? (anchor.trailingComment?.end ?? anchor.end) : block.open.end;
+    const at = anchor ? (anchor.trailingComment?.end ?? anchor.end) : block.open + 1;
     const lind = anchor ? indentOf(text, anchor.start) : ind + unit;
     edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + lind + l).join('') });
   }

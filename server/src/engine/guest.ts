@@ -4,10 +4,10 @@
 import { fitted } from './fitted';
 import { OverlayMap } from './overlayMap';
 import { HostAnalysis } from './host';
-import { Assign, Bar, Device, Guest, Topology } from './model';
+import { Assign, Bar, barAt, Device, Guest, Topology } from './model';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, GuestPlacement, Span } from './types';
-import { alignUp, formatRange, formatSize, hex, someOf } from './values';
+import { alignUp, formatRange, formatSize, hex, shared, someOf } from './values';
 
 export interface Placed {
   bar: Bar;
@@ -304,7 +304,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const P = topo.host.pageSize;
   const b = p.bar;
   const size = b.size;
-  const total = size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P;
+  const total = shared(size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P);
   const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
   if (p.address === undefined || size === undefined) return trapped('it has no guest address');
   const dec = host.decisions.get(b)!;
@@ -387,7 +387,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   return {
     address: p.address,
     verdict: direct === total ? 'direct' : direct <= 0n ? 'trapped' : 'partial',
-    directPages: direct < 0n ? 0n : direct,
+    directPages: direct < 0n ? 0n : shared(direct),
     totalPages: total,
     reasons: fitted(reasons),
   };
@@ -481,7 +481,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
     const m = d.msix;
     if (!m || !m.valid || d.regions.length === 0) continue;
     const r = new Reporter(overrides);
-    const tb = d.barByIndex[m.tableBar];
+    const tb = barAt(d, m.tableBar);
     if (tb?.host === undefined) continue;
     const t0 = (tb.host + m.tableOffset) / P;
     const t1 = (tb.host + m.tableOffset + m.tableSize - 1n) / P;
@@ -490,7 +490,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
     if (gs && trapIn.length === 0) continue;
     for (const reg of d.regions) {
       if (!reg.valid) continue;
-      const rb = d.barByIndex[reg.bar];
+      const rb = barAt(d, reg.bar);
       if (rb?.host === undefined) continue;
       const r0 = (rb.host + reg.offset) / P;
       const r1 = (rb.host + reg.offset + reg.size - 1n) / P;

@@ -2,7 +2,7 @@
 // apertures), their overlaps (sort and sweep), which host pages they share
 // (page buckets), and Linux vfio-pci's mmap decision per BAR.
 
-import { Bar, Device, Topology } from './model';
+import { Bar, barAt, Device, Topology } from './model';
 import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
@@ -540,8 +540,8 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
         b0 = reg.offset;
         b1 = reg.offset + reg.size;
       } else {
-        const tb = d.barByIndex[barIdx];
-        const rb = d.barByIndex[reg.bar];
+        const tb = barAt(d, barIdx);
+        const rb = barAt(d, reg.bar);
         if (tb?.host === undefined || rb?.host === undefined) continue;
         a0 = tb.host + off;
         a1 = a0 + len;

@@ -90,8 +90,8 @@ function moveStmt(root: Stmt, d: number): void {
     s.wordsEnd += d;
     // The trailing comment is also in the tree's comment list, which moves it.
     if (s.block) {
-      moveSpan(s.block.open, d);
-      if (s.block.close) moveSpan(s.block.close, d);
+      s.block.open += d;
+      if (s.block.close !== undefined) s.block.close += d;
       for (const c of s.block.stmts) stack.push(c);
     }
   }
@@ -201,7 +201,7 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
   if (hi >= 0 && hi < lo) return undefined;
   const sync = hi >= 0 ? K[hi] : undefined;
   // The neighbour after must end where a full parse would end it: a `}` of its own, not a recovery.
-  if (sync && sync.block && !sync.block.close) return undefined;
+  if (sync && sync.block && sync.block.close === undefined) return undefined;
   const oldTo = sync ? extentEnd(sync) : prevText.length;
   const newTo = sync ? oldTo + delta : text.length;
   if (newTo < from) return undefined;
@@ -213,7 +213,7 @@ export function reparse(prev: ParseResult, prevText: string, text: string): Pars
     // In step again at the neighbour: it is the region's last statement, in the same place.
     const last = region.stmts[region.stmts.length - 1];
     if (!last || last.start !== sync.start + delta || last.end !== sync.end + delta || !!last.block !== !!sync.block) return undefined;
-    if (sync.block && !last.block!.close) return undefined;
+    if (sync.block && last.block!.close === undefined) return undefined;
   }
 
   // From here on the re-parse cannot fail: every reused statement now reads `text`.

@@ -10,7 +10,7 @@ import { Reporter } from './report';
 import { countAtMost } from './sorted';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, someOf, U64_LIMIT } from './values';
+import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -105,8 +105,6 @@ export interface Device {
   label?: string;
   id?: string;
   bars: Bar[];
-  /** The BAR in each slot 0-5 (a six-entry array: lighter than a map for a few hundred thousand devices). */
-  barByIndex: (Bar | undefined)[];
   /** BAR slots that were declared (even if the statement had errors), incl. mem64 upper halves: bit N for slot N. */
   declaredSlots: number;
   msix?: Msix;
@@ -184,6 +182,12 @@ interface TopologyReuse {
  * that spans in the model move with the statement when an incremental re-parse
  * moves it.
  */
+/** The BAR `d` declares in slot `index` (a search of at most six: no per-device index array to keep). */
+export function barAt(d: Device, index: number): Bar | undefined {
+  for (const b of d.bars) if (b.index === index) return b;
+  return undefined;
+}
+
 export function stmtSpan(s: Stmt): Span {
   return s;
 }
@@ -223,7 +227,6 @@ function buildDevice(dn: DeviceNode, name: string): BuiltDevice {
     label: dn.label?.value,
     id: dn.id?.value,
     bars: [],
-    barByIndex: [undefined, undefined, undefined, undefined, undefined, undefined],
     declaredSlots: 0,
     msix: undefined,
     regions: [],
@@ -677,7 +680,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     for (const ab of an.bars) {
       if (!ab.index) continue;
       const idx = ab.index.value;
-      const b = d.barByIndex[idx];
+      const b = barAt(d, idx);
       if (!b) {
         if (!slotDeclared(d, idx)) {
           r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
@@ -711,7 +714,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
     g.assigns.push({
       device: d,
-      bars: [...listed, ...rest.map((bar) => ({ bar }))],
+      bars: fitted([...listed, ...rest.map((bar) => ({ bar }))]),
       span: stmtSpan(an.stmt),
       nameSpan: an.device.span,
     });
@@ -720,7 +723,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
 }
 
 function isUpperSlot(d: Device, idx: number): boolean {
-  const lower = d.barByIndex[idx - 1];
+  const lower = barAt(d, idx - 1);
   return !!lower && lower.kind === 'mem64';
 }
 
@@ -849,7 +852,7 @@ function buildBars(d: Device, r: Sink): void {
     const target = { device: d.name, bar: idx };
     if (slotDeclared(d, idx)) {
       const upper = isUpperSlot(d, idx);
-      const first = d.barByIndex[idx] ?? d.barByIndex[idx - 1];
+      const first = barAt(d, idx) ?? barAt(d, idx - 1);
       r.add(
         'duplicate',
         bn.index.span,
@@ -865,7 +868,7 @@ function buildBars(d: Device, r: Sink): void {
       if (idx === 5) {
         r.add('bar64-slot', bn.index.span, `${id}: a 64-bit BAR uses two slots (5 and 6), and there is no slot 6. Move it to an index 0-4 or make it mem32.`, { subject, target });
       } else if (slotDeclared(d, idx + 1)) {
-        const other = d.barByIndex[idx + 1];
+        const other = barAt(d, idx + 1);
         r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1} too, which ${other ? other.id : 'another BAR'} already uses.`, {
           subject,
           related: other ? [{ span: other.span, message: `${other.id} uses slot ${idx + 1}` }] : [],
@@ -887,7 +890,6 @@ function buildBars(d: Device, r: Sink): void {
       span: stmtSpan(bn.stmt),
     };
     d.bars.push(bar);
-    d.barByIndex[idx] = bar;
     if (bn.address === undefined && !bn.incomplete && kind !== 'io' && size !== undefined) {
       r.add('bar-unassigned', bn.index.span, `${id} (${formatSize(size)}) has no host address: the firmware or kernel did not assign it, so it cannot be used or passed through until it is.`, {
         subject,
@@ -898,7 +900,7 @@ function buildBars(d: Device, r: Sink): void {
 }
 
 function checkRef(d: Device, r: Sink, bar: Val<number>, what: string): Bar | undefined {
-  const b = d.barByIndex[bar.value];
+  const b = barAt(d, bar.value);
   if (!b) {
     if (!slotDeclared(d, bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names BAR ${bar.value}, which ${d.name} does not declare${describeBars(d)}.`, { subject: d.name });
     else if (isUpperSlot(d, bar.value)) r.add('unknown-reference', bar.span, `${d.name}: ${what} names slot ${bar.value}, the upper half of the 64-bit bar${bar.value - 1}; use bar ${bar.value - 1}.`, { subject: d.name });
@@ -919,10 +921,10 @@ function buildMsix(d: Device, r: Sink): void {
     entries: n,
     tableBar: m.tableBar.value,
     tableOffset: m.tableOffset.value,
-    tableSize: 16n * n,
+    tableSize: shared(16n * n),
     pbaBar: m.pbaBar?.value,
     pbaOffset: m.pbaOffset?.value,
-    pbaSize: 8n * ((n + 63n) / 64n),
+    pbaSize: shared(8n * ((n + 63n) / 64n)),
     span,
     valid: false,
   };

@@ -267,7 +267,7 @@ export function parse(text: string): ParseResult {
 export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: SyntaxError[]): void {
 
   const unexpectedBlock = (s: Stmt, what: string | Head): void => {
-    if (s.block) errors.push({ span: spanOf(s.block.open), message: `${typeof what === 'string' ? what : '`' + what.text + '`'} takes no \`{ … }\` block` });
+    if (s.block) errors.push({ span: { start: s.block.open, end: s.block.open + 1 }, message: `${typeof what === 'string' ? what : '`' + what.text + '`'} takes no \`{ … }\` block` });
   };
   const needBlock = (s: Stmt, what: string): boolean => {
     if (!s.block) {
@@ -503,8 +503,8 @@ export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: 
                   unexpectedBlock(b, '`bar`');
                   as.bars.push(ab);
                 }
-                as.bars = fitted(as.bars);
               }
+              as.bars = fitted(as.bars);
               continue;
             }
             default:

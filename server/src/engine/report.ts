@@ -1,6 +1,7 @@
 // Collects diagnostics, applying the default severity of each rule and the
 // user's per-rule overrides.
 
+import { emptyList } from './fitted';
 import { DEFAULT_SEVERITY, Diagnostic, FixTarget, RelatedInfo, RuleId, Severity, SeverityOverride, Span } from './types';
 
 export interface AddOptions {
@@ -30,7 +31,7 @@ export class Reporter {
       message,
       span,
       subject: opts.subject,
-      related: opts.related ?? [],
+      related: opts.related && opts.related.length > 0 ? opts.related : emptyList(),
       target: opts.target,
     });
   }

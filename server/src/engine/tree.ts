@@ -55,9 +55,12 @@ export class Stmt {
   }
 }
 
+/** A `{ … }` block. Braces are one character, so the block keeps their offsets, not token objects (one object less per block). */
 export interface Block {
-  open: Token;
-  close?: Token;
+  /** Offset of the `{`. */
+  open: number;
+  /** Offset of the `}`; undefined when the block is never closed. */
+  close?: number;
   stmts: Stmt[];
 }
 
@@ -108,20 +111,21 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
       cur = null;
     }
   };
-  const closeFrame = (closeTok: Token | undefined): void => {
+  /** Closes the innermost block at the `}` at offset `close` (undefined: the block is never closed). */
+  const closeFrame = (close: number | undefined): void => {
     const f = stack.pop()!;
     if (f.block) {
-      f.block.close = closeTok;
+      f.block.close = close;
       f.block.stmts = fitted(f.stmts);
     }
     if (f.owner) {
-      f.owner.end = closeTok ? closeTok.end : lastEndOf(f);
+      f.owner.end = close !== undefined ? close + 1 : lastEndOf(f);
       lastEnded = f.owner;
     }
   };
   const lastEndOf = (f: Frame): number => {
     const last = f.stmts[f.stmts.length - 1];
-    return last ? last.end : f.block!.open.end;
+    return last ? last.end : f.block!.open + 1;
   };
 
   while (sc.advance()) {
@@ -152,7 +156,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
             while (top().depth > 0) {
               const f = top();
               errors.push({
-                span: { start: f.block!.open.start, end: f.block!.open.end },
+                span: { start: f.block!.open, end: f.block!.open + 1 },
                 message: `this \`{\` is never closed: add \`}\` before line of \`${word}\``,
               });
               closeFrame(undefined);
@@ -166,7 +170,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
         cur.wordsEnd = sc.end;
         break;
       case Tok.LBrace: {
-        const t = sc.token();
+        const t = { start: sc.start, end: sc.end };
         let owner = cur;
         if (!owner) {
           // `{` on its own line after a blockless statement (Allman style).
@@ -180,7 +184,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
             errors.push({ span: { start: t.start, end: t.end }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
           }
         }
-        const block: Block = { open: t, close: undefined, stmts: [] };
+        const block: Block = { open: t.start, close: undefined, stmts: [] };
         owner.block = block;
         owner.end = t.end;
         stack.push({ block, stmts: [], owner, depth: top().depth + 1 });
@@ -190,10 +194,10 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
         break;
       }
       case Tok.RBrace: {
-        const t = sc.token();
+        const t = { start: sc.start, end: sc.end };
         if (cur) finish();
         if (top().depth > 0) {
-          closeFrame(t);
+          closeFrame(t.start);
           lastEndedByNewline = false;
         } else {
           errors.push({ span: { start: t.start, end: t.end }, message: 'unmatched `}`: there is no open block to close' });
@@ -205,7 +209,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
   while (top().depth > 0) {
     const f = top();
     errors.push({
-      span: { start: f.block!.open.start, end: f.block!.open.end },
+      span: { start: f.block!.open, end: f.block!.open + 1 },
       message: 'this `{` is never closed: add `}` at the end of the block',
     });
     closeFrame(undefined);

@@ -25,6 +25,34 @@ function digitValue(c: number, hexa: boolean): number {
   return -1;
 }
 
+// A bigint is a heap object (24 bytes here), and a big topology keeps about half a million of them
+// in nodes, models and verdicts. Most of those are a few values: BAR sizes are powers of two, and
+// offsets, entries, group numbers and page counts are small. Values read or computed from such
+// numbers share one object per value (bigints are immutable, so sharing cannot be observed).
+const SHARED_BELOW = 16384;
+const sharedSmall: (bigint | undefined)[] = new Array<bigint | undefined>(SHARED_BELOW).fill(undefined);
+const sharedPowers: (bigint | undefined)[] = new Array<bigint | undefined>(64).fill(undefined);
+
+/** `BigInt(n)` for an integer 0 ≤ n < 2^53, as one shared object when n is small or a power of two. */
+export function sharedInt(n: number): bigint {
+  if (n < SHARED_BELOW) {
+    let v = sharedSmall[n];
+    if (v === undefined) sharedSmall[n] = v = BigInt(n);
+    return v;
+  }
+  // (Math.log2 rounds: 2^51 - 1 gives 51. Only an exact power of two may take the shared object.)
+  const k = Math.round(Math.log2(n));
+  if (2 ** k !== n) return BigInt(n);
+  let v = sharedPowers[k];
+  if (v === undefined) sharedPowers[k] = v = BigInt(n);
+  return v;
+}
+
+/** `v`, or the shared object of its value (see `sharedInt`); for results kept per BAR or page. */
+export function shared(v: bigint): bigint {
+  return v >= 0n && v < 0x20000000000000n ? sharedInt(Number(v)) : v;
+}
+
 /**
  * Decimal or hex integer with `_` between digits, below 2^64, read from `text[start, end)` in place
  * (no slice, no regex; no BigInt parse for values below 2^52).
@@ -56,7 +84,7 @@ export function readInteger(text: string, start: number, end: number): bigint | 
     if (digits <= 13) small = small * base + d;
   }
   let v: bigint;
-  if (digits <= 13) v = BigInt(small); // < 2^52: exact as a double
+  if (digits <= 13) v = sharedInt(small); // < 2^52: exact as a double
   else v = BigInt((hexa ? '0x' : '') + text.slice(i, end).replace(/_/g, ''));
   if (v >= U64_LIMIT) return new ValueError(`\`${text.slice(start, end)}\` does not fit in 64 bits`);
   return v;
@@ -99,7 +127,7 @@ export function readSize(text: string, start: number, end: number): bigint | Val
         if (n instanceof ValueError) return notSize(text.slice(start, end));
         const v = n * UNITS[u];
         if (v >= U64_LIMIT) return new ValueError(`\`${text.slice(start, end)}\` does not fit in 64 bits`);
-        return v;
+        return shared(v);
       }
     }
   }

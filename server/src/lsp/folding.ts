@@ -22,11 +22,11 @@ export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncat
     const b = st.block;
     if (!b) continue;
     const startLine = idx.positionAt(st.start).line;
-    const endOff = b.close ? b.close.start : st.end;
+    const endOff = b.close !== undefined ? b.close : st.end;
     const closeLine = idx.positionAt(endOff).line;
     // Keep the `}` line visible when the brace starts its line.
     const lineStart = idx.lineStarts[closeLine];
-    const braceAlone = b.close && /^\s*$/.test(s.text.slice(lineStart, b.close.start));
+    const braceAlone = b.close !== undefined && /^\s*$/.test(s.text.slice(lineStart, b.close));
     const endLine = braceAlone ? closeLine - 1 : closeLine;
     if (endLine > startLine) push({ startLine, endLine });
     for (const c of b.stmts) stack.push(c);

@@ -7,7 +7,7 @@
 import { Hover, MarkupKind } from 'vscode-languageserver';
 import { BarReport, formatSize, hex, parseSize } from '../engine';
 import { DeviceNode } from '../engine/ast';
-import { Bar, Device } from '../engine/model';
+import { Bar, barAt, Device } from '../engine/model';
 import { formatRange } from '../engine/values';
 import { bars, DocState, deviceBars } from './documents';
 import { toRange } from './convert';
@@ -137,7 +137,7 @@ function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
   const P = a.topology.host.pageSize;
   const out = [`**${d.name} MSI-X** — ${plural(m.entries, 'vector')}${m.valid ? '' : ' (invalid layout: see the diagnostics)'}`];
   const pinned = (what: string, barIdx: number, off: bigint, len: bigint): bigint[] => {
-    const b: Bar | undefined = d.barByIndex[barIdx];
+    const b: Bar | undefined = barAt(d, barIdx);
     let line = `- ${what} ${len} bytes in bar${barIdx} at ${code(formatRange(off, len))}`;
     let pages: bigint[] = [];
     if (b?.host !== undefined) {

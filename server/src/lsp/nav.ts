@@ -94,8 +94,8 @@ export function enclosingBlock(stmts: Stmt[], offset: number): { owner: Stmt; bl
       const b = s.block;
       if (!b) continue;
       // An unclosed block runs to the next statement at its own level.
-      const end = b.close ? b.close.start : i + 1 < list.length ? list[i + 1].start - 1 : Number.MAX_SAFE_INTEGER;
-      if (offset >= b.open.end && offset <= end) {
+      const end = b.close !== undefined ? b.close : i + 1 < list.length ? list[i + 1].start - 1 : Number.MAX_SAFE_INTEGER;
+      if (offset >= b.open + 1 && offset <= end) {
         next = s;
         break;
       }
