@@ -7,7 +7,7 @@ import { HostAnalysis } from './host';
 import { Assign, Bar, barAt, Device, Guest, Topology } from './model';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, GuestPlacement, Span } from './types';
-import { alignUp, formatRange, formatSize, hex, shared, someOf } from './values';
+import { alignUp, flat, formatRange, formatSize, hex, shared, someOf } from './values';
 
 export interface Placed {
   bar: Bar;
@@ -305,7 +305,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const b = p.bar;
   const size = b.size;
   const total = shared(size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P);
-  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
+  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [flat(reason)] });
   if (p.address === undefined || size === undefined) return trapped('it has no guest address');
   const dec = host.decisions.get(b)!;
   if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(`the host does not mmap it: ${dec.reason}`);
@@ -330,9 +330,11 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     const t1 = (b.host + m.tableOffset + m.tableSize - 1n) / P;
     for (let pg = t0; pg <= t1; pg++) blocked.add(pg);
     reasons.push(
-      g.msix === 'emulate'
-        ? `the page${t1 > t0 ? 's' : ''} holding the MSI-X table (${hex(t0 * P)}) trap${t1 > t0 ? '' : 's'}: the VMM emulates the table (guest msix emulate)`
-        : `the page holding the MSI-X table (${hex(t0 * P)}) is not mmappable (host msix-mappable no)`,
+      flat(
+        g.msix === 'emulate'
+          ? `the page${t1 > t0 ? 's' : ''} holding the MSI-X table (${hex(t0 * P)}) trap${t1 > t0 ? '' : 's'}: the VMM emulates the table (guest msix emulate)`
+          : `the page holding the MSI-X table (${hex(t0 * P)}) is not mmappable (host msix-mappable no)`,
+      ),
     );
   }
   // Guest pages at the BAR's edges: anything else there from another host page or delta blocks the mapping.
@@ -375,7 +377,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   }
   if (conflicting > 0) {
     const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
-    reasons.push(`its guest page also holds ${names}, from another host page or offset`);
+    reasons.push(flat(`its guest page also holds ${names}, from another host page or offset`));
     r.add(
       'guest-page-conflict',
       p.span,

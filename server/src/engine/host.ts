@@ -7,7 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { fitted } from './fitted';
-import { formatRange, formatSize, hex, someOf } from './values';
+import { flat, formatRange, formatSize, hex, someOf } from './values';
 
 export interface Resource {
   start: bigint;
@@ -104,7 +104,7 @@ export function deviceResources(d: Device): Resource[] {
   }
   const rom = d.rom;
   if (rom && rom.host !== undefined && rom.size !== undefined) {
-    out.push({ start: rom.host, end: rom.host + rom.size, id: `${d.name}.rom`, device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem', order: 0 });
+    out.push({ start: rom.host, end: rom.host + rom.size, id: flat(`${d.name}.rom`), device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem', order: 0 });
   }
   if (d.sriov && d.sriov.vfs > 0n) {
     for (const vb of d.sriov.bars) {
@@ -112,7 +112,7 @@ export function deviceResources(d: Device): Resource[] {
       out.push({
         start: vb.base,
         end: vb.base + vb.size * d.sriov.vfs,
-        id: `${d.name}.vf*.bar${vb.index}`,
+        id: flat(`${d.name}.vf*.bar${vb.index}`),
         device: d,
         span: vb.span,
         addrSpan: vb.node.address!.span,

@@ -10,7 +10,7 @@ import { Reporter } from './report';
 import { countAtMost } from './sorted';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
+import { flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -847,7 +847,7 @@ function buildBars(d: Device, r: Sink): void {
     if (!bn.index) continue;
     const idx = bn.index.value;
     const kind = bn.kind;
-    const id = `${d.name}.bar${idx}`;
+    const id = flat(`${d.name}.bar${idx}`);
     const subject = id;
     const target = { device: d.name, bar: idx };
     if (slotDeclared(d, idx)) {

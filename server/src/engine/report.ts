@@ -25,6 +25,7 @@ export class Reporter {
     // A message built from template pieces is a tree of string parts in V8; reading a character
     // flattens it in place into one string, so a kept diagnostic keeps one string, not a dozen.
     message.charCodeAt(0);
+    if (opts.subject) opts.subject.charCodeAt(0);
     this.diagnostics.push({
       rule,
       severity: o ?? opts.severity ?? DEFAULT_SEVERITY[rule],
