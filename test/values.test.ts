@@ -3,7 +3,7 @@
 // and powers of two, see `sharedInt` in values.ts) and the edges of 64 bits.
 import * as assert from 'assert';
 import * as fc from 'fast-check';
-import { readInteger, readSize, shared, sharedInt, ValueError } from '../server/src/engine/values';
+import { detach, flat, readInteger, readSize, shared, sharedInt, ValueError } from '../server/src/engine/values';
 
 const UNITS: [string, bigint][] = [
   ['K', 1n << 10n],
@@ -60,5 +60,17 @@ describe('reading numbers', () => {
     }
     for (const v of [0n, 1n, 1n << 53n, (1n << 53n) + 1n, 1n << 63n, (1n << 64n) - 1n, 1n << 64n, -1n, -(1n << 60n)]) assert.strictEqual(shared(v), v, `shared(${v})`);
     fc.assert(fc.property(u64, (v) => shared(v) === v));
+  });
+
+  it('`detach` and `flat` keep every UTF-16 code unit of any string, emoji and lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => {
+        const whole = `${a}|${b}`;
+        const cut = whole.slice(1);
+        assert.strictEqual(detach(cut), cut);
+        assert.strictEqual(flat(`${a}${b}`), a + b);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
