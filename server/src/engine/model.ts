@@ -4,7 +4,7 @@
 
 import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
 import { OverlayMap } from './overlayMap';
-import { fitted } from './fitted';
+import { emptyList, fitted } from './fitted';
 import type { Resource } from './host';
 import { Reporter } from './report';
 import { countAtMost } from './sorted';
@@ -114,8 +114,12 @@ export interface Device {
   node: DeviceNode;
   nameSpan: Span;
   span: Span;
-  /** Caches kept with the model (fields rather than WeakMaps: read for every device of every analysis). Host-level findings with the windows they were checked against. */
-  hostLevel?: { windowsKey: string; found: Finding[] };
+  /** Findings of the device statement itself (a repeated `group`) and of its parts (BARs, MSI-X, regions, ROM, SR-IOV): a device depends on its own statement only, so they are kept with the model. */
+  own: Finding[];
+  parts: Finding[];
+  /** Caches kept with the model (fields rather than WeakMaps or wrapper objects: read for every device of every analysis). Host-level findings, and the windows they were checked against. */
+  hostFound?: Finding[];
+  hostWindowsKey?: string;
   /** host.ts's resources of this device. */
   resources?: Resource[];
 }
@@ -204,18 +208,12 @@ class Recorder implements Sink {
 }
 
 /**
- * A device's model and its device-local findings, by syntax node. A device
- * depends on its own statement only, so when an incremental re-parse reuses
- * the node (an edit elsewhere), the device is reused too; its spans are the
- * node's own objects and move with it.
+ * A device's model with its device-local findings, kept on its syntax node. A
+ * device depends on its own statement only, so when an incremental re-parse
+ * reuses the node (an edit elsewhere), the device is reused too; its spans are
+ * the node's own objects and move with it.
  */
-interface BuiltDevice {
-  device: Device;
-  own: Finding[];
-  parts: Finding[];
-}
-
-function buildDevice(dn: DeviceNode, name: string): BuiltDevice {
+function buildDevice(dn: DeviceNode, name: string): Device {
   const groupVal: Val<bigint> | undefined = dn.groups[0];
   const own = new Recorder();
   for (const g of dn.groups.slice(1)) own.add('duplicate', g.span, `${name}: \`group\` is given twice; a function is in exactly one IOMMU group.`, { subject: name });
@@ -235,7 +233,10 @@ function buildDevice(dn: DeviceNode, name: string): BuiltDevice {
     node: dn,
     nameSpan: dn.name!.span,
     span: stmtSpan(dn.stmt),
-    hostLevel: undefined,
+    own: emptyList(),
+    parts: emptyList(),
+    hostFound: undefined,
+    hostWindowsKey: undefined,
     resources: undefined,
   };
   const parts = new Recorder();
@@ -247,7 +248,9 @@ function buildDevice(dn: DeviceNode, name: string): BuiltDevice {
   d.bars = fitted(d.bars);
   d.regions = fitted(d.regions);
   if (d.sriov) d.sriov.bars = fitted(d.sriov.bars);
-  return { device: d, own: fitted(own.found), parts: fitted(parts.found) };
+  d.own = fitted(own.found);
+  d.parts = fitted(parts.found);
+  return d;
 }
 
 /** Whether slot `i` of `d` was declared (by a BAR or as a mem64's upper half). */
@@ -408,22 +411,23 @@ function pciKey(p: PciAddress): number {
   return p.domain * 65536 + p.bus * 256 + p.device * 8 + p.fn;
 }
 
-function builtDevice(dn: DeviceNode, name: string): BuiltDevice {
-  let built = dn.model as BuiltDevice | undefined;
-  if (!built) dn.model = built = buildDevice(dn, name);
-  return built;
+function builtDevice(dn: DeviceNode, name: string): Device {
+  let d = dn.model as Device | undefined;
+  if (!d) dn.model = d = buildDevice(dn, name);
+  return d;
 }
 
 function hostLevelOf(d: Device, windows: HostWindow[], windowsKey: string): Finding[] {
-  let hl = d.hostLevel;
-  if (!hl || hl.windowsKey !== windowsKey) d.hostLevel = hl = { windowsKey, found: hostLevelFindings(d, windows) };
-  return hl.found;
+  if (d.hostFound === undefined || d.hostWindowsKey !== windowsKey) {
+    d.hostFound = hostLevelFindings(d, windows);
+    d.hostWindowsKey = windowsKey;
+  }
+  return d.hostFound;
 }
 
 /** Whether a device has model or host-level findings to report (the `noted` devices of `TopologyReuse`). */
 function hasFindings(d: Device, windows: HostWindow[], windowsKey: string): boolean {
-  const built = d.node.model as BuiltDevice;
-  return built.own.length + built.parts.length + hostLevelOf(d, windows, windowsKey).length > 0;
+  return d.own.length + d.parts.length + hostLevelOf(d, windows, windowsKey).length > 0;
 }
 
 /** Every device statement's model, the name and PCI address checks, and the findings, in file order. */
@@ -438,9 +442,8 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
       continue;
     }
     const name = dn.name.value;
-    const built = builtDevice(dn, name);
-    const d = built.device;
-    for (const f of built.own) r.add(...f);
+    const d = builtDevice(dn, name);
+    for (const f of d.own) r.add(...f);
     const prev = deviceByName.get(name);
     if (prev) {
       clean = false;
@@ -464,7 +467,7 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
       } else byPci.set(key, d);
     }
     devices.push(d);
-    for (const f of built.parts) r.add(...f);
+    for (const f of d.parts) r.add(...f);
   }
   // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
   const noted: number[] = [];
@@ -522,7 +525,7 @@ function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[]
   }
   const added: Device[] = [];
   for (const dn of fresh) {
-    const d = builtDevice(dn, dn.name!.value).device;
+    const d = builtDevice(dn, dn.name!.value);
     deviceByName.set(d.name, d);
     if (d.pci) byPci.set(pciKey(d.pci), d);
     added.push(d);
@@ -547,9 +550,9 @@ function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[]
  */
 function replayFindings(devices: Device[], noted: number[], windows: HostWindow[], windowsKey: string, r: Reporter): void {
   for (const i of noted) {
-    const built = devices[i].node.model as BuiltDevice;
-    for (const f of built.own) r.add(...f);
-    for (const f of built.parts) r.add(...f);
+    const d = devices[i];
+    for (const f of d.own) r.add(...f);
+    for (const f of d.parts) r.add(...f);
   }
   for (const i of noted) for (const f of hostLevelOf(devices[i], windows, windowsKey)) r.add(...f);
 }
