@@ -4,7 +4,7 @@
 import { fitted } from './fitted';
 import { OverlayMap } from './overlayMap';
 import { HostAnalysis } from './host';
-import { Assign, Bar, barAt, Device, Guest, Topology } from './model';
+import { Assign, Bar, barAt, Device, Guest, Msix, Region, Topology } from './model';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, GuestPlacement, Span } from './types';
 import { alignUp, flat, formatRange, formatSize, hex, shared, someOf } from './values';
@@ -299,6 +299,28 @@ function countDeltas(l: Placed[]): Map<bigint, number> {
   return m;
 }
 
+// Messages of the guest rules with thousands of findings in a big topology, built when read (see
+// `MessageText` in report.ts). Each takes only the values its text is made of (immutable ones: the
+// models they come from are kept across versions), so a finding keeps a few values instead of its text.
+
+function offsetMismatchMessage(guest: string, id: string, address: bigint, host: bigint, P: bigint): () => string {
+  return () => {
+    const gOff = address % P;
+    const hOff = host % P;
+    return `guest ${guest}: ${id} is at guest ${hex(address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. Place it at a guest address with offset ${hex(hOff)} (or use \`allocate page-match\`).`;
+  };
+}
+
+function pageConflictMessage(guest: string, id: string, guestPage: bigint, hostPage: bigint, P: bigint, names: string, one: boolean): () => string {
+  return () =>
+    `guest ${guest}: ${id} needs guest page ${hex(guestPage)} to map host page ${hex(hostPage)}, but that ${formatSize(P)} guest page also holds ${names}, which come${one ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${id} traps. Give it a guest page of its own (\`allocate page-match\`).`;
+}
+
+function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string): () => string {
+  return () =>
+    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. Relocate the table (\`msix relocate\`, QEMU x-msix-relocation) or move the registers to another page.`;
+}
+
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
 function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: GuestPages, r: Reporter): GuestPlacement {
   const P = topo.host.pageSize;
@@ -313,12 +335,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const gOff = p.address % P;
   const target = { device: b.device.name, bar: b.index, guest: g.name };
   if (hOff !== gOff) {
-    r.add(
-      'guest-offset-mismatch',
-      p.span,
-      `guest ${g.name}: ${b.id} is at guest ${hex(p.address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(b.host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. Place it at a guest address with offset ${hex(hOff)} (or use \`allocate page-match\`).`,
-      { subject: b.id, target },
-    );
+    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, p.address, b.host, P), { subject: b.id, target });
     return trapped(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`);
   }
   const delta = p.address - b.host;
@@ -378,12 +395,11 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   if (conflicting > 0) {
     const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
     reasons.push(flat(`its guest page also holds ${names}, from another host page or offset`));
-    r.add(
-      'guest-page-conflict',
-      p.span,
-      `guest ${g.name}: ${b.id} needs guest page ${hex(gp0 * P)} to map host page ${hex((gp0 - delta / P) * P)}, but that ${formatSize(P)} guest page also holds ${names}, which come${conflicting === 1 ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${b.id} traps. Give it a guest page of its own (\`allocate page-match\`).`,
-      { subject: b.id, target, related: conflicts.map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })) },
-    );
+    r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1), {
+      subject: b.id,
+      target,
+      related: conflicts.map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })),
+    });
   }
   const direct = total - BigInt(blocked.size);
   return {
@@ -500,17 +516,12 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
       const page = (r0 > t0 ? r0 : t0) * P;
       const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${someOf(trapIn, (n) => n)}` : 'in any guest under the default `msix emulate`';
       const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
-      r.add(
-        'msix-page-shared',
-        reg.span,
-        `${d.name}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. Relocate the table (\`msix relocate\`, QEMU x-msix-relocation) or move the registers to another page.`,
-        {
+      r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where), {
           subject: `${d.name}.${reg.name}`,
           severity: reg.hot ? 'warning' : 'info',
           target: { device: d.name, region: reg.name },
           related: [{ span: m.span, message: `MSI-X table of ${d.name}` }],
-        },
-      );
+      });
     }
     if (r.diagnostics.length > 0) out.set(d, r.diagnostics);
   }

@@ -2,6 +2,7 @@
 // user's per-rule overrides.
 
 import { emptyList } from './fitted';
+import { flat } from './values';
 import { DEFAULT_SEVERITY, Diagnostic, FixTarget, RelatedInfo, RuleId, Severity, SeverityOverride, Span } from './types';
 
 export interface AddOptions {
@@ -12,6 +13,37 @@ export interface AddOptions {
   severity?: Severity;
 }
 
+/** A message, or a function that builds it when it is first read (see `ReportedDiagnostic`). */
+export type MessageText = string | (() => string);
+
+/**
+ * A diagnostic whose message may be built when it is first read. A big
+ * topology has tens of thousands of findings with messages of about 300
+ * characters, and an editor shows at most `bartopo.maxDiagnostics` of them: the
+ * rules with thousands of findings pass a function of the few values their
+ * message is made of (about 150 bytes instead of 350), and only the messages
+ * read are built (once: the text replaces the function).
+ */
+class ReportedDiagnostic implements Diagnostic {
+  constructor(
+    readonly rule: RuleId,
+    readonly severity: Severity,
+    private text: MessageText,
+    readonly span: Span,
+    readonly subject: string | undefined,
+    readonly related: RelatedInfo[],
+    readonly target: FixTarget | undefined,
+  ) {}
+
+  get message(): string {
+    const t = this.text;
+    if (typeof t === 'string') return t;
+    const m = flat(t());
+    this.text = m;
+    return m;
+  }
+}
+
 /** Per-rule severity overrides (`off` drops a rule). */
 export type Overrides = Partial<Record<RuleId, SeverityOverride>>;
 
@@ -19,21 +51,20 @@ export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   constructor(readonly overrides: Overrides = {}) {}
 
-  add(rule: RuleId, span: Span, message: string, opts: AddOptions = {}): void {
+  add(rule: RuleId, span: Span, message: MessageText, opts: AddOptions = {}): void {
     const o = this.overrides[rule];
     if (o === 'off') return;
-    // A message built from template pieces is a tree of string parts in V8; reading a character
-    // flattens it in place into one string, so a kept diagnostic keeps one string, not a dozen.
-    message.charCodeAt(0);
-    if (opts.subject) opts.subject.charCodeAt(0);
-    this.diagnostics.push({
-      rule,
-      severity: o ?? opts.severity ?? DEFAULT_SEVERITY[rule],
-      message,
-      span,
-      subject: opts.subject,
-      related: opts.related && opts.related.length > 0 ? opts.related : emptyList(),
-      target: opts.target,
-    });
+    // A string built from template pieces is a tree of string parts in V8 until it is flattened (see `flat`).
+    this.diagnostics.push(
+      new ReportedDiagnostic(
+        rule,
+        o ?? opts.severity ?? DEFAULT_SEVERITY[rule],
+        typeof message === 'string' ? flat(message) : message,
+        span,
+        opts.subject === undefined ? undefined : flat(opts.subject),
+        opts.related && opts.related.length > 0 ? opts.related : emptyList(),
+        opts.target,
+      ),
+    );
   }
 }
