@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Analysis, analyze, analyzeParsed } from '../server/src/engine/analyze';
 import { AnalyzeOptions } from '../server/src/engine/types';
 import { parseEditedCopy } from '../server/src/engine/incremental';
+import { resourcesIn } from '../server/src/engine/host';
 import { computeFixes } from '../server/src/engine/fixes';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR } from './paths';
@@ -60,7 +61,9 @@ function picture(a: Analysis): unknown {
   return {
     diagnostics: a.diagnostics.map((d) => [d.rule, d.severity, d.span.start, d.span.end, d.subject, d.message, JSON.stringify(d.target), d.related.map((r) => [r.span.start, r.span.end, r.message])]),
     decisions: a.topology.devices.flatMap((d) => d.bars.map((b) => { const x = a.host.decisions.get(b)!; return [b.id, x.verdict, x.reason, x.neighbours.map((n) => n.id)]; })),
-    pages: [...a.host.pages].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([p, l]) => [p.toString(16), l.map((r) => r.id)]),
+    pages: [...a.host.pages.keys()].sort((x, y) => (x < y ? -1 : 1)).map((p) => [p.toString(16), resourcesIn(a.host.pages, p).map((r) => r.id)]),
+    // A page of one resource holds it directly: no bucket array has fewer than two.
+    bucketArraysOfTwoOrMore: [...a.host.pages.values()].every((l) => !Array.isArray(l) || l.length >= 2),
     guests: a.guests.map((ga) => [ga.guest.name, [...ga.placements].map(([b, p]) => [b.id, p.address?.toString(16), p.verdict, p.directPages.toString(), p.reasons])]),
   };
 }

@@ -28,6 +28,28 @@ export interface Resource {
   order: number;
 }
 
+/**
+ * Page buckets: the memory resources whose first or last page is a page, by
+ * page number, in resource order. Most pages hold one resource, which the map
+ * holds directly (a 40,000-device file has about 66,000 such pages: one array
+ * less each); a page with more holds an array of two or more.
+ */
+export type PageBuckets = Map<bigint, Resource | Resource[]>;
+
+const NO_RESOURCES: readonly Resource[] = Object.freeze([]);
+
+/** The resources of page `pg` in `pages`, in resource order. */
+export function resourcesIn(pages: PageBuckets, pg: bigint): readonly Resource[] {
+  const l = pages.get(pg);
+  return l === undefined ? NO_RESOURCES : Array.isArray(l) ? l : [l];
+}
+
+/** Sets page `pg` to `l` (one resource held directly, none: the page is dropped). */
+function setBucket(pages: PageBuckets, pg: bigint, l: Resource[]): void {
+  if (l.length === 0) pages.delete(pg);
+  else pages.set(pg, l.length === 1 ? l[0] : l);
+}
+
 export interface HostDecision {
   verdict: HostVerdict;
   reason: string;
@@ -38,8 +60,8 @@ export interface HostDecision {
 export interface HostAnalysis {
   /** Every resource, in device order (each device's BARs, ROM, VF apertures). */
   resources: Resource[];
-  /** First and last page of every memory resource, keyed by page number; each list in resource order. */
-  pages: Map<bigint, Resource[]>;
+  /** First and last page of every memory resource, keyed by page number; each list in resource order (read with `resourcesIn`). */
+  pages: PageBuckets;
   decisions: Map<Bar, HostDecision>;
   /** The findings, by what they depend on; `hostDiagnostics` lists them in order. */
   findings: HostFindings;
@@ -333,7 +355,7 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
   // resource order. Interior pages of a resource are its own unless something
   // overlaps it (reported above). Incrementally: the previous buckets, with
   // new arrays for the pages a resource leaves or enters.
-  const pages = change ? takeOver(previous!.pages) : new Map<bigint, Resource[]>();
+  const pages = change ? takeOver(previous!.pages) : (new Map() as PageBuckets);
   const touchedPages = new Set<bigint>();
   const pagesOf = (res: Resource): bigint[] => {
     if (res.space !== 'mem' || res.end <= res.start) return [];
@@ -347,28 +369,28 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       for (const pg of pagesOf(res)) {
         if (touchedPages.has(pg)) continue;
         touchedPages.add(pg);
-        const l = (pages.get(pg) ?? []).filter((x) => !gone.has(x));
-        if (l.length > 0) pages.set(pg, l);
-        else pages.delete(pg);
+        setBucket(pages, pg, resourcesIn(pages, pg).filter((x) => !gone.has(x)));
       }
     }
     for (const res of addedRes) {
       for (const pg of pagesOf(res)) {
+        // A list made for this version may change in place; one taken over from the previous version is copied.
         const old = pages.get(pg);
-        const l = touchedPages.has(pg) && old ? old : old ? [...old] : [];
+        const l = touchedPages.has(pg) && Array.isArray(old) ? old : [...resourcesIn(pages, pg)];
         touchedPages.add(pg);
         let at = l.length;
         while (at > 0 && before(res, l[at - 1])) at--;
         l.splice(at, 0, res);
-        pages.set(pg, l);
+        setBucket(pages, pg, l);
       }
     }
   } else {
     for (const res of resources!) {
       for (const pg of pagesOf(res)) {
         const l = pages.get(pg);
-        if (l) l.push(res);
-        else pages.set(pg, [res]);
+        if (l === undefined) pages.set(pg, res);
+        else if (Array.isArray(l)) l.push(res);
+        else pages.set(pg, [l, res]);
       }
     }
   }
@@ -380,14 +402,14 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
     // Only resources in a page that holds two groups can have partners.
     const mixed = new Set<Resource>();
     for (const l of pages.values()) {
-      if (l.length < 2) continue;
+      if (!Array.isArray(l) || l.length < 2) continue;
       const g0 = l[0].device.group;
       if (l.some((x) => x.device.group !== g0)) for (const x of l) mixed.add(x);
     }
     redoResources = mixed;
   } else {
     const again = new Set<Resource>();
-    for (const pg of touchedPages) for (const res of pages.get(pg) ?? []) again.add(res);
+    for (const pg of touchedPages) for (const res of resourcesIn(pages, pg)) again.add(res);
     for (const res of addedRes) again.add(res);
     for (const res of again) if (!change.added.has(res.device)) change.touched.add(res.device);
     redo = [...change.added, ...change.touched];
@@ -493,10 +515,10 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
   return rep?.diagnostics ?? NONE;
 }
 
-function partnerFinding(res: Resource, P: bigint, pages: Map<bigint, Resource[]>, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
+function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
   let list: { other: Resource; page: bigint }[] | undefined;
   for (const page of own) {
-    const l = pages.get(page)!;
+    const l = resourcesIn(pages, page);
     if (l.length < 2) continue;
     const rep1 = l[0];
     const rep2 = l.find((o) => o.device.group !== rep1.device.group);
@@ -582,14 +604,14 @@ function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'big' |
   return d;
 }
 
-function decideHost(b: Bar, P: bigint, pages: Map<bigint, Resource[]>): HostDecision {
+function decideHost(b: Bar, P: bigint, pages: PageBuckets): HostDecision {
   const shared = decisionsFor(P);
   if (b.kind === 'io') return shared.io;
   if (b.size === undefined) return shared.invalid;
   if (b.host === undefined) return shared.unplaced;
   if (b.size >= P) return shared.big;
   if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [] };
-  const neighbours = (pages.get(b.host / P) ?? []).filter((x) => x.bar !== b);
+  const neighbours = resourcesIn(pages, b.host / P).filter((x) => x.bar !== b);
   if (neighbours.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page`, neighbours };
   return shared.alone;
 }
@@ -615,7 +637,7 @@ class OffsetInPage implements VfHostDecision {
 const NEXT_VF_IN_PAGE: VfHostDecision = { verdict: 'no-mmap', reason: 'the next VF decodes in the rest of its page' };
 
 /** Host verdict of VF k's BAR (for reports): VF BARs follow the same rule as BARs, siblings included. */
-export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: Map<bigint, Resource[]>): VfHostDecision {
+export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: PageBuckets): VfHostDecision {
   const size = res.vfSize!;
   const start = res.start + k * size;
   if (size >= P) return { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page` };
@@ -625,7 +647,7 @@ export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: Map<big
   // Siblings: the aperture covers more of this page than VF k's own BAR.
   const apertureInPage = (res.end < pageEnd ? res.end : pageEnd) - start;
   if (apertureInPage > size) return NEXT_VF_IN_PAGE;
-  const others = (pages.get(page) ?? []).filter((x) => x !== res);
+  const others = resourcesIn(pages, page).filter((x) => x !== res);
   if (others.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page` };
   return { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses` };
 }

@@ -2,7 +2,7 @@
 // sub-page BAR, what decodes where inside it, with verdicts and IOMMU groups.
 
 import { Analysis } from '../engine/analyze';
-import { Resource } from '../engine/host';
+import { Resource, resourcesIn } from '../engine/host';
 import { HostVerdict, Span } from '../engine/types';
 import { formatSize } from '../engine/values';
 
@@ -57,11 +57,11 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
     if (!r.bar || !m || !m.valid || m.tableBar !== r.bar.index) continue;
     const t0 = (r.start + m.tableOffset) / P;
     const t1 = (r.start + m.tableOffset + m.tableSize - 1n) / P;
-    for (let k = t0; k <= t1; k++) tablePages.set(k, a.host.pages.get(k) ?? [r]);
+    for (let k = t0; k <= t1; k++) tablePages.set(k, a.host.pages.has(k) ? [...resourcesIn(a.host.pages, k)] : [r]);
   }
   const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (const key of keys) {
-    const list = a.host.pages.get(key) ?? tablePages.get(key)!;
+    const list = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : tablePages.get(key)!;
     const subpage = list.filter((r) => r.kind === 'bar' && r.end - r.start < P);
     const vfSub = list.filter((r) => r.kind === 'vf' && (r.vfSize ?? P) < P);
     const holdsTable = tablePages.has(key);
