@@ -175,11 +175,11 @@ class Args {
     if (!isNameAt(this.text, this.wStart, this.wEnd)) {
       return this.fail(this.wStart, this.wEnd, `${this.what}: \`${this.currentText()}\` is not a valid name (letters, digits, \`_\` and \`-\`, not starting with a digit)`);
     }
-    return valAt(detach(this.currentText()), this.wStart, this.wEnd);
+    return valAt(kept(this.currentText()), this.wStart, this.wEnd);
   }
 
   word(expected: string): Val<string> | undefined {
-    return this.takeWord(expected) ? valAt(detach(this.currentText()), this.wStart, this.wEnd) : undefined;
+    return this.takeWord(expected) ? valAt(kept(this.currentText()), this.wStart, this.wEnd) : undefined;
   }
 
   /** One of `options`; the value is the option itself (no copy of the word). */
@@ -195,7 +195,7 @@ class Args {
     if (!this.take(expected)) return undefined;
     if (this.kind !== Tok.String) return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${expected} in double quotes, found \`${this.currentText()}\``);
     if (this.unterminated) return this.fail(this.wStart, this.wEnd, `${this.what}: the string is missing its closing \`"\``);
-    return valAt(detach(this.value), this.wStart, this.wEnd);
+    return valAt(kept(this.value), this.wStart, this.wEnd);
   }
 
   pci(): Val<PciAddress> | undefined {
@@ -228,6 +228,25 @@ const HOST_STMTS = ['page-size', 'arch', 'msix-mappable', 'window'];
 const DEVICE_STMTS = ['group', 'name', 'id', 'bar', 'msix', 'region', 'rom', 'sriov'];
 const GUEST_STMTS = ['window', 'allocate', 'msix', 'assign'];
 const YES_NO = ['yes', 'no'] as const;
+
+/**
+ * The strings the current `parseStatements` has kept (names, ids, descriptions), by text. An
+ * inventory repeats a few device descriptions and ids thousands of times and names each device
+ * again in every guest that assigns it; a repeat shares the first one's string. The table lives
+ * for one call, so nothing outlives the parse that made it.
+ */
+let keptStrings: Map<string, string> | undefined;
+
+/** `s` as a string a node may keep (see `detach`), shared with an equal one read before in this parse. */
+function kept(s: string): string {
+  if (!keptStrings) return detach(s);
+  let k = keptStrings.get(s);
+  if (k === undefined) {
+    k = detach(s);
+    keptStrings.set(k, k);
+  }
+  return k;
+}
 
 /** A plain span of a token: the AST keeps no token (nor its text) alive. */
 function spanOf(t: Span): Span {
@@ -265,7 +284,16 @@ export function parse(text: string): ParseResult {
 
 /** The typed parse of top-level statements: their nodes are appended to `file`, their errors to `errors`. */
 export function parseStatements(stmts: readonly Stmt[], file: FileNode, errors: SyntaxError[]): void {
+  const outer = keptStrings;
+  keptStrings = new Map();
+  try {
+    parseStatementsNow(stmts, file, errors);
+  } finally {
+    keptStrings = outer;
+  }
+}
 
+function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: SyntaxError[]): void {
   const unexpectedBlock = (s: Stmt, what: string | Head): void => {
     if (s.block) errors.push({ span: { start: s.block.open, end: s.block.open + 1 }, message: `${typeof what === 'string' ? what : '`' + what.text + '`'} takes no \`{ … }\` block` });
   };
