@@ -2,7 +2,7 @@
 // apertures), their overlaps (sort and sweep), which host pages they share
 // (page buckets), and Linux vfio-pci's mmap decision per BAR.
 
-import { Bar, barAt, Device, Topology } from './model';
+import { Bar, barAt, Device, groupLabel, Topology } from './model';
 import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
@@ -530,15 +530,15 @@ function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides:
   if (!list) return undefined;
   const r = new Reporter(overrides);
   const pageAddr = list[0].page * P;
-  const others = someOf(list, (x) => `${x.other.id} (${x.other.device.groupLabel})`);
+  const others = someOf(list, (x) => `${x.other.id} (${groupLabel(x.other.device)})`);
   r.add(
     'page-shared-across-groups',
     res.addrSpan,
-    `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} of ${res.device.groupLabel} and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
+    `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} of ${groupLabel(res.device)} and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
     {
       subject: res.id,
       target: res.bar ? { device: res.device.name, bar: res.bar.index } : undefined,
-      related: list.slice(0, 8).map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${x.other.device.groupLabel}` })),
+      related: list.slice(0, 8).map((x) => ({ span: x.other.addrSpan, message: `${x.other.id}, ${groupLabel(x.other.device)}` })),
     },
   );
   return r.diagnostics[0];

@@ -7,7 +7,7 @@
 import { Hover, MarkupKind } from 'vscode-languageserver';
 import { BarReport, formatSize, hex, parseSize } from '../engine';
 import { DeviceNode } from '../engine/ast';
-import { Bar, barAt, Device } from '../engine/model';
+import { Bar, barAt, Device, groupLabel } from '../engine/model';
 import { formatRange } from '../engine/values';
 import { bars, DocState, deviceBars } from './documents';
 import { toRange } from './convert';
@@ -175,7 +175,7 @@ function deviceHover(s: DocState, node: DeviceNode): string[] {
   const out = [`**device ${d.name}**${d.label ? ` — ${literal(d.label)}` : ''}`];
   const facts: string[] = [];
   if (d.pci) facts.push(`PCI ${code(`${d.pci.domain.toString(16).padStart(4, '0')}:${d.pci.bus.toString(16).padStart(2, '0')}:${d.pci.device.toString(16).padStart(2, '0')}.${d.pci.fn}`)}`);
-  facts.push(d.groupLabel);
+  facts.push(groupLabel(d));
   if (d.id) facts.push(`id ${code(d.id)}`);
   out.push(facts.join(' · '));
   const reports = deviceBars(s, d.name).filter((r) => r.vf === undefined);

@@ -3,6 +3,7 @@
 
 import { Analysis } from '../engine/analyze';
 import { Resource, resourcesIn } from '../engine/host';
+import { groupLabel } from '../engine/model';
 import { HostVerdict, Span } from '../engine/types';
 import { formatSize } from '../engine/values';
 
@@ -82,7 +83,7 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
         fullEnd: r.end,
         device: r.device.name,
         group: r.device.group,
-        groupLabel: r.device.groupLabel,
+        groupLabel: groupLabel(r.device),
         hostVerdict: dec?.verdict,
         span: r.span,
       });
@@ -92,7 +93,7 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
       const m = d.msix;
       const inner = (id: string, kind: MapItemKind, s: bigint, len: bigint, span: Span, hot?: boolean): void => {
         const ic = clip(s, s + len, lo, hi);
-        if (ic) items.push({ id, kind, start: ic[0], end: ic[1], fullStart: s, fullEnd: s + len, device: d.name, group: d.group, groupLabel: d.groupLabel, span, hot });
+        if (ic) items.push({ id, kind, start: ic[0], end: ic[1], fullStart: s, fullEnd: s + len, device: d.name, group: d.group, groupLabel: groupLabel(d), span, hot });
       };
       if (m && m.valid && m.tableBar === r.bar.index) inner(`${d.name}.msix-table`, 'msix-table', r.start + m.tableOffset, m.tableSize, m.span);
       if (m && m.valid && m.pbaBar === r.bar.index && m.pbaOffset !== undefined) inner(`${d.name}.msix-pba`, 'msix-pba', r.start + m.pbaOffset, m.pbaSize, m.span);
