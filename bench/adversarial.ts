@@ -118,6 +118,16 @@ export const SHAPES: Shape[] = [
     },
   },
   {
+    name: 'long labels',
+    what: 'n/16 devices with 17,000-character descriptions of one length that differ only at the end (V8 hashes such strings by length alone)',
+    gen(n) {
+      const pad = 'x'.repeat(17000 - 8);
+      let s = '';
+      for (let i = 0; i < Math.max(1, n >> 4); i++) s += `device d${i} at ${pci(i)} {\n  name "${pad}${String(i).padStart(8, '0')}"\n  bar 0 mem64 size 64K at ${hex(0x1_0000_0000 + i * 0x10000)}\n}\n`;
+      return s;
+    },
+  },
+  {
     name: 'many VFs',
     what: 'one PF with 8n 4K VFs (VF BAR reports)',
     gen(n) {

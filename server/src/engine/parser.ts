@@ -237,9 +237,16 @@ const YES_NO = ['yes', 'no'] as const;
  */
 let keptStrings: Map<string, string> | undefined;
 
+/**
+ * Longest string `kept` shares. Names, ids and descriptions are far shorter; V8 hashes a string of
+ * 16,384 characters or more by its length alone, so a table of long strings of one length would
+ * compare each new one with all the others (a document of such labels would take quadratic time).
+ */
+const KEPT_MAX_LENGTH = 256;
+
 /** `s` as a string a node may keep (see `detach`), shared with an equal one read before in this parse. */
 function kept(s: string): string {
-  if (!keptStrings) return detach(s);
+  if (!keptStrings || s.length > KEPT_MAX_LENGTH) return detach(s);
   let k = keptStrings.get(s);
   if (k === undefined) {
     k = detach(s);
