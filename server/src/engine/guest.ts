@@ -327,7 +327,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const b = p.bar;
   const size = b.size;
   const total = shared(size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P);
-  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [flat(reason)] });
+  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
   if (p.address === undefined || size === undefined) return trapped('it has no guest address');
   const dec = host.decisions.get(b)!;
   if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(`the host does not mmap it: ${dec.reason}`);
@@ -336,7 +336,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const target = { device: b.device.name, bar: b.index, guest: g.name };
   if (hOff !== gOff) {
     r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, p.address, b.host, P), { subject: b.id, target });
-    return trapped(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`);
+    return trapped(flat(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`));
   }
   const delta = p.address - b.host;
   const blocked = new Set<bigint>(); // host page numbers that trap
@@ -517,10 +517,10 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
       const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${someOf(trapIn, (n) => n)}` : 'in any guest under the default `msix emulate`';
       const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
       r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where), {
-          subject: `${d.name}.${reg.name}`,
-          severity: reg.hot ? 'warning' : 'info',
-          target: { device: d.name, region: reg.name },
-          related: [{ span: m.span, message: `MSI-X table of ${d.name}` }],
+        subject: `${d.name}.${reg.name}`,
+        severity: reg.hot ? 'warning' : 'info',
+        target: { device: d.name, region: reg.name },
+        related: [{ span: m.span, message: `MSI-X table of ${d.name}` }],
       });
     }
     if (r.diagnostics.length > 0) out.set(d, r.diagnostics);

@@ -180,11 +180,6 @@ interface TopologyReuse {
   noted: number[];
 }
 
-/**
- * The span of a statement: the statement itself (it has `start` and `end`), so
- * that spans in the model move with the statement when an incremental re-parse
- * moves it.
- */
 /** How messages name `d`'s IOMMU group (made when needed: 40,000 devices would keep 40,000 such strings). */
 export function groupLabel(d: Device): string {
   return d.group.startsWith('solo:') ? `its own group (${d.name} has no \`group\`)` : `group ${d.group}`;
@@ -196,6 +191,11 @@ export function barAt(d: Device, index: number): Bar | undefined {
   return undefined;
 }
 
+/**
+ * The span of a statement: the statement itself (it has `start` and `end`), so
+ * that spans in the model move with the statement when an incremental re-parse
+ * moves it.
+ */
 export function stmtSpan(s: Stmt): Span {
   return s;
 }

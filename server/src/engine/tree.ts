@@ -170,7 +170,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
         cur.wordsEnd = sc.end;
         break;
       case Tok.LBrace: {
-        const t = { start: sc.start, end: sc.end };
+        const at = sc.start; // a brace is one character
         let owner = cur;
         if (!owner) {
           // `{` on its own line after a blockless statement (Allman style).
@@ -179,14 +179,14 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
           if (prev && !prev.block && prev === lastEnded && prev.hasWords()) {
             owner = prev;
           } else {
-            owner = new Stmt(source, t.start, t.end, t.start);
+            owner = new Stmt(source, at, at + 1, at);
             f.stmts.push(owner);
-            errors.push({ span: { start: t.start, end: t.end }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
+            errors.push({ span: { start: at, end: at + 1 }, message: 'a block `{` must follow a statement such as `device NAME at ADDR`' });
           }
         }
-        const block: Block = { open: t.start, close: undefined, stmts: [] };
+        const block: Block = { open: at, close: undefined, stmts: [] };
         owner.block = block;
-        owner.end = t.end;
+        owner.end = at + 1;
         stack.push({ block, stmts: [], owner, depth: top().depth + 1 });
         cur = null;
         lastEnded = null;
@@ -194,13 +194,13 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
         break;
       }
       case Tok.RBrace: {
-        const t = { start: sc.start, end: sc.end };
+        const at = sc.start;
         if (cur) finish();
         if (top().depth > 0) {
-          closeFrame(t.start);
+          closeFrame(at);
           lastEndedByNewline = false;
         } else {
-          errors.push({ span: { start: t.start, end: t.end }, message: 'unmatched `}`: there is no open block to close' });
+          errors.push({ span: { start: at, end: at + 1 }, message: 'unmatched `}`: there is no open block to close' });
         }
         break;
       }

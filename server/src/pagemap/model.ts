@@ -58,7 +58,8 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
     if (!r.bar || !m || !m.valid || m.tableBar !== r.bar.index) continue;
     const t0 = (r.start + m.tableOffset) / P;
     const t1 = (r.start + m.tableOffset + m.tableSize - 1n) / P;
-    for (let k = t0; k <= t1; k++) tablePages.set(k, a.host.pages.has(k) ? [...resourcesIn(a.host.pages, k)] : [r]);
+    // (A page the host buckets hold is listed from them below; only the table BAR's inner pages need this list.)
+    for (let k = t0; k <= t1; k++) tablePages.set(k, [r]);
   }
   const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (const key of keys) {
