@@ -57,6 +57,21 @@ describe('bartopo CLI', () => {
     }
   });
 
+  it('exits 2 with a one-line error for a file it may not read', function () {
+    const f = tmpFile('locked.bartopo', CLEAN);
+    fs.chmodSync(path.dirname(f), 0o755);
+    fs.chmodSync(f, 0o000);
+    // root reads any file whatever its mode: then the CLI runs as the unprivileged user `nobody`.
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const r = spawnSync(process.execPath, [BIN, 'check', f], { cwd: REPO_ROOT, encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    if (r.error || (asRoot && r.status !== 2 && /Cannot find module|EACCES.*bartopo\.js/.test(r.stderr))) {
+      console.log(`      skipped: cannot run the CLI as an unprivileged user here (${r.error?.message ?? r.stderr.trim().split('\n')[0]})`);
+      this.skip();
+    }
+    assert.strictEqual(r.status, 2, r.stdout + r.stderr);
+    assert.strictEqual(r.stderr, `bartopo: ${f}: cannot read: permission denied\n`);
+  });
+
   it('exits 2 on bad usage, with a one-line error', () => {
     for (const args of [['check'], ['check', '--format', 'xml', 'x.bartopo'], ['check', '--page-size', '3K', 'x.bartopo'], ['check', '--severity', 'foo=bar', 'x.bartopo'], ['fix', '--budget', 'soon', 'x.bartopo'], ['fix', 'a.bartopo', 'b.bartopo'], ['map', 'a.bartopo', 'b.bartopo'], ['frobnicate']]) {
       const r = run(args);
