@@ -48,6 +48,9 @@ describe('bartopo CLI', () => {
       [tmpFile('bin.bartopo', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01])), /binary file/],
       [tmpFile('pkg.json', '{ "name": "x", "version": "1.0.0" }\n'), /does not look like a \.bartopo topology/],
     ];
+    // A device that never ends: read in chunks, the first NUL stops it (a whole read would never return).
+    if (fs.existsSync('/dev/zero')) cases.push(['/dev/zero', /binary file/]);
+    else console.log('      (no /dev/zero here: the endless-device case is not run)');
     for (const [p, re] of cases) {
       const r = run(['check', p]);
       assert.strictEqual(r.code, 2, `${p}: ${r.stdout}${r.stderr}`);
@@ -70,6 +73,14 @@ describe('bartopo CLI', () => {
     }
     assert.strictEqual(r.status, 2, r.stdout + r.stderr);
     assert.strictEqual(r.stderr, `bartopo: ${f}: cannot read: permission denied\n`);
+  });
+
+  it('reads a topology from a pipe as well as from a file (/dev/stdin, process substitution)', () => {
+    // Through a shell pipe, as a user runs it (Node's own `input` is a socket, which /dev/stdin cannot open).
+    const f = tmpFile('piped.bartopo', WITH_ERROR);
+    const r = spawnSync('sh', ['-c', `cat "$1" | "$2" "$3" check /dev/stdin`, 'sh', f, process.execPath, BIN], { encoding: 'utf8' });
+    assert.strictEqual(r.status, 1, r.stderr);
+    assert.match(r.stdout, /\/dev\/stdin:2:\d+: error bar-alignment: nic\.bar0/);
   });
 
   it('exits 2 on bad usage, with a one-line error', () => {

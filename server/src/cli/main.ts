@@ -36,13 +36,44 @@ export function readTopology(path: string): string {
   return readTopologyFile(path).text;
 }
 
+/** Largest input read from a pipe or device (Node reads no larger regular file either). */
+const STREAM_MAX = 2 ** 31;
+const CHUNK = 1 << 16;
+
+/**
+ * A pipe, FIFO or character device (`<(…)`, /dev/stdin), read chunk by chunk: a NUL byte ends
+ * the read at once (a binary source such as /dev/zero or /dev/urandom never ends), and so does
+ * passing STREAM_MAX.
+ */
+function readStream(path: string): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const n = fs.readSync(fd, chunk, 0, CHUNK, null);
+      if (n === 0) break;
+      const got = chunk.subarray(0, n);
+      if (got.includes(0)) throw new UsageError(`${path}: is a binary file, not a .bartopo topology`);
+      total += n;
+      if (total > STREAM_MAX) throw new UsageError(`${path}: cannot read: more than 2 GiB`);
+      chunks.push(got);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The file's text without its UTF-8 byte order mark, and whether it had one (`fix` writes it back). */
 export function readTopologyFile(path: string): { text: string; bom: boolean } {
   let buf: Buffer;
   try {
     const st = fs.statSync(path);
     if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a .bartopo file`);
-    buf = fs.readFileSync(path);
+    if (st.isBlockDevice()) throw new UsageError(`${path}: is a block device, not a .bartopo file`);
+    buf = st.isFile() ? fs.readFileSync(path) : readStream(path);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const err = e as NodeJS.ErrnoException;
