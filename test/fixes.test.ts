@@ -108,6 +108,23 @@ describe('quick fixes', () => {
     assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
   });
 
+  // test/fixtures/fixes/reorder: NAME.bartopo and, written by hand, the text the reorder must give (NAME.expected.bartopo).
+  const reorderDir = path.join(FIXTURES_DIR, 'fixes', 'reorder');
+  for (const file of fs.readdirSync(reorderDir).filter((f) => f.endsWith('.bartopo') && !f.endsWith('.expected.bartopo'))) {
+    it(`reorder keeps every line and comment: ${file}`, () => {
+      const text = fs.readFileSync(path.join(reorderDir, file), 'utf8');
+      const want = fs.readFileSync(path.join(reorderDir, file.replace(/\.bartopo$/, '.expected.bartopo')), 'utf8');
+      const a = analyze(text);
+      const [refactor] = guestRefactors(a, 'vm');
+      assert.ok(refactor, 'a refactor is offered');
+      const after = applyEdits(text, refactor.edits);
+      assert.strictEqual(after, want);
+      const b = analyze(after);
+      assert.deepStrictEqual(b.diagnostics.filter((d) => d.target?.guest === 'vm').map((d) => d.message), []);
+      assert.deepStrictEqual(b.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+    });
+  }
+
   it('does not offer the reorder when no order exists (three 4K BARs, no big BAR to separate them)', () => {
     const text = `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  bar 0 mem32 size 4K at 0xe0020000\n}\ndevice c at 00:01.2 {\n  bar 0 mem32 size 4K at 0xe0030000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign a\n  assign b\n  assign c\n}\n`;
     const a = analyze(text);

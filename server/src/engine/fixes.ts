@@ -9,6 +9,7 @@ import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiag
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { parse } from './parser';
 import { Reporter } from './report';
+import { AssignBarNode } from './ast';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
@@ -672,12 +673,28 @@ export function classOrder(devs: { S: number; B: number; T: number }[]): { types
   return { types, seq };
 }
 
-/** Text of one assign statement with its block listing `order` (explicit `bar … at` lines kept). */
-function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[]): string {
+/** Whether a statement has more after it on its line (`bar 0; bar 2`, `bar 0 }`); one with a trailing comment has not. */
+function moreOnLine(text: string, x: Stmt): boolean {
+  if (x.trailingComment) return false;
+  let i = x.end;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  return i < text.length && text[i] !== '\n' && text[i] !== '\r';
+}
+
+/**
+ * Whether statements swapping places may take their trailing comments along: not when a place has more on
+ * its line after it, where a moved comment would swallow the rest of that line (then every comment stays put).
+ */
+function commentsCanMove(text: string, places: Stmt[]): boolean {
+  return !places.some((x) => moreOnLine(text, x));
+}
+
+/** Text of one assign statement with its block listing `order` (explicit `bar … at` lines kept), with its trailing comment when `withComment`. */
+function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[], withComment: boolean): string {
   const text = a.text;
   const an = g.node.assigns.find((x) => x.device?.value === dev.name)!;
   const stmt = an.stmt;
-  const end = stmt.trailingComment?.end ?? stmt.end;
+  const end = withComment ? (stmt.trailingComment?.end ?? stmt.end) : stmt.end;
   const original = text.slice(stmt.start, end);
   const natural = dev.bars.filter((b) => b.kind !== 'io').sort((x, y) => x.index - y.index);
   const listedNow = an.bars.filter((x) => !x.address && x.index).map((x) => x.index!.value);
@@ -687,27 +704,41 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[]): string
   const nl = eol(a);
   const ind = indentOf(text, stmt.start);
   const unit = indentUnit(text);
-  const explicitLines = an.bars.filter((x) => x.address).map((x) => text.slice(x.stmt.start, x.stmt.trailingComment?.end ?? x.stmt.end));
-  const lineFor = (b: Bar): string => {
-    const ex = an.bars.find((x) => !x.address && x.index?.value === b.index);
-    return ex ? text.slice(ex.stmt.start, ex.stmt.trailingComment?.end ?? ex.stmt.end) : `bar ${b.index}`;
-  };
-  const lines = [...explicitLines, ...order.map(lineFor)];
+  const textOf = (x: Stmt): string => text.slice(x.start, x.trailingComment?.end ?? x.end);
   const block = stmt.block;
   if (!block) {
     const lastWord = stmt.words[stmt.words.length - 1];
     const head = text.slice(stmt.start, lastWord.end);
     const tail = text.slice(lastWord.end, end); // trailing comment, if any
-    return `${head} {${tail}${nl}${lines.map((l) => ind + unit + l).join(nl)}${nl}${ind}}`;
+    return `${head} {${tail}${nl}${order.map((b) => ind + unit + `bar ${b.index}`).join(nl)}${nl}${ind}}`;
   }
-  const slots: Stmt[] = block.stmts.filter((s) => s.words[0]?.text === 'bar');
+  // Only the block's plain `bar N` lines of the BARs being ordered move, each with its comment, into the
+  // places such lines held; every other line (`bar N at …`, an io BAR, a repeated or unreadable one) stays
+  // where it is, as it is. BARs the block did not list follow its last `bar` line.
+  const nodeOf = new Map<Stmt, AssignBarNode>(an.bars.map((x) => [x.stmt, x]));
+  const movable = new Map<number, Stmt>();
+  const places: Stmt[] = [];
+  let last: Stmt | undefined;
+  for (const x of block.stmts) {
+    if (x.head() !== 'bar') continue;
+    last = x;
+    const n = nodeOf.get(x);
+    const index = n && !n.address ? n.index?.value : undefined;
+    if (index === undefined || !wanted.includes(index) || movable.has(index)) continue;
+    movable.set(index, x);
+    places.push(x);
+  }
+  const withComments = commentsCanMove(text, places);
+  const lines = order.map((b) => {
+    const listed = movable.get(b.index);
+    return !listed ? `bar ${b.index}` : withComments ? textOf(listed) : text.slice(listed.start, listed.end);
+  });
   const edits: TextEdit[] = [];
-  slots.forEach((s, i) => edits.push({ span: { start: s.start, end: s.trailingComment?.end ?? s.end }, newText: lines[i] }));
-  const extra = lines.slice(slots.length);
+  places.forEach((x, i) => edits.push({ span: { start: x.start, end: withComments ? (x.trailingComment?.end ?? x.end) : x.end }, newText: lines[i] }));
+  const extra = lines.slice(places.length);
   if (extra.length > 0) {
-    const anchor = slots.length ? slots[slots.length - 1] : undefined;
-    const at = anchor ? (anchor.trailingComment?.end ?? anchor.end) : block.open + 1;
-    const lind = anchor ? indentOf(text, anchor.start) : ind + unit;
+    const at = last ? (last.trailingComment?.end ?? last.end) : block.open + 1;
+    const lind = last ? indentOf(text, last.start) : ind + unit;
     edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + lind + l).join('') });
   }
   const rel = edits.map((e) => ({ span: { start: e.span.start - stmt.start, end: e.span.end - stmt.start }, newText: e.newText }));
@@ -720,11 +751,12 @@ function reorderEdits(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
   const g = ga.guest;
   const text = a.text;
   const slots = g.assigns.map((as) => g.node.assigns.find((x) => x.device?.value === as.device.name)!.stmt);
+  const withComments = commentsCanMove(text, slots);
   const edits: TextEdit[] = [];
   order.forEach((o, i) => {
     const slot = slots[i];
-    const newText = rewriteAssign(a, g, o.device, o.bars);
-    const span = { start: slot.start, end: slot.trailingComment?.end ?? slot.end };
+    const newText = rewriteAssign(a, g, o.device, o.bars, withComments);
+    const span = { start: slot.start, end: withComments ? (slot.trailingComment?.end ?? slot.end) : slot.end };
     if (text.slice(span.start, span.end) !== newText) edits.push({ span, newText });
   });
   return edits;
