@@ -108,6 +108,26 @@ describe('quick fixes', () => {
     assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
   });
 
+  it('every fix writes the line breaks of its file: CRLF, or a lone CR (old Mac)', () => {
+    let checked = 0;
+    for (const [name, lf] of Object.entries(SCENARIOS)) {
+      for (const eol of ['\r\n', '\r']) {
+        const text = lf.replace(/\n/g, eol);
+        const a = analyze(text);
+        const fixes = a.diagnostics.flatMap((d) => computeFixes(a, d)).concat(guestRefactors(a, 'vm'));
+        for (const fix of fixes) {
+          const breaks = applyEdits(text, fix.edits).match(/\r\n|\r|\n/g) ?? [];
+          assert.ok(
+            breaks.every((b) => b === eol),
+            `${name}, ${JSON.stringify(eol)}: "${fix.title}" wrote ${JSON.stringify(breaks.find((b) => b !== eol))}`,
+          );
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 20, `${checked} fixes checked`);
+  });
+
   // test/fixtures/fixes/reorder: NAME.bartopo and, written by hand, the text the reorder must give (NAME.expected.bartopo).
   const reorderDir = path.join(FIXTURES_DIR, 'fixes', 'reorder');
   for (const file of fs.readdirSync(reorderDir).filter((f) => f.endsWith('.bartopo') && !f.endsWith('.expected.bartopo'))) {

@@ -357,13 +357,18 @@ describe('lsp: editor features', function () {
       assert.deepStrictEqual(await format(uri), [], 'idempotent');
     });
 
-    it('leaves a canonical file and its CRLF line breaks alone', async () => {
+    it('leaves a canonical file and its CRLF or old-Mac CR line breaks alone', async () => {
       assert.deepStrictEqual(await format(await openDoc(CLEAN)), []);
-      const crlf = CANONICAL.replace(/\n/g, '\r\n');
-      assert.deepStrictEqual(await format(await openDoc(crlf)), []);
-      const messyCrlf = MESSY.replace(/\n/g, '\r\n');
-      const uri = await openDoc(messyCrlf);
-      assert.strictEqual(applyTextEdits(messyCrlf, await format(uri)), crlf);
+      for (const eol of ['\r\n', '\r']) {
+        const canonical = CANONICAL.replace(/\n/g, eol);
+        assert.deepStrictEqual(await format(await openDoc(canonical)), []);
+        const messy = MESSY.replace(/\n/g, eol);
+        const uri = await openDoc(messy);
+        assert.strictEqual(applyTextEdits(messy, await format(uri)), canonical);
+      }
+      // Mixed: the most common style wins, and the result has no other.
+      const mixed = MESSY.replace(/\n/g, '\r').replace('\r', '\n');
+      assert.strictEqual(applyTextEdits(mixed, await format(await openDoc(mixed))), CANONICAL.replace(/\n/g, '\r'));
     });
 
     it('only re-indents a file with syntax errors, and leaves a file with unbalanced braces alone', async () => {

@@ -7,6 +7,7 @@ import { analyze, Analysis, analyzeParsed } from './analyze';
 import { parseEditedCopy } from './incremental';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
+import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
 import { Reporter } from './report';
 import { AssignBarNode } from './ast';
@@ -208,7 +209,7 @@ const lineBreaks = new WeakMap<Analysis, string>();
 
 function eol(a: Analysis): string {
   let nl = lineBreaks.get(a);
-  if (nl === undefined) lineBreaks.set(a, (nl = a.text.includes('\r\n') ? '\r\n' : '\n'));
+  if (nl === undefined) lineBreaks.set(a, (nl = lineBreakOf(a.text)));
   return nl;
 }
 

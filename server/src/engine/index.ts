@@ -4,6 +4,6 @@ export type { Analysis } from './analyze';
 export { computeFixes, guestRefactors, fixAll, applyEdits, prepareFixes } from './fixes';
 export type { FixAllResult } from './fixes';
 export { changedRegion } from './incremental';
-export { LineIndex } from './lineIndex';
+export { LineIndex, lineBreakOf } from './lineIndex';
 export * from './types';
 export { formatSize, hex, parseSize } from './values';

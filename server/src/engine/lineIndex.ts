@@ -118,3 +118,23 @@ export class LineIndex {
     return Math.min(start + Math.max(0, pos.character), end);
   }
 }
+
+/**
+ * The line break that edits of `text` should use: the file's most common one
+ * (`\r\n`, a lone `\r` as in old Mac files, or `\n`; `\n` on a tie or when the
+ * text has none), so that a fix or formatting adds no second style to a file.
+ */
+export function lineBreakOf(text: string): '\n' | '\r\n' | '\r' {
+  let lf = 0;
+  let crlf = 0;
+  let cr = 0;
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
+    if (text.charCodeAt(i + 1) === 10) crlf++;
+    else cr++;
+  }
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lf++;
+  lf -= crlf;
+  if (crlf > lf && crlf >= cr) return '\r\n';
+  if (cr > lf && cr > crlf) return '\r';
+  return '\n';
+}

@@ -10,7 +10,8 @@
 //   trailing white space is removed;
 // - blank lines are kept, runs of them collapsed to one; blank lines at the
 //   start and end of the file, right after `{` and right before `}` removed;
-// - the file ends with one line break; its line-break style (LF or CRLF) is kept.
+// - the file ends with one line break; its line-break style (LF, CRLF or a lone
+//   CR) is kept (a file that mixes them gets its most common one).
 //
 // Formatting is idempotent and only ever changes white space and `;`: the
 // result is checked token by token against the input before it is offered.
@@ -21,6 +22,7 @@
 // spaces per level on every line).
 
 import { FormattingOptions, Range, TextEdit as LspTextEdit } from 'vscode-languageserver';
+import { lineBreakOf } from '../engine';
 import { Scanner, Tok } from '../engine/lexer';
 import { diffEdits, toLspEdits } from './convert';
 import { DocState } from './documents';
@@ -44,7 +46,7 @@ export function formatText(text: string, mode: FormatMode): string {
   if (mode === 'none') return text;
   const bom = text.startsWith('\ufeff') ? '\ufeff' : '';
   const body = bom ? text.slice(1) : text;
-  const eol = body.includes('\r\n') ? '\r\n' : '\n';
+  const eol = lineBreakOf(body);
   const limit = maxOutput(body.length);
   const out = mode === 'full' ? formatFull(body, limit) : formatIndent(body, limit);
   if (out === undefined) return text;
