@@ -108,6 +108,28 @@ describe('quick fixes', () => {
     assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
   });
 
+  it('a statement added first in a block goes below a comment on the `{` line, and into a one-line block before a `;`', () => {
+    // No window: `msix relocate` goes first in the guest block, whose `{` line ends with a comment.
+    const relocate = SCENARIOS['MSI-X table next to hot doorbells'].replace('guest vm {\n  window 0x8000000000 size 1G\n', 'guest vm {   # production VM, do not touch\n');
+    const a = analyze(relocate);
+    const d = a.diagnostics.find((x) => x.rule === 'msix-page-shared')!;
+    const fix = computeFixes(a, d).find((f) => f.title.startsWith('Relocate'))!;
+    assert.ok(fix, 'relocate offered');
+    assert.ok(applyEdits(relocate, fix.edits).includes('guest vm {   # production VM, do not touch\n  msix relocate\n'), applyEdits(relocate, fix.edits));
+    // a.bar0 (4K, host offset 0) lands at guest offset 0x1000 after b.bar0; its assign block is one line.
+    const oneLine =
+      'host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem64 size 4K at 0x1_0001_0000\n  bar 2 mem64 size 64K at 0x1_0002_0000\n}\n' +
+      'device b at 00:02.0 {\n  bar 0 mem64 size 4K at 0x1_0003_0000\n}\nguest vm {\n  window 0x2_0000_0000 size 1G\n  assign b\n  assign a { bar 2 at 0x2_0002_0000 }\n}\n';
+    const o = analyze(oneLine);
+    const mismatch = o.diagnostics.find((x) => x.rule === 'guest-offset-mismatch' && x.subject === 'a.bar0')!;
+    assert.ok(mismatch, 'a.bar0 mismatches');
+    const place = computeFixes(o, mismatch).find((f) => f.title.startsWith('Place a.bar0'));
+    assert.ok(place, 'Place offered for a BAR of a one-line block');
+    const after = applyEdits(oneLine, place.edits);
+    assert.ok(after.includes('  assign a { bar 0 at 0x200010000; bar 2 at 0x2_0002_0000 }\n'), after);
+    assert.deepStrictEqual(analyze(after).diagnostics.filter((x) => x.target?.guest === 'vm').map((x) => x.message), []);
+  });
+
   it('every fix writes the line breaks of its file: CRLF, or a lone CR (old Mac)', () => {
     let checked = 0;
     for (const [name, lf] of Object.entries(SCENARIOS)) {
@@ -144,6 +166,15 @@ describe('quick fixes', () => {
       assert.deepStrictEqual(b.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
     });
   }
+
+  it('does not offer the reorder while an assign block is still open (a `}` not yet typed)', () => {
+    const text = fs.readFileSync(path.join(reorderDir, 'io-bar-listed.bartopo'), 'utf8').replace(/    bar 4 [^\n]*\n  \}\n\}\n$/, '');
+    assert.ok(text.endsWith('    bar 2   # big\n'), 'the file ends inside the block');
+    const a = analyze(text);
+    assert.ok(a.diagnostics.some((d) => d.rule === 'guest-offset-mismatch'));
+    assert.deepStrictEqual(guestRefactors(a, 'vm'), []);
+    for (const d of a.diagnostics) assert.ok(!computeFixes(a, d).some((f) => f.title.startsWith('Reorder')));
+  });
 
   it('does not offer the reorder when no order exists (three 4K BARs, no big BAR to separate them)', () => {
     const text = `host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 4K at 0xe0010000\n}\ndevice b at 00:01.1 {\n  bar 0 mem32 size 4K at 0xe0020000\n}\ndevice c at 00:01.2 {\n  bar 0 mem32 size 4K at 0xe0030000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign a\n  assign b\n  assign c\n}\n`;

@@ -225,6 +225,23 @@ function indentUnit(text: string): string {
   return m[1].startsWith('\t') ? '\t' : m[1].length >= 4 && m[1].length % 4 === 0 ? '    ' : '  ';
 }
 
+/**
+ * An edit that adds statement `line` first in the block opened at `open`: on a line of its own after the
+ * `{` (and after a comment on the `{` line, which stays there); in a one-line block (`{ bar 0 at … }`),
+ * inside that line, ended by `;` when something follows.
+ */
+function insertFirstInBlock(text: string, open: number, line: string, nl: string, ind: string): TextEdit {
+  let i = open + 1;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  const c = text[i];
+  if (c === '#') {
+    while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    return { span: { start: i, end: i }, newText: `${nl}${ind}${line}` };
+  }
+  if (c === undefined || c === '\n' || c === '\r') return { span: { start: open + 1, end: open + 1 }, newText: `${nl}${ind}${line}` };
+  return { span: { start: open + 1, end: open + 1 }, newText: c === '}' ? ` ${line}` : ` ${line};` };
+}
+
 // ---- lookups --------------------------------------------------------------
 
 function findGuest(a: Analysis, name: string | undefined): GuestAnalysis | undefined {
@@ -254,10 +271,7 @@ function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdi
   const ind = indentOf(text, an.stmt.start);
   const unit = indentUnit(text);
   const block = an.stmt.block;
-  if (block) {
-    const at = block.open + 1;
-    return [{ span: { start: at, end: at }, newText: `${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}` }];
-  }
+  if (block) return [insertFirstInBlock(text, block.open, `bar ${bar.index} at ${hex(addr)}`, nl, ind + unit)];
   const lastWord = an.stmt.words[an.stmt.words.length - 1];
   return [{ span: { start: lastWord.end, end: lastWord.end }, newText: ` {${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}${nl}${ind}}` }];
 }
@@ -274,7 +288,8 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
   const ind = first ? indentOf(text, first.start) : indentOf(text, g.node.stmt.start) + indentUnit(text);
   // After the window line when there is one, else first in the block.
   const win = g.node.windows[0];
-  const after = win ? (win.stmt.trailingComment?.end ?? win.stmt.end) : block.open + 1;
+  if (!win) return [insertFirstInBlock(text, block.open, `${keyword} ${value}`, nl, ind)];
+  const after = win.stmt.trailingComment?.end ?? win.stmt.end;
   return [{ span: { start: after, end: after }, newText: `${nl}${ind}${keyword} ${value}` }];
 }
 
@@ -752,6 +767,8 @@ function reorderEdits(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
   const g = ga.guest;
   const text = a.text;
   const slots = g.assigns.map((as) => g.node.assigns.find((x) => x.device?.value === as.device.name)!.stmt);
+  // A block still being typed (never closed) has no end to rewrite up to: its comments would be cut or doubled.
+  if (slots.some((x) => x.block && x.block.close === undefined)) return undefined;
   const withComments = commentsCanMove(text, slots);
   const edits: TextEdit[] = [];
   order.forEach((o, i) => {
