@@ -371,6 +371,13 @@ describe('lsp: editor features', function () {
       assert.strictEqual(applyTextEdits(mixed, await format(await openDoc(mixed))), CANONICAL.replace(/\n/g, '\r'));
     });
 
+    it('formats a file with an odd blank (NBSP) on a blank line completely at once: a second run changes nothing', async () => {
+      const nbsp = 'device d at 01:00.0 {\n  group 1\n\u00a0\n\n\n  bar 0 mem32 size 4K at 0x1000\n}\n';
+      const once = applyTextEdits(nbsp, await format(await openDoc(nbsp)));
+      assert.strictEqual(once, 'device d at 01:00.0 {\n  group 1\n\n  bar 0 mem32 size 4K at 0x1000\n}\n');
+      assert.deepStrictEqual(await format(await openDoc(once)), []);
+    });
+
     it('only re-indents a file with syntax errors, and leaves a file with unbalanced braces alone', async () => {
       const broken = 'device a at 00:01.0 {\n        bar 0 mem99   size 4K\n     group 1 # note\n}\n';
       const uri = await openDoc(broken);

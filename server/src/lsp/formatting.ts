@@ -22,7 +22,7 @@
 // spaces per level on every line).
 
 import { FormattingOptions, Range, TextEdit as LspTextEdit } from 'vscode-languageserver';
-import { lineBreakOf } from '../engine';
+import { lineBreakOf, TextEdit } from '../engine';
 import { Scanner, Tok } from '../engine/lexer';
 import { diffEdits, toLspEdits } from './convert';
 import { DocState } from './documents';
@@ -32,13 +32,18 @@ const INDENT = '  ';
 /** Characters the lexer treats as blanks besides space and tab; the full formatter would drop them. */
 const ODD_BLANKS = /[\u000b\u000c\u00a0\ufeff]/;
 
-export type FormatMode = 'full' | 'indent' | 'none';
+/**
+ * `full`: the canonical layout; `indent`: indentation only (a file with syntax errors); `blanks`: a file whose
+ * only obstacle is an odd blank (vertical tab, form feed, NBSP) — indentation only, then the full layout when
+ * that removed every odd blank (they sat on blank lines), so that formatting twice changes nothing more.
+ */
+export type FormatMode = 'full' | 'indent' | 'blanks' | 'none';
 
 export function formatMode(s: DocState): FormatMode {
   if (s.analysis.diagnostics.some((d) => d.rule === 'file-too-large')) return 'none';
   if (s.analysis.tree.errors.length > 0) return 'none';
   if (s.analysis.diagnostics.some((d) => d.rule === 'syntax')) return 'indent';
-  if (ODD_BLANKS.test(s.text.startsWith('\ufeff') ? s.text.slice(1) : s.text)) return 'indent';
+  if (ODD_BLANKS.test(s.text.startsWith('\ufeff') ? s.text.slice(1) : s.text)) return 'blanks';
   return 'full';
 }
 
@@ -51,7 +56,44 @@ export function formatText(text: string, mode: FormatMode): string {
   const out = mode === 'full' ? formatFull(body, limit) : formatIndent(body, limit);
   if (out === undefined) return text;
   const result = bom + out.join(eol) + (out.length > 0 ? eol : '');
+  if (mode === 'blanks' && !ODD_BLANKS.test(result.slice(bom.length))) return formatText(result, 'full');
   return result;
+}
+
+/** Offsets of the tokens formatting keeps (all but line breaks and `;`; a comment without its trailing blanks): start, end, start, end, … */
+function keptTokens(text: string): number[] {
+  const out: number[] = [];
+  const sc = new Scanner(text);
+  while (sc.advance()) {
+    if (sc.kind === Tok.Newline || sc.kind === Tok.Semi) continue;
+    let end = sc.end;
+    if (sc.kind === Tok.Comment) while (end > sc.start && /\s/.test(text[end - 1])) end--;
+    out.push(sc.start, end);
+  }
+  return out;
+}
+
+/**
+ * Range formatting: formatting changes only the gaps between tokens (white space and `;`), and keeps every
+ * token, so the two texts have the same tokens and each gap can be taken over on its own. The edits are the
+ * formatted gaps that touch the range's lines: any subset of them leaves every statement as it was (a subset of
+ * a line diff's edits need not: it can drop or repeat a line).
+ */
+function rangeEdits(text: string, formatted: string, index: DocState['index'], range: Range): TextEdit[] {
+  const a = keptTokens(text);
+  const b = keptTokens(formatted);
+  if (a.length !== b.length) return []; // cannot happen: formatting is checked token by token
+  const edits: TextEdit[] = [];
+  const n = a.length / 2;
+  for (let i = 0; i <= n; i++) {
+    const start = i === 0 ? 0 : a[2 * i - 1];
+    const end = i === n ? text.length : a[2 * i];
+    const newText = formatted.slice(i === 0 ? 0 : b[2 * i - 1], i === n ? formatted.length : b[2 * i]);
+    if (text.slice(start, end) === newText) continue;
+    if (index.positionAt(end).line < range.start.line || index.positionAt(start).line > range.end.line) continue;
+    edits.push({ span: { start, end }, newText });
+  }
+  return edits;
 }
 
 /** The longest layout offered for a text of `n` characters (a longer one is only made by absurd nesting). */
@@ -213,9 +255,7 @@ function formatIndent(text: string, limit: number): string[] | undefined {
 
 export function getFormattingEdits(s: DocState, _options: FormattingOptions, range?: Range): LspTextEdit[] {
   const formatted = formatText(s.text, formatMode(s));
-  const edits = diffEdits(s.text, formatted);
-  const lsp = toLspEdits(s.index, edits);
-  if (!range) return lsp;
-  // Range formatting: the line edits that touch the range.
-  return lsp.filter((e) => e.range.end.line >= range.start.line && e.range.start.line <= range.end.line);
+  if (formatted === s.text) return [];
+  if (range) return toLspEdits(s.index, rangeEdits(s.text, formatted, s.index, range));
+  return toLspEdits(s.index, diffEdits(s.text, formatted));
 }
