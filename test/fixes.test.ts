@@ -108,6 +108,20 @@ describe('quick fixes', () => {
     assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
   });
 
+  it('aligns a VF BAR even when the device has a BAR of the same index (the fix edits the VF BAR, not that one)', () => {
+    const text = 'device pf at 01:00.0 {\n  bar 0 mem64 size 64K at 0x10_0000_0000\n  sriov vfs 4 {\n    bar 0 mem64 size 16K at 0x10_0010_1000\n  }\n}\n';
+    const a = analyze(text);
+    const d = a.diagnostics.find((x) => x.rule === 'bar-alignment' && x.subject === 'pf.vf*.bar0')!;
+    assert.ok(d, 'the VF BAR is misaligned');
+    const fixes = computeFixes(a, d);
+    // 0x10_0010_1000 rounded to 16K: down to 0x10_0010_0000, up to 0x10_0010_4000; the device's own bar 0 stays.
+    assert.deepStrictEqual(
+      fixes.map((f) => applyEdits(text, f.edits).split('\n')[3]),
+      ['    bar 0 mem64 size 16K at 0x10_0010_0000', '    bar 0 mem64 size 16K at 0x10_0010_4000'],
+    );
+    for (const f of fixes) assert.ok(applyEdits(text, f.edits).includes('  bar 0 mem64 size 64K at 0x10_0000_0000\n'));
+  });
+
   it('a statement added first in a block goes below a comment on the `{` line, and into a one-line block before a `;`', () => {
     // No window: `msix relocate` goes first in the guest block, whose `{` line ends with a comment.
     const relocate = SCENARIOS['MSI-X table next to hot doorbells'].replace('guest vm {\n  window 0x8000000000 size 1G\n', 'guest vm {   # production VM, do not touch\n');

@@ -53,7 +53,7 @@ export const SOURCE = 'bartopo';
 /** `data` of every published diagnostic: enough for a quick fix without re-analysing. */
 export interface DiagnosticData {
   rule: string;
-  target?: { device?: string; bar?: number; guest?: string; region?: string };
+  target?: { device?: string; bar?: number; vf?: boolean; guest?: string; region?: string };
   subject?: string;
   /**
    * Document version the diagnostic was made for. The server publishes it again,

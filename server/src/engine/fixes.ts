@@ -479,7 +479,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
       size = dev.rom.size;
     }
   } else {
-    const bn = dev.bars.find((b) => b.index === t.bar)?.node ?? dev.sriov?.bars.find((b) => b.index === t.bar)?.node;
+    const bn = (t.vf ? dev.sriov?.bars : dev.bars)?.find((b) => b.index === t.bar)?.node;
     if (bn?.address && bn.size) {
       span = bn.address.span;
       addr = bn.address.value;

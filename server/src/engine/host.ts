@@ -509,7 +509,7 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
       'sriov-vf-subpage',
       vb.node.size!.span,
       `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: up to ${perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
-      { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index } },
+      { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index, vf: true } },
     );
   }
   return rep?.diagnostics ?? NONE;

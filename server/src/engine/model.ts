@@ -272,7 +272,7 @@ function checkBarNumbers(
   node: BarNode,
   kind: BarKind,
   subject: string,
-  target: { device: string; bar: number },
+  target: { device: string; bar: number; vf?: boolean },
 ): bigint | undefined {
   let size: bigint | undefined;
   if (node.size) {
@@ -624,13 +624,13 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
     if (d.rom?.host !== undefined && d.rom.size !== undefined) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
     for (const vb of d.sriov?.bars ?? []) {
       if (vb.base === undefined || vb.size === undefined) continue;
-      checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index });
+      checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index, vf: true });
     }
   }
   return fitted(r.found);
 }
 
-function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number }): void {
+function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number; vf?: boolean }): void {
   if (inWindow(windows, start, size, 'all')) return;
   const names = someOf(windows, (w) => `${w.name} ${formatRange(w.start, w.size)}`);
   r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
@@ -1051,7 +1051,7 @@ function buildSriov(d: Device, r: Sink): void {
       else if (seen.has(idx + 1)) r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1}, which another VF BAR uses.`, { subject: id });
       seen.add(idx + 1);
     }
-    const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx });
+    const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx, vf: true });
     let base = size !== undefined ? bn.address?.value : undefined;
     if (base !== undefined && size !== undefined && base + size * vfs > U64_LIMIT) {
       r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space.`, { subject: id });

@@ -86,6 +86,8 @@ export interface FixTarget {
   device?: string;
   /** BAR index (or -1 for the ROM). */
   bar?: number;
+  /** The BAR is a VF BAR (`bar` indexes the device's \`sriov\` block), not the device's own. */
+  vf?: boolean;
   /** Guest name, for guest-level diagnostics. */
   guest?: string;
   /** Region name, for region diagnostics. */

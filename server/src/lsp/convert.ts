@@ -286,7 +286,7 @@ function sameData(a: unknown, b: unknown): boolean {
 
 function sameTarget(a: Diagnostic['target'], b: Diagnostic['target']): boolean {
   if (!a || !b) return a === b;
-  return a.device === b.device && a.bar === b.bar && a.guest === b.guest && a.region === b.region;
+  return a.device === b.device && a.bar === b.bar && a.vf === b.vf && a.guest === b.guest && a.region === b.region;
 }
 
 /**
