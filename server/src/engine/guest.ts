@@ -97,8 +97,25 @@ export function placementOrder(g: Guest): Placed[] {
 /** Places every BAR of the guest that has no explicit address; returns all placements in placement order. */
 export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[] {
   const placed = placementOrder(g);
-  // The explicit BARs' ranges, sorted once (added one by one out of order, each would splice).
-  const used = IntervalSet.of(placed.filter((p) => p.explicit && p.bar.size !== undefined).map((p): [bigint, bigint] => [p.address!, p.address! + p.bar.size!]));
+  const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
+  const reserved: [bigint, bigint][] = [];
+  for (const p of placed) {
+    if (!p.explicit || p.bar.size === undefined) continue;
+    reserved.push([p.address!, p.address! + p.bar.size]);
+    // page-match: an explicit sub-page BAR puts its host page in a guest page, where its sub-page neighbours
+    // follow it; that whole guest page is reserved, as a page the allocator picks is, so that nothing else is
+    // placed into the rest of it (over a neighbour, or as another host page's content).
+    if (g.policy === 'page-match' && p.bar.host !== undefined && p.bar.size < P) {
+      const hp = p.bar.host / P;
+      if (!guestPageOf.has(hp)) {
+        const page = p.address! - (p.address! % P);
+        guestPageOf.set(hp, page);
+        reserved.push([page, page + P]);
+      }
+    }
+  }
+  // Sorted once (added one by one out of order, each would splice).
+  const used = IntervalSet.of(reserved);
   let walk = placed.filter((p) => !p.explicit && p.bar.size !== undefined);
   if (walk.length === 0) return placed;
   if (!g.window) {
@@ -125,16 +142,8 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
       addr = alignUp(o[1], align);
     }
   };
-  const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
   // Where the search for a free guest page starts: the last page found (the space below it only fills up), so all searches together walk the window once.
   let freePageFrom = wStart;
-  for (const p of placed) {
-    // An explicit BAR already puts its host page in a guest page: its sub-page neighbours follow it.
-    if (p.explicit && p.bar.host !== undefined && p.bar.size !== undefined && p.bar.size < P) {
-      const hp = p.bar.host / P;
-      if (!guestPageOf.has(hp)) guestPageOf.set(hp, p.address! - (p.address! % P));
-    }
-  }
   const full = (p: Placed): void => {
     r?.add(
       'guest-window-full',
