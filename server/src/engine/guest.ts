@@ -351,7 +351,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const blocked = new Set<bigint>(); // host page numbers that trap
   const reasons: string[] = [];
   const m = b.device.msix;
-  if (m && m.valid && m.tableBar === b.index && (g.msix === 'emulate' || !topo.host.msixMappable)) {
+  if (m && m.tableValid && m.tableBar === b.index && (g.msix === 'emulate' || !topo.host.msixMappable)) {
     const t0 = (b.host + m.tableOffset) / P;
     const t1 = (b.host + m.tableOffset + m.tableSize - 1n) / P;
     for (let pg = t0; pg <= t1; pg++) blocked.add(pg);
@@ -506,7 +506,7 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
   for (const d of previous ? previous.redo : topo.devices) {
     out.delete(d);
     const m = d.msix;
-    if (!m || !m.valid || d.regions.length === 0) continue;
+    if (!m || !m.tableValid || d.regions.length === 0) continue;
     const r = new Reporter(overrides);
     const tb = barAt(d, m.tableBar);
     if (tb?.host === undefined) continue;

@@ -547,10 +547,11 @@ function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides:
 /** PCIe: the MSI-X table and PBA must not share a naturally aligned 4 KiB range with other registers. */
 function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
   const m = d.msix;
-  if (!m || !m.valid || d.regions.length === 0) return [];
+  if (!m || !(m.tableValid || m.pbaValid) || d.regions.length === 0) return [];
   const r = new Reporter(overrides);
-  const parts: [string, number, bigint, bigint][] = [['table', m.tableBar, m.tableOffset, m.tableSize]];
-  if (m.pbaBar !== undefined && m.pbaOffset !== undefined) parts.push(['PBA', m.pbaBar, m.pbaOffset, m.pbaSize]);
+  const parts: [string, number, bigint, bigint][] = [];
+  if (m.tableValid) parts.push(['table', m.tableBar, m.tableOffset, m.tableSize]);
+  if (m.pbaValid && m.pbaBar !== undefined && m.pbaOffset !== undefined) parts.push(['PBA', m.pbaBar, m.pbaOffset, m.pbaSize]);
   for (const reg of d.regions) {
     if (!reg.valid) continue;
     const shared: string[] = [];

@@ -61,6 +61,10 @@ export interface Msix {
   span: Span;
   /** Whether the layout is valid (inside memory BARs, aligned, no overlap). */
   valid: boolean;
+  /** Whether the table is where it says (in a memory BAR, aligned, inside it): its page traps even when the PBA is wrong. */
+  tableValid: boolean;
+  /** Whether the PBA is declared and where it says, clear of the table. */
+  pbaValid: boolean;
 }
 
 export interface Region {
@@ -933,6 +937,8 @@ function buildMsix(d: Device, r: Sink): void {
     pbaSize: shared(8n * ((n + 63n) / 64n)),
     span,
     valid: false,
+    tableValid: false,
+    pbaValid: false,
   };
   d.msix = msix;
   if (n < 1n || n > 2048n) {
@@ -941,14 +947,13 @@ function buildMsix(d: Device, r: Sink): void {
   }
   const tb = checkRef(d, r, m.tableBar, 'the MSI-X table');
   const pb = m.pbaBar ? checkRef(d, r, m.pbaBar, 'the MSI-X PBA') : undefined;
-  if (!tb || (m.pbaBar && !pb)) return;
-  let ok = true;
-  const place = (what: string, b: Bar, off: bigint, len: bigint, offSpan: Span): void => {
+  if (!tb) return;
+  const place = (what: string, b: Bar, off: bigint, len: bigint, offSpan: Span): boolean => {
     if (b.kind === 'io') {
       r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} is in ${b.id}, an I/O BAR; it must live in a memory BAR.`, { subject, target });
-      ok = false;
-      return;
+      return false;
     }
+    let ok = true;
     if (off % 8n !== 0n) {
       r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} offset ${hex(off)} is not 8-byte aligned (its low 3 bits hold the BAR index).`, { subject, target });
       ok = false;
@@ -961,10 +966,11 @@ function buildMsix(d: Device, r: Sink): void {
       });
       ok = false;
     }
+    return ok;
   };
-  place('table', tb, msix.tableOffset, msix.tableSize, m.tableOffset.span);
+  msix.tableValid = place('table', tb, msix.tableOffset, msix.tableSize, m.tableOffset.span);
   if (pb && msix.pbaOffset !== undefined) {
-    place('PBA', pb, msix.pbaOffset, msix.pbaSize, m.pbaOffset!.span);
+    msix.pbaValid = place('PBA', pb, msix.pbaOffset, msix.pbaSize, m.pbaOffset!.span);
     if (msix.pbaBar === msix.tableBar && msix.pbaOffset < msix.tableOffset + msix.tableSize && msix.tableOffset < msix.pbaOffset + msix.pbaSize) {
       r.add(
         'msix-layout',
@@ -972,10 +978,11 @@ function buildMsix(d: Device, r: Sink): void {
         `${d.name}: the MSI-X table ${formatRange(msix.tableOffset, msix.tableSize)} and PBA ${formatRange(msix.pbaOffset, msix.pbaSize)} overlap in ${tb.id}.`,
         { subject, target },
       );
-      ok = false;
+      msix.pbaValid = false;
     }
   }
-  msix.valid = ok;
+  // A missing PBA (no `pba` clause) is not an error of the layout; a `pba` naming a BAR that does not exist is.
+  msix.valid = msix.tableValid && (m.pbaBar ? msix.pbaValid : true);
 }
 
 function buildRegions(d: Device, r: Sink): void {

@@ -55,7 +55,7 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
   const tablePages = new Map<bigint, Resource[]>();
   for (const r of a.host.resources) {
     const m = r.device.msix;
-    if (!r.bar || !m || !m.valid || m.tableBar !== r.bar.index) continue;
+    if (!r.bar || !m || !m.tableValid || m.tableBar !== r.bar.index) continue;
     const t0 = (r.start + m.tableOffset) / P;
     const t1 = (r.start + m.tableOffset + m.tableSize - 1n) / P;
     // (A page the host buckets hold is listed from them below; only the table BAR's inner pages need this list.)
@@ -96,8 +96,8 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
         const ic = clip(s, s + len, lo, hi);
         if (ic) items.push({ id, kind, start: ic[0], end: ic[1], fullStart: s, fullEnd: s + len, device: d.name, group: d.group, groupLabel: groupLabel(d), span, hot });
       };
-      if (m && m.valid && m.tableBar === r.bar.index) inner(`${d.name}.msix-table`, 'msix-table', r.start + m.tableOffset, m.tableSize, m.span);
-      if (m && m.valid && m.pbaBar === r.bar.index && m.pbaOffset !== undefined) inner(`${d.name}.msix-pba`, 'msix-pba', r.start + m.pbaOffset, m.pbaSize, m.span);
+      if (m && m.tableValid && m.tableBar === r.bar.index) inner(`${d.name}.msix-table`, 'msix-table', r.start + m.tableOffset, m.tableSize, m.span);
+      if (m && m.pbaValid && m.pbaBar === r.bar.index && m.pbaOffset !== undefined) inner(`${d.name}.msix-pba`, 'msix-pba', r.start + m.pbaOffset, m.pbaSize, m.span);
       for (const reg of d.regions) if (reg.valid && reg.bar === r.bar.index) inner(`${d.name}.${reg.name}`, 'region', r.start + reg.offset, reg.size, reg.span, reg.hot);
     };
     for (const r of list) add(r);
