@@ -53,3 +53,15 @@ describe('messages built when read', () => {
     }
   });
 });
+
+describe('messages that follow the layout', () => {
+  it('sriov-vf-subpage counts the VFs that really share a page, and says when a single VF has its page alone', () => {
+    const vfs = (n: number): string => `host h {\n  page-size 64K\n}\ndevice pf at 00:01.0 {\n  bar 0 mem64 size 1M at 0x2_0000_0000\n  sriov vfs ${n} {\n    bar 0 mem64 size 16K at 0x2_0010_0000\n  }\n}\n`;
+    // 64K / 16K = 4 VF BARs fit in a page: 8 VFs fill two pages of 4, 2 VFs share one page, 1 VF is alone.
+    saysAll(one(analyze(vfs(8)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['16K, smaller than the 64K host page', 'up to 4 VFs share each page', 'no VF\'s BAR can be mmapped']);
+    saysAll(one(analyze(vfs(2)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['up to 2 VFs share each page']);
+    const single = one(analyze(vfs(1)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0');
+    saysAll(single, ['with a single VF no other VF shares its page', 'with more VFs up to 4 would share each page']);
+    assert.ok(!single.message.includes("no VF's BAR can be mmapped"), single.message);
+  });
+});

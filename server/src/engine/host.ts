@@ -505,10 +505,16 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
   for (const vb of d.sriov?.bars ?? []) {
     if (vb.size === undefined || vb.size >= P) continue;
     const perPage = P / vb.size;
+    const vfs = d.sriov!.vfs;
+    // With a single VF nothing shares its page yet (its verdict may be mmap); the layout breaks as soon as VFs are added.
+    const effect =
+      vfs > 1n
+        ? `up to ${vfs < perPage ? vfs : perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps`
+        : `with a single VF no other VF shares its page, but with more VFs up to ${perPage} would share each page, and then no VF's BAR could be mmapped or isolated page by page`;
     r.add(
       'sriov-vf-subpage',
       vb.node.size!.span,
-      `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: up to ${perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
+      `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: ${effect}. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
       { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index, vf: true } },
     );
   }
