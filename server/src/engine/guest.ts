@@ -14,6 +14,8 @@ export interface Placed {
   assign: Assign;
   address?: bigint;
   explicit: boolean;
+  /** Not placed at all (an `at` address past 2^64). */
+  unplaceable?: boolean;
   /** Where to report: the `bar N` line of the assign block, or the assign's device name. */
   span: Span;
 }
@@ -88,7 +90,7 @@ export function placementOrder(g: Guest): Placed[] {
   const out: Placed[] = [];
   for (const a of g.assigns) {
     for (const ab of a.bars) {
-      out.push({ bar: ab.bar, assign: a, address: ab.address, explicit: ab.address !== undefined, span: ab.span ?? a.nameSpan });
+      out.push({ bar: ab.bar, assign: a, address: ab.address, explicit: ab.address !== undefined, unplaceable: ab.unplaceable, span: ab.span ?? a.nameSpan });
     }
   }
   return out;
@@ -116,7 +118,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
   }
   // Sorted once (added one by one out of order, each would splice).
   const used = IntervalSet.of(reserved);
-  let walk = placed.filter((p) => !p.explicit && p.bar.size !== undefined);
+  let walk = placed.filter((p) => !p.explicit && !p.unplaceable && p.bar.size !== undefined);
   if (walk.length === 0) return placed;
   if (!g.window) {
     r?.add(

@@ -130,6 +130,8 @@ export interface Device {
 export interface AssignedBar {
   bar: Bar;
   address?: bigint;
+  /** Its `at` address runs past 2^64 (address-overflow): it is given no guest address at all, and traps. */
+  unplaceable?: boolean;
   /** `bar N` line in the assign block, if any. */
   span?: Span;
 }
@@ -708,7 +710,6 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
         continue;
       }
       listedIdx.add(idx);
-      listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
       if (ab.address && b.size !== undefined) {
         if (ab.address.value % b.size !== 0n) {
           r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too.`, {
@@ -717,9 +718,12 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
           });
         }
         if (ab.address.value + b.size > U64_LIMIT) {
-          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space.`, { subject: b.id });
+          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address.`, { subject: b.id });
+          listed.push({ bar: b, span: stmtSpan(ab.stmt), unplaceable: true });
+          continue;
         }
       }
+      listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
     }
     const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
     g.assigns.push({
