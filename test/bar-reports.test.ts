@@ -37,6 +37,14 @@ describe('bar reports', () => {
     );
   });
 
+  it('lists BARs in file order: a device\'s BARs written after its sriov block come after the VF BARs', () => {
+    const text = 'device a at 00:01.0 {\n  bar 4 mem64 size 4K at 0xc010_0000\n  sriov vfs 2 {\n    bar 2 mem64 size 16K at 0x2_0020_0000\n    bar 0 mem64 size 16K at 0x2_0010_0000\n  }\n  bar 2 mem64 size 1M at 0x2_0000_0000\n  bar 0 mem32 size 4K at 0xc000_0000\n}\n';
+    assert.deepStrictEqual(
+      barReports(analyze(text)).map((r) => r.id),
+      ['a.bar4', 'a.vf0.bar2', 'a.vf1.bar2', 'a.vf0.bar0', 'a.vf1.bar0', 'a.bar2', 'a.bar0'],
+    );
+  });
+
   it('gives each VF its own host verdict and reason', () => {
     const vf = reports.filter((r) => r.vf !== undefined);
     assert.deepStrictEqual(

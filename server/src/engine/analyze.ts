@@ -231,13 +231,19 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
   for (const res of a.host.resources) if (res.kind === 'vf' && (!chosen || chosen.includes(res.device))) vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
   for (const d of devices) {
     const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
-    for (const b of bars) {
-      if (b.kind === 'io') continue;
-      const dec = a.host.decisions.get(b)!;
-      const guests = byBar.get(b) ?? noPlacements;
-      out.push(new BarReportRecord(b.id, d.name, b.index, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
-    }
     const sr = d.sriov;
+    // File order (spec): the device's BARs written before its `sriov` block, the VF BARs, then the BARs after it.
+    const before = sr ? bars.filter((b) => b.span.start < sr.span.start) : bars;
+    const after = sr && before.length < bars.length ? bars.slice(before.length) : [];
+    const ownBars = (list: Bar[]): void => {
+      for (const b of list) {
+        if (b.kind === 'io') continue;
+        const dec = a.host.decisions.get(b)!;
+        const guests = byBar.get(b) ?? noPlacements;
+        out.push(new BarReportRecord(b.id, d.name, b.index, b.kind, b.prefetch, b.size ?? b.declaredSize, b.host ?? b.node.address?.value, dec.verdict, dec.reason, guests, b.span));
+      }
+    };
+    ownBars(before);
     if (!sr) continue;
     const limit = opts.maxVfs ?? Number.MAX_SAFE_INTEGER;
     const unassignedVf: VfHostDecision = { verdict: 'no-mmap', reason: 'it has no host address' };
@@ -253,5 +259,6 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
         out.push(new VfBarReportRecord(template, k, v));
       }
     }
+    ownBars(after);
   }
 }
