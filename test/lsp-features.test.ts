@@ -156,6 +156,13 @@ describe('lsp: editor features', function () {
       { startLine: 0, endLine: 2, kind: 'comment' },
       { startLine: 3, endLine: 5 },
     ]);
+    // A `}` after tabs or an NBSP still starts its line (its line stays visible); one after code does not.
+    const blanks = 'device a at 00:01.0 {\n  group 1\n\t\u00a0}\ndevice b at 00:01.1 {\n  group 2 }\n';
+    const r2 = await client.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri: await openDoc(blanks) } });
+    assert.deepStrictEqual(r2, [
+      { startLine: 0, endLine: 1 },
+      { startLine: 3, endLine: 4 },
+    ]);
   });
 
   describe('completion', () => {

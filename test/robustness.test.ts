@@ -242,6 +242,21 @@ describe('robustness', function () {
       for (const d of a.diagnostics) assert.ok(d.message.length > 0);
     });
 
+    it('a literal of a million digits is too big for 64 bits, said in a short message', () => {
+      for (const digits of ['1'.repeat(1_000_000), '0x' + 'f'.repeat(1_000_000), '0'.repeat(999_990) + '18446744073709551616']) {
+        const t = `device d at 00:00.0 {\n  bar 0 mem64 size 4K at ${digits}\n}\n`;
+        const a = analyze(t);
+        checkRanges(t, a);
+        const d = a.diagnostics.find((x) => x.rule === 'syntax');
+        assert.ok(d && /does not fit in 64 bits/.test(d.message), located(t, a).join('; '));
+        assert.ok(d.message.length < 300, `${d.message.length} characters`);
+        assert.match(d.message, new RegExp(`\\(${digits.length} characters\\)`));
+      }
+      // Leading zeros do not count: 20 significant digits below 2^64 still read.
+      const ok = `device d at 00:00.0 {\n  bar 0 mem64 size 4K at ${'0'.repeat(100)}18446744073709547520\n}\n`;
+      assert.ok(!analyze(ok).diagnostics.some((x) => x.rule === 'syntax'));
+    });
+
     it('still gives every BAR a report, with sane numbers', () => {
       const a = analyze(text);
       const bars = barReports(a);

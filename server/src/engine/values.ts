@@ -12,8 +12,13 @@ export class ValueError {
   constructor(readonly message: string) {}
 }
 
+/** A word as a message quotes it: a long one by its start and length (a message must not carry a megabyte of digits). */
+function quoted(text: string): string {
+  return text.length <= 48 ? `\`${text}\`` : `\`${text.slice(0, 24)}…\` (${text.length} characters)`;
+}
+
 function notInteger(text: string): ValueError {
-  return new ValueError(`\`${text}\` is not an integer (write decimal like 256 or hex like 0x1000)`);
+  return new ValueError(`${quoted(text)} is not an integer (write decimal like 256 or hex like 0x1000)`);
 }
 
 function digitValue(c: number, hexa: boolean): number {
@@ -83,10 +88,13 @@ export function readInteger(text: string, start: number, end: number): bigint | 
     if (digits > 0 || d > 0) digits++;
     if (digits <= 13) small = small * base + d;
   }
-  let v: bigint;
+  // 2^64 has 20 decimal or 17 hex digits: more significant digits cannot fit, and are not handed to BigInt,
+  // whose decimal parsing takes quadratic time on a literal of a million digits.
+  const tooLong = digits > (hexa ? 16 : 20);
+  let v = 0n;
   if (digits <= 13) v = sharedInt(small); // < 2^52: exact as a double
-  else v = BigInt((hexa ? '0x' : '') + text.slice(i, end).replace(/_/g, ''));
-  if (v >= U64_LIMIT) return new ValueError(`\`${text.slice(start, end)}\` does not fit in 64 bits`);
+  else if (!tooLong) v = BigInt((hexa ? '0x' : '') + text.slice(i, end).replace(/_/g, ''));
+  if (tooLong || v >= U64_LIMIT) return new ValueError(`${quoted(text.slice(start, end))} does not fit in 64 bits`);
   return v;
 }
 

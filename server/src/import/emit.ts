@@ -32,7 +32,7 @@ export { formatSize, hex, isPowerOfTwo };
 
 /** Parses an lspci size (`256`, `4K`, `16G`, also `64KB`, `1MiB`) into bytes; undefined when not a size. */
 export function parseSizeText(text: string): bigint | undefined {
-  const m = /^(\d+)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  const m = /^(\d{1,20})\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim()); // more digits cannot fit 64 bits (and BigInt parses decimal in quadratic time)
   if (!m) return undefined;
   const shift: Record<string, bigint> = { '': 0n, K: 10n, M: 20n, G: 30n, T: 40n };
   return BigInt(m[1]) << shift[m[2].toUpperCase()];

@@ -5,6 +5,16 @@ import { FoldingRange, FoldingRangeKind } from 'vscode-languageserver';
 import { Stmt } from '../engine/tree';
 import { DocState } from './documents';
 
+/** Whether only blanks come before `off` on its line: scans back to the first non-blank (a slice tested from the line start is re-read for every brace of a long line). */
+function startsLine(text: string, off: number): boolean {
+  for (let i = off - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return true;
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12 && c !== 0xa0 && c !== 0xfeff) return false;
+  }
+  return true;
+}
+
 export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncated: boolean } {
   const idx = s.index;
   const limit = s.settings.maxItemsComputed;
@@ -25,8 +35,7 @@ export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncat
     const endOff = b.close !== undefined ? b.close : st.end;
     const closeLine = idx.positionAt(endOff).line;
     // Keep the `}` line visible when the brace starts its line.
-    const lineStart = idx.lineStarts[closeLine];
-    const braceAlone = b.close !== undefined && /^\s*$/.test(s.text.slice(lineStart, b.close));
+    const braceAlone = b.close !== undefined && startsLine(s.text, b.close);
     const endLine = braceAlone ? closeLine - 1 : closeLine;
     if (endLine > startLine) push({ startLine, endLine });
     for (const c of b.stmts) stack.push(c);
@@ -37,7 +46,7 @@ export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncat
   let runEnd = -1;
   for (const c of s.analysis.tree.comments) {
     const line = idx.positionAt(c.start).line;
-    const whole = /^\s*$/.test(s.text.slice(idx.lineStarts[line], c.start));
+    const whole = startsLine(s.text, c.start);
     if (!whole) continue;
     if (runStart >= 0 && line === runEnd + 1) {
       runEnd = line;
