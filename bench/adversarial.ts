@@ -128,6 +128,15 @@ export const SHAPES: Shape[] = [
     },
   },
   {
+    name: 'one sub-page address',
+    what: 'n devices whose one 2K BAR is at the same page-aligned host address (each shares its page with all the others)',
+    gen(n) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += `device d${i} at ${pci(i)} {\n  bar 0 mem32 size 2K at 0x1000\n}\n`;
+      return s;
+    },
+  },
+  {
     name: 'many VFs',
     what: 'one PF with 8n 4K VFs (VF BAR reports)',
     gen(n) {

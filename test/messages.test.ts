@@ -64,4 +64,15 @@ describe('messages that follow the layout', () => {
     saysAll(single, ['with a single VF no other VF shares its page', 'with more VFs up to 4 would share each page']);
     assert.ok(!single.message.includes("no VF's BAR can be mmapped"), single.message);
   });
+
+  it('subpage-shared counts every resource in the page, and names a few of them', () => {
+    // 12 BARs of 2K at 0x1000 (4K pages): each shares its page with the 11 others.
+    let text = '';
+    for (let i = 0; i < 12; i++) text += `device d${i} at 00:0${(i >> 3).toString(16)}.${i & 7} {\n  bar 0 mem32 size 2K at 0x1000\n}\n`;
+    const a = analyze(text);
+    const d = one(a.diagnostics, 'subpage-shared', 'd5.bar0');
+    saysAll(d, ['d5.bar0 (2K) starts host page 0x1000', 'd0.bar0', 'and 8 more']);
+    assert.strictEqual(d.related.length, 8, 'eight related locations');
+    assert.ok(!d.related.some((r) => r.message.startsWith('d5.bar0')), 'not itself');
+  });
 });

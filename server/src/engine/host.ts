@@ -53,9 +53,14 @@ function setBucket(pages: PageBuckets, pg: bigint, l: Resource[]): void {
 export interface HostDecision {
   verdict: HostVerdict;
   reason: string;
-  /** Resources that decode in the rest of the BAR's page (subpage-shared). */
+  /** The first (up to NEIGHBOURS_KEPT) resources that decode in the rest of the BAR's page (subpage-shared). */
   neighbours: Resource[];
+  /** How many resources decode in the rest of the page (thousands of BARs at one address: the list keeps a few). */
+  neighbourCount: number;
 }
+
+/** Neighbours a decision keeps: what its message and related locations show. */
+const NEIGHBOURS_KEPT = 8;
 
 export interface HostAnalysis {
   /** Every resource, in device order (each device's BARs, ROM, VF apertures). */
@@ -493,12 +498,12 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
         { subject: b.id, target },
       );
     } else if (dec.neighbours.length > 0) {
-      const names = someOf(dec.neighbours, describe);
+      const names = someOf(dec.neighbours, describe, 3, dec.neighbourCount);
       r.add(
         'subpage-shared',
         addrSpan,
         `${b.id} (${formatSize(b.size)}) starts host page ${hex(b.host)} but shares the rest of that ${formatSize(P)} page with ${names}: vfio-pci cannot reserve the remainder, so it will not mmap the BAR and every guest access traps. Give it a page of its own.`,
-        { subject: b.id, target, related: dec.neighbours.slice(0, 8).map((n) => ({ span: n.addrSpan, message: `${describe(n)} decodes in the same page` })) },
+        { subject: b.id, target, related: dec.neighbours.map((n) => ({ span: n.addrSpan, message: `${describe(n)} decodes in the same page` })) },
       );
     }
   }
@@ -599,11 +604,11 @@ function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'big' |
   if (!d) {
     const none = Object.freeze([] as Resource[]) as Resource[]; // frozen: a decision's neighbours are only read
     d = {
-      io: { verdict: 'no-mmap', reason: 'I/O BARs are never mmapped', neighbours: none },
-      invalid: { verdict: 'no-mmap', reason: 'its size is invalid', neighbours: none },
-      unplaced: { verdict: 'no-mmap', reason: 'it has no host address', neighbours: none },
-      big: { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: none },
-      alone: { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none },
+      io: { verdict: 'no-mmap', reason: 'I/O BARs are never mmapped', neighbours: none, neighbourCount: 0 },
+      invalid: { verdict: 'no-mmap', reason: 'its size is invalid', neighbours: none, neighbourCount: 0 },
+      unplaced: { verdict: 'no-mmap', reason: 'it has no host address', neighbours: none, neighbourCount: 0 },
+      big: { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: none, neighbourCount: 0 },
+      alone: { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none, neighbourCount: 0 },
     };
     for (const x of Object.values(d)) Object.freeze(x);
     sharedDecisions.set(P, d);
@@ -617,10 +622,15 @@ function decideHost(b: Bar, P: bigint, pages: PageBuckets): HostDecision {
   if (b.size === undefined) return shared.invalid;
   if (b.host === undefined) return shared.unplaced;
   if (b.size >= P) return shared.big;
-  if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [] };
-  const neighbours = resourcesIn(pages, b.host / P).filter((x) => x.bar !== b);
-  if (neighbours.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page`, neighbours };
-  return shared.alone;
+  if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [], neighbourCount: 0 };
+  const list = resourcesIn(pages, b.host / P);
+  // The BAR's own resource is in its page's list exactly once (a sub-page BAR at a page start has one page), so
+  // the others are counted without reading them all: n BARs at one address cost O(n), not O(n²).
+  const neighbourCount = list.length - 1;
+  if (neighbourCount <= 0) return shared.alone;
+  const neighbours: Resource[] = [];
+  for (let k = 0; k < list.length && neighbours.length < NEIGHBOURS_KEPT; k++) if (list[k].bar !== b) neighbours.push(list[k]);
+  return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page`, neighbours, neighbourCount };
 }
 
 /** A VF BAR's host verdict and why. */
