@@ -560,6 +560,11 @@ describe('importLspci format variants', () => {
     assert.match(r.text, /#   line 1: \[root@localhost ~\]# lspci -vvv -s 01:00.0/);
     assert.match(r.text, /#   line 2: lspci: Unable to load libkmod/);
     assert.match(r.text, /lines were elided in the source \("\.\.\." at line 4\)/);
+    // Many `...` lines in one device: one note, five line numbers and a count (lines 2-9 here).
+    const many = [NVME.split('\n')[0], ...Array.from({ length: 8 }, () => '        ...'), NVME.split('\n').slice(1).join('\n')].join('\n');
+    const m = only(many);
+    assert.strictEqual(m.r.text.match(/lines were elided/g)?.length, 1, m.r.text);
+    assert.match(m.r.text, /lines were elided in the source \("\.\.\." at lines 2, 3, 4, 5, 6 and 3 more\)/);
   });
 
   it('escapes quotes and backslashes in names and keeps names unique and valid', () => {

@@ -336,7 +336,8 @@ export function parseLspci(text: string): LspciModel {
   /** Next free BAR slot of the current device (for header-less fragments and `-v` index inference). */
   let nextSlot = 0;
   let lastContent: { line: number; text: string; capHeader: boolean } | undefined;
-  const elided = new Map<LspciDevice, number[]>();
+  // Per device: its "lines were elided" note and the lines of the `...` it counts.
+  const elided = new Map<LspciDevice, { note: { line: number; text: string }; lines: number[] }>();
 
   const startUnknown = (line: number, why: string): LspciDevice => {
     const n = unknownCount++;
@@ -475,12 +476,17 @@ export function parseLspci(text: string): LspciModel {
 
     if (t === '...' || t === '…' || /^\[\s*\.\.\.\s*\]$/.test(t)) {
       if (cur) {
-        const prev = cur.notes.find((n) => n.text.startsWith('lines were elided'));
-        const lines = prev ? [...(elided.get(cur) ?? []), lineNo] : [lineNo];
-        elided.set(cur, lines);
-        const text = `lines were elided in the source ("..." at line${lines.length > 1 ? 's' : ''} ${lines.join(', ')}): this listing is incomplete`;
-        if (prev) prev.text = text;
-        else cur.notes.push({ line: lineNo, text });
+        let e = elided.get(cur);
+        if (!e) {
+          e = { note: { line: lineNo, text: '' }, lines: [] };
+          elided.set(cur, e);
+          cur.notes.push(e.note);
+        }
+        e.lines.push(lineNo);
+        // At most five line numbers: thousands of `...` lines must not make one note per line of them (quadratic).
+        const n = e.lines.length;
+        const shown = e.lines.slice(0, 5).join(', ') + (n > 5 ? ` and ${n - 5} more` : '');
+        e.note.text = `lines were elided in the source ("..." at line${n > 1 ? 's' : ''} ${shown}): this listing is incomplete`;
       } else model.skipped.push({ line: lineNo, text: t });
       continue;
     }
