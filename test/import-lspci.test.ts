@@ -334,6 +334,30 @@ describe('importLspci format variants', () => {
     assert.strictEqual(d.msix.length, 1);
   });
 
+  it('finds a PF\'s VFs present in the listing by routing ID, with few or with 65,535 possible VFs', () => {
+    const pf = (total: number, offset: number, stride: number): string[] => [
+      '01:00.0 Ethernet controller: Example NIC',
+      '\tRegion 0: Memory at 10000000 (64-bit, non-prefetchable) [size=1M]',
+      '\tCapabilities: [200 v1] Single Root I/O Virtualization (SR-IOV)',
+      `\t\tInitial VFs: ${total}, Total VFs: ${total}, Number of VFs: 2, Function Dependency Link: 00`,
+      `\t\tVF offset: ${offset}, stride: ${stride}, Device ID: 1234`,
+      '\t\tRegion 0: Memory at 0000000020000000 (64-bit, prefetchable)',
+    ];
+    const vf = (addr: string, at: string): string[] => [`${addr} Ethernet controller: Example NIC Virtual Function`, `\tRegion 0: Memory at ${at} (64-bit, prefetchable) [virtual] [size=16K]`];
+    // VF k has routing ID 0x100 + offset + k*stride. 2 VFs (fewer than the listing's 3 functions: each VF is looked
+    // up), offset 1, stride 2: VF 0 = 01:00.1, VF 1 = 01:00.3.
+    const few = importLspci([...pf(2, 1, 2), ...vf('01:00.1', '20000000'), ...vf('01:00.3', '20004000')].join('\n'));
+    assert.match(few.text, /This function is VF 0 of 0000:01:00\.0/);
+    assert.match(few.text, /This function is VF 1 of 0000:01:00\.0/);
+    assert.match(few.text, /VF 0000:01:00\.1 \(VF 0\) in this listing: its BAR0 is 16K at 0x20000000/);
+    // 65,535 possible VFs (more than the listing's functions: each function is tested), offset 8, stride 2: VF 3 is 0x100 + 8 + 6 = 0x10e = 01:01.6, at 0x20000000 + 3 x 16K.
+    const many = importLspci([...pf(65535, 8, 2), ...vf('01:01.6', '2000c000'), ...vf('01:01.5', '20010000')].join('\n'));
+    assert.match(many.text, /This function is VF 3 of 0000:01:00\.0/);
+    assert.match(many.text, /VF 0000:01:01\.6 \(VF 3\) in this listing: its BAR0 is 16K at 0x2000c000/);
+    assert.doesNotMatch(many.text, /01:01\.5.*\n.*This function is VF/, 'an odd routing ID is no VF of stride 2');
+    assert.strictEqual(many.text.match(/This function is VF/g)?.length, 1, many.text);
+  });
+
   it('keeps [virtual], [disabled] and [enhanced] BARs and explains them in comments', () => {
     const text = [
       'b1:00.2 Ethernet controller: Mellanox Technologies ConnectX Family mlx5Gen Virtual Function',

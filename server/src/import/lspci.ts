@@ -18,7 +18,6 @@ import {
   formatPciAddr,
   formatSize,
   FOUR_GIB,
-  fromRoutingId,
   hex,
   hostBlock,
   ImportResult,
@@ -688,6 +687,16 @@ export function parseLspci(text: string): LspciModel {
 function resolve(model: LspciModel): void {
   const byAddr = new Map<string, LspciDevice>();
   for (const d of model.devices) if (d.duplicateOf === undefined) byAddr.set(formatPciAddr(d.pci), d);
+  // The same devices by domain and routing ID, and each domain's routing IDs (to find a PF's VFs in the listing).
+  const byRid = new Map<number, LspciDevice>();
+  const ridsOf = new Map<number, number[]>();
+  for (const d of byAddr.values()) {
+    const rid = routingId(d.pci);
+    byRid.set(d.pci.domain * 0x10000 + rid, d);
+    let l = ridsOf.get(d.pci.domain);
+    if (!l) ridsOf.set(d.pci.domain, (l = []));
+    l.push(rid);
+  }
 
   for (const d of model.devices) {
     // MSI-X from an `lspci -x` dump when the text did not show it.
@@ -762,12 +771,26 @@ function resolve(model: LspciModel): void {
     if (s.vfOffset !== undefined && s.vfStride !== undefined) {
       const count = s.totalVfs ?? s.numVfs ?? s.vfsFromLog ?? 0;
       const pfRid = routingId(d.pci);
-      for (let k = 0; k < count; k++) {
-        const rid = pfRid + s.vfOffset + k * s.vfStride;
+      const first = pfRid + s.vfOffset;
+      const stride = s.vfStride;
+      // VF k's routing ID is first + k·stride. Up to 65,535 VFs per PF, but few devices in a listing: walk the
+      // listing's routing IDs of this domain when they are fewer than the VFs (no address formatted per possible VF).
+      const rids = ridsOf.get(d.pci.domain) ?? [];
+      const ks: number[] = [];
+      if (rids.length < count) {
+        for (const rid of rids) {
+          const off = rid - first;
+          if (off < 0) continue;
+          if (stride === 0 ? off === 0 : off % stride === 0 && off / stride < count) ks.push(stride === 0 ? 0 : off / stride);
+        }
+        ks.sort((x, y) => x - y);
+      } else for (let k = 0; k < count; k++) ks.push(k);
+      for (const k of ks) {
+        const rid = first + k * stride;
         if (rid > 0xffff) break;
-        const vfAddr = formatPciAddr(fromRoutingId(d.pci.domain, rid));
-        const vf = byAddr.get(vfAddr);
+        const vf = byRid.get(d.pci.domain * 0x10000 + rid);
         if (!vf || vf === d) continue;
+        const vfAddr = formatPciAddr(vf.pci);
         vf.vfOf = { pf: key, k };
         for (const b of s.bars) {
           if (b.size !== undefined || b.address === undefined) continue;
