@@ -35,9 +35,20 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
   return parts.join('');
 }
 
+/**
+ * Keys of diagnostic objects, made once per object: a finding is never changed after it is made, and an
+ * incremental analysis (each step of a fix-all, each fix check) takes most findings over from the one before.
+ */
+const keyOf = new WeakMap<Diagnostic, string>();
+
 export function diagnosticKey(d: Diagnostic): string {
-  // A finding without a subject (a syntax error) is told apart by its message: offsets differ in an edited copy.
-  return d.subject === undefined ? `${d.rule}||${d.target?.guest ?? ''}|${d.message}` : `${d.rule}|${d.subject}|${d.target?.guest ?? ''}`;
+  let k = keyOf.get(d);
+  if (k === undefined) {
+    // A finding without a subject (a syntax error) is told apart by its message: offsets differ in an edited copy.
+    k = d.subject === undefined ? `${d.rule}||${d.target?.guest ?? ''}|${d.message}` : `${d.rule}|${d.subject}|${d.target?.guest ?? ''}`;
+    keyOf.set(d, k);
+  }
+  return k;
 }
 
 export interface Verified {
