@@ -5,6 +5,7 @@
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { parseEditedCopy } from './incremental';
+import { isBlank } from './lexer';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
@@ -237,20 +238,21 @@ function indentUnit(text: string): string {
 }
 
 /**
- * An edit that adds statement `line` first in the block opened at `open`: on a line of its own after the
- * `{` (and after a comment on the `{` line, which stays there); in a one-line block (`{ bar 0 at … }`),
- * inside that line, ended by `;` when something follows.
+ * An edit that adds `lines` (statements) first in the block opened at `open`: each on a line of its own after
+ * the `{` (and after a comment on the `{` line, which stays there); in a one-line block (`{ bar 0 at … }`),
+ * inside that line, separated by `;` and ended by one when something follows.
  */
-function insertFirstInBlock(text: string, open: number, line: string, nl: string, ind: string): TextEdit {
+function insertFirstInBlock(text: string, open: number, lines: string[], nl: string, ind: string): TextEdit {
   let i = open + 1;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
   const c = text[i];
+  const ownLines = lines.map((l) => `${nl}${ind}${l}`).join('');
   if (c === '#') {
     while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
-    return { span: { start: i, end: i }, newText: `${nl}${ind}${line}` };
+    return { span: { start: i, end: i }, newText: ownLines };
   }
-  if (c === undefined || c === '\n' || c === '\r') return { span: { start: open + 1, end: open + 1 }, newText: `${nl}${ind}${line}` };
-  return { span: { start: open + 1, end: open + 1 }, newText: c === '}' ? ` ${line}` : ` ${line};` };
+  if (c === undefined || c === '\n' || c === '\r') return { span: { start: open + 1, end: open + 1 }, newText: ownLines };
+  return { span: { start: open + 1, end: open + 1 }, newText: ` ${lines.join('; ')}${c === '}' ? '' : ';'}` };
 }
 
 // ---- lookups --------------------------------------------------------------
@@ -282,7 +284,7 @@ function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdi
   const ind = indentOf(text, an.stmt.start);
   const unit = indentUnit(text);
   const block = an.stmt.block;
-  if (block) return [insertFirstInBlock(text, block.open, `bar ${bar.index} at ${hex(addr)}`, nl, ind + unit)];
+  if (block) return [insertFirstInBlock(text, block.open, [`bar ${bar.index} at ${hex(addr)}`], nl, ind + unit)];
   const lastWord = an.stmt.words[an.stmt.words.length - 1];
   return [{ span: { start: lastWord.end, end: lastWord.end }, newText: ` {${nl}${ind}${unit}bar ${bar.index} at ${hex(addr)}${nl}${ind}}` }];
 }
@@ -299,7 +301,7 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
   const ind = first ? indentOf(text, first.start) : indentOf(text, g.node.stmt.start) + indentUnit(text);
   // After the window line when there is one, else first in the block.
   const win = g.node.windows[0];
-  if (!win) return [insertFirstInBlock(text, block.open, `${keyword} ${value}`, nl, ind)];
+  if (!win) return [insertFirstInBlock(text, block.open, [`${keyword} ${value}`], nl, ind)];
   const after = win.stmt.trailingComment?.end ?? win.stmt.end;
   return [{ span: { start: after, end: after }, newText: `${nl}${ind}${keyword} ${value}` }];
 }
@@ -704,7 +706,7 @@ export function classOrder(devs: { S: number; B: number; T: number }[]): { types
 function moreOnLine(text: string, x: Stmt): boolean {
   if (x.trailingComment) return false;
   let i = x.end;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
   return i < text.length && text[i] !== '\n' && text[i] !== '\r';
 }
 
@@ -764,9 +766,11 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[], withCom
   places.forEach((x, i) => edits.push({ span: { start: x.start, end: withComments ? (x.trailingComment?.end ?? x.end) : x.end }, newText: lines[i] }));
   const extra = lines.slice(places.length);
   if (extra.length > 0) {
-    const at = last ? (last.trailingComment?.end ?? last.end) : block.open + 1;
-    const lind = last ? indentOf(text, last.start) : ind + unit;
-    edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + lind + l).join('') });
+    if (!last) edits.push(insertFirstInBlock(text, block.open, extra, nl, ind + unit));
+    else {
+      const at = last.trailingComment?.end ?? last.end;
+      edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + indentOf(text, last!.start) + l).join('') });
+    }
   }
   const rel = edits.map((e) => ({ span: { start: e.span.start - stmt.start, end: e.span.end - stmt.start }, newText: e.newText }));
   return applyEdits(original, rel);

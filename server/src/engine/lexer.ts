@@ -38,7 +38,8 @@ const CH_RBRACE = 125;
 const CH_BOM = 0xfeff;
 const CH_NBSP = 0xa0;
 
-function isBlank(c: number): boolean {
+/** The blanks between tokens (a line break is a token). */
+export function isBlank(c: number): boolean {
   return c === CH_SPACE || c === CH_TAB || c === CH_VT || c === CH_FF || c === CH_BOM || c === CH_NBSP;
 }
 

@@ -2,6 +2,7 @@
 // stays visible), and runs of two or more whole-line comments.
 
 import { FoldingRange, FoldingRangeKind } from 'vscode-languageserver';
+import { isBlank } from '../engine/lexer';
 import { Stmt } from '../engine/tree';
 import { DocState } from './documents';
 
@@ -10,7 +11,7 @@ function startsLine(text: string, off: number): boolean {
   for (let i = off - 1; i >= 0; i--) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) return true;
-    if (c !== 32 && c !== 9 && c !== 11 && c !== 12 && c !== 0xa0 && c !== 0xfeff) return false;
+    if (!isBlank(c)) return false;
   }
   return true;
 }
