@@ -685,12 +685,11 @@ export function parseLspci(text: string): LspciModel {
 
 /** Cross-device evidence: EA VF BARs, VF sizes from VFs present or kernel logs, MSI-X from hex dumps, page size. */
 function resolve(model: LspciModel): void {
-  const byAddr = new Map<string, LspciDevice>();
-  for (const d of model.devices) if (d.duplicateOf === undefined) byAddr.set(formatPciAddr(d.pci), d);
-  // The same devices by domain and routing ID, and each domain's routing IDs (to find a PF's VFs in the listing).
+  // The devices (not their repeats) by domain and routing ID, and each domain's routing IDs (to find a PF's VFs in the listing).
   const byRid = new Map<number, LspciDevice>();
   const ridsOf = new Map<number, number[]>();
-  for (const d of byAddr.values()) {
+  for (const d of model.devices) {
+    if (d.duplicateOf !== undefined) continue;
     const rid = routingId(d.pci);
     byRid.set(d.pci.domain * 0x10000 + rid, d);
     let l = ridsOf.get(d.pci.domain);
