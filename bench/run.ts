@@ -170,6 +170,8 @@ interface SizeResult {
   phases?: Record<string, number>;
   /** Heap kept alive by the result (MB, after a full GC), measured once: bartopo's analysis + reports, and JSON.parse's value. */
   heapMB?: { bartopo: number; jsonParse: number };
+  /** Fix-all of the whole file, in-process, once (no step or time bound), and one full analysis just before it. */
+  fixAll?: { ms: number; analyzeMs: number; fixes: number; rounds: number; complete: boolean };
 }
 
 /** Timed rounds for one size; each round runs bartopo, the JSON language service and JSON.parse once. */
@@ -284,6 +286,19 @@ async function interleave(tasks: { steps: number; step: () => Promise<void> }[])
       if (Math.floor(((i + 1) * t.steps) / total) > Math.floor((i * t.steps) / total)) await t.step();
     }
   }
+}
+
+/** `bartopo fix` in-process on the whole file: every fixable diagnostic, in rounds, unbounded; with a full analysis timed just before. */
+function measureFixAll(text: string): NonNullable<SizeResult['fixAll']> {
+  gc();
+  let t0 = now();
+  const a = analyze(text);
+  const analyzeMs = now() - t0;
+  gc();
+  t0 = now();
+  const r = fixAll(a, { maxSteps: Number.MAX_SAFE_INTEGER });
+  const ms = now() - t0;
+  return { ms, analyzeMs, fixes: r.applied.length, rounds: r.rounds, complete: r.complete };
 }
 
 /** One pass through the engine's phases (the same calls `analyze` makes), best of `runs`. */
@@ -1003,6 +1018,17 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
     out.push('');
   }
 
+  if (sizes.some((s) => s.fixAll)) {
+    out.push('## Fix all (`bartopo fix` in-process: every fixable diagnostic, no step or time bound; ms, one run per size)', '');
+    out.push('Fixes are made in rounds (docs/rules.md, "Fix all"); the reference is one full analysis of the same file, timed just before.', '');
+    out.push('| devices | fixes | rounds | fix-all | full analysis | fix-all / analysis | ms per fix |', '|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of sizes.filter((x) => x.fixAll)) {
+      const f = s.fixAll!;
+      out.push(`| ${int(s.devices)} | ${int(f.fixes)}${f.complete ? '' : ' (stopped)'} | ${f.rounds} | ${f1(f.ms)} | ${f1(f.analyzeMs)} | ${(f.ms / f.analyzeMs).toFixed(1)}× | ${f.fixes > 0 ? f1(f.ms / f.fixes) : '—'} |`);
+    }
+    out.push('');
+  }
+
   if (shapes && shapes.length > 0) {
     const n = ADVERSARIAL_N;
     out.push(`## Adversarial shapes: growth from n = ${int(n)} to ${int(4 * n)} (bench/adversarial.ts; ms, best of five, each with the full collection of its garbage)`, '');
@@ -1068,6 +1094,11 @@ function report(sizes: SizeResult[], lsp: LspResults | undefined, vsix: VsixResu
       const w = told.reduce((a, x) => (growth(x[k])! > growth(a[k])! ? x : a));
       rows.push({ what: `adversarial shapes, ${label}: time per element at 4n vs n (worst: ${w.name})`, value: `${growth(w[k])!.toFixed(2)}×`, target: '≤ 1.5× (flat)', ok: growth(w[k])! <= 1.5 });
     }
+  }
+  for (const s of sizes.filter((x) => x.fixAll && x.devices >= 2000)) {
+    // Fixing one diagnostic at a time cost one analysis per fix (hundreds to thousands of full checks); rounds keep it a few.
+    const r = s.fixAll!.ms / s.fixAll!.analyzeMs;
+    rows.push({ what: `fix-all of the whole ${int(s.devices)}-device file (${int(s.fixAll!.fixes)} fixes) / one full analysis`, value: `${r.toFixed(1)}×`, target: '≤ 10×', ok: r <= 10 && s.fixAll!.complete });
   }
   for (const s of sizes.filter((x) => x.cli)) {
     const limit = s.devices <= 2000 ? 1000 : 10000;
@@ -1136,6 +1167,13 @@ async function main(): Promise<void> {
   for (const r of results) log(`  ${r.devices}: check ${ms(r.check)} ms, json-LS ${ms(r.jsonLs)} ms, JSON.parse ${ms(r.jsonParse)} ms`);
   log('engine phases');
   for (const r of results) r.phases = measurePhases(written.get(r.devices)!.bartopo, r.devices >= 20000 ? 2 : 5);
+  if (!SKIP.has('fixall')) {
+    log('fix-all of each whole file');
+    for (const r of results) {
+      r.fixAll = measureFixAll(written.get(r.devices)!.bartopo);
+      log(`  ${r.devices}: ${r.fixAll.fixes} fixes in ${r.fixAll.rounds} rounds, ${f1(r.fixAll.ms)} ms`);
+    }
+  }
   if (!SKIP.has('cli')) {
     log('CLI processes, sizes interleaved');
     const clis = PLANS.map((plan, i) => new CliBench(plan, written.get(plan.devices)!, results[i], tmp));

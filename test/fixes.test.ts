@@ -8,6 +8,7 @@ import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
 import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, prepareFixes } from '../server/src/engine/fixes';
 import { Fix, TextEdit } from '../server/src/engine/types';
+import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR, FIXTURES_DIR } from './paths';
 
 function untouchedLinesSurvive(before: string, fix: Fix, after: string): void {
@@ -298,7 +299,7 @@ describe('engine: fix-all bounds', () => {
     const all = fixAll(a);
     // The diagnostics tried before the first fix: those in document order that have none (maybe none).
     const before = a.diagnostics.findIndex((d) => computeFixes(a, d).length > 0);
-    assert.deepStrictEqual(fixAll(a, { maxAttempts: before }), { text, applied: [], complete: false });
+    assert.deepStrictEqual(fixAll(a, { maxAttempts: before }), { text, applied: [], complete: false, rounds: 0 });
     const r = fixAll(a, { maxAttempts: before + 1 });
     assert.strictEqual(r.complete, false);
     assert.deepStrictEqual(r.applied, all.applied.slice(0, 1));
@@ -307,8 +308,101 @@ describe('engine: fix-all bounds', () => {
   it('stops when its time budget is spent, leaving the text as it was when no fix fitted in', () => {
     const a = analyze(text);
     const r = fixAll(a, { budgetMs: 0 });
-    assert.deepStrictEqual(r, { text, applied: [], complete: false });
+    assert.deepStrictEqual(r, { text, applied: [], complete: false, rounds: 0 });
     assert.strictEqual(a.text, text, 'the analysis given is left as it was');
+  });
+});
+
+describe('engine: fix-all in rounds', () => {
+  /** The reference: the preferred verified fix of the first fixable diagnostic, one at a time, analysing the whole text after each. */
+  function oneAtATime(text: string): { text: string; applied: string[] } {
+    let cur = analyze(text);
+    const applied: string[] = [];
+    const skip = new Set<string>();
+    for (;;) {
+      let fix: Fix | undefined;
+      for (const d of cur.diagnostics) {
+        if (skip.has(diagnosticKey(d))) continue;
+        const fixes = computeFixes(cur, d);
+        fix = fixes.find((f) => f.isPreferred) ?? fixes[0];
+        if (fix) break;
+        skip.add(diagnosticKey(d));
+      }
+      if (!fix) return { text: cur.text, applied };
+      cur = analyze(applyEdits(cur.text, fix.edits));
+      applied.push(fix.title);
+    }
+  }
+
+  /** Each diagnostic left, as severity and key, sorted. */
+  const left = (text: string): string[] => analyze(text).diagnostics.map((d) => `${d.severity} ${diagnosticKey(d)}`).sort();
+
+  const errors = (text: string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const k of left(text)) if (k.startsWith('error ')) m.set(k, (m.get(k) ?? 0) + 1);
+    return m;
+  };
+
+  /** A device with one 4K BAR at offset 0x1000 of a 64K page of its own (subpage-unaligned), from 0x10000000 on. */
+  const unaligned = (i: number): string => `device u${i} at ${(i + 1).toString(16).padStart(2, '0')}:00.0 {\n  group ${i + 1}\n  bar 0 mem64 size 4K at ${'0x' + (0x1000_0000 + i * 0x10000 + 0x1000).toString(16)}\n}\n`;
+
+  it('ends where fixing one diagnostic at a time ends: examples, fixtures and generated topologies', () => {
+    const texts: [string, string][] = [];
+    for (const dir of [EXAMPLES_DIR, path.join(FIXTURES_DIR, 'engine'), path.join(FIXTURES_DIR, 'fixes')]) {
+      for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.bartopo'))) texts.push([f, fs.readFileSync(path.join(dir, f), 'utf8')]);
+    }
+    for (const seed of [1, 2, 3]) texts.push([`generated ${seed}`, toBartopo(generate({ devices: 120, seed }))]);
+    let fixed = 0;
+    for (const [name, text] of texts) {
+      const r = fixAll(analyze(text), { maxSteps: 10000 });
+      const ref = oneAtATime(text);
+      assert.strictEqual(r.complete, true, name);
+      assert.deepStrictEqual(left(r.text), left(ref.text), `${name}: what is left differs from fixing one at a time`);
+      assert.strictEqual(r.applied.length, ref.applied.length, `${name}: number of fixes`);
+      for (const [k, n] of errors(r.text)) assert.ok(n <= (errors(text).get(k) ?? 0), `${name}: fix-all added the error ${k}`);
+      fixed += r.applied.length;
+    }
+    assert.ok(fixed >= 60, `only ${fixed} fixes made`);
+  });
+
+  it('fixes independent findings together: 60 unaligned sub-page BARs in one round, each in a page of its own', () => {
+    // The window's first megabyte is free: each align fix's first choice is the lowest free page of the window, so the
+    // fixes of one round must look past the pages the earlier ones took.
+    const text = `host h {\n  page-size 64K\n  window mmio 0xff00000 size 64M\n}\n${Array.from({ length: 60 }, (_, i) => unaligned(i)).join('')}`;
+    const r = fixAll(analyze(text), { maxSteps: 10000 });
+    assert.strictEqual(r.applied.length, 60);
+    assert.strictEqual(r.rounds, 1, 'the align fixes look past the pages taken by the others in the round');
+    assert.strictEqual(r.complete, true);
+    assert.deepStrictEqual(left(r.text), []);
+  });
+
+  it('leaves for the next round a fix that touches what an earlier one of the round touches: two BARs sharing a page, one moves', () => {
+    // Two 4K BARs in one 64K page: a at offset 0x1000 (unaligned), b at its start; both share the page. Moving a clears b.
+    const text = 'host h {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x1_0000_1000\n}\ndevice b at 00:02.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x1_0000_0000\n}\n';
+    const before = analyze(text).diagnostics.filter((d) => d.rule === 'subpage-shared' || d.rule === 'subpage-unaligned');
+    assert.ok(before.length >= 2, before.map((d) => d.rule).join());
+    const r = fixAll(analyze(text));
+    assert.strictEqual(r.applied.length, 1, r.applied.join('; '));
+    assert.deepStrictEqual(left(r.text), left(oneAtATime(text).text));
+  });
+
+  it('keeps the part of a round that holds and gives the first fix that failed its verified choice', () => {
+    // 4K pages. x.bar0 (64K) is misaligned; aligning it down lands on y.bar0 (a new overlap error), so the verified fix
+    // aligns it up. The round takes the first choice of each fix unchecked: [x down, z down] fails its check, and x then
+    // gets the verified one; z (misaligned too, with room below) comes in the next round.
+    const text =
+      'host h {\n  page-size 4K\n}\ndevice y at 00:01.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x1_0001_0000\n}\n' +
+      'device x at 00:02.0 {\n  group 2\n  bar 0 mem64 size 64K at 0x1_0001_8000\n}\n' +
+      'device z at 00:03.0 {\n  group 3\n  bar 0 mem64 size 64K at 0x1_0010_8000\n}\n';
+    const a = analyze(text);
+    assert.ok(a.diagnostics.some((d) => d.rule === 'bar-alignment' && d.target?.device === 'x'));
+    const r = fixAll(a);
+    const ref = oneAtATime(text);
+    assert.strictEqual(r.text, ref.text);
+    assert.match(r.text, /device x[^}]*bar 0 mem64 size 64K at 0x1_0002_0000/);
+    assert.match(r.text, /device z[^}]*bar 0 mem64 size 64K at 0x1_0010_0000/);
+    assert.deepStrictEqual([...errors(r.text).keys()], []);
+    assert.ok(r.rounds >= 2, `${r.rounds} rounds`);
   });
 });
 

@@ -173,12 +173,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const { text, bom } = readTopologyFile(path);
       const before = analyze(text, { pageSize: o.pageSize });
       // Every diagnostic may get one fix, and a fix may leave a warning another fix takes up: twice as many steps.
-      // Each fix is checked by analysing again, which on a guest of thousands of BARs is slow: the time is bounded too.
-      const { text: fixed, applied, complete } = fixAll(before, {
+      // Fixes are made in rounds, each checked by analysing again (see fixAll); on huge files that is still seconds: the time is bounded too.
+      const { text: fixed, applied, complete, rounds } = fixAll(before, {
         maxSteps: Math.max(100, 2 * before.diagnostics.length),
         budgetMs: o.budget > 0 ? o.budget * 1000 : undefined,
       });
       for (const t of applied) io.err(`fixed: ${t}\n`);
+      if (applied.length > 0) io.err(`${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
       if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
       // A byte order mark the file had is kept, as the editor's formatting keeps it.
       if (o.write) {

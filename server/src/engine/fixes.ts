@@ -4,7 +4,7 @@
 // gone and no new error appeared.
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
-import { parseEditedCopy } from './incremental';
+import { lowerBound, parseEditedCopy } from './incremental';
 import { isBlank } from './lexer';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
@@ -192,6 +192,18 @@ export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdi
   return judgeEdit(keysOf(a), b.diagnostics, d, gone);
 }
 
+/**
+ * How the fix functions check a candidate. A quick fix offered on its own is verified (`verifyFix`); the
+ * candidates of a fix-all round are taken as they come and checked together (see `fixAll`). `pagesTaken`:
+ * host pages the round's other fixes move BARs from or to, which an align fix looks past.
+ */
+interface FixCheck {
+  verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone?: (diags: Diagnostic[]) => boolean): Verified;
+  pagesTaken?: ReadonlySet<bigint>;
+}
+
+const VERIFIED: FixCheck = { verify: verifyFix };
+
 /** The keys of an analysis's diagnostics, computed once per analysis for every fix it verifies. */
 const diagnosticKeys = new WeakMap<Analysis, KeySets>();
 
@@ -308,7 +320,7 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
 
 // ---- fixes per rule -------------------------------------------------------
 
-function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
+function placeFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const ga = findGuest(a, d.target?.guest);
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!ga || !bar || bar.host === undefined || bar.size === undefined) return [];
@@ -341,7 +353,7 @@ function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
   let fallback: Fix | undefined;
   for (const addr of candidates) {
     const edits = setGuestAddress(a, ga.guest, bar, addr);
-    const v = verifyFix(a, d, edits);
+    const v = check.verify(a, d, edits);
     if (!v.ok) continue;
     const fix: Fix = { title: `Place ${bar.id} at ${hex(addr)} in guest ${ga.guest.name} (offset ${hex(hOff)} matches the host)`, kind: 'quickfix', isPreferred: false, edits };
     if (v.clean) return [fix];
@@ -350,11 +362,11 @@ function placeFixes(a: Analysis, d: Diagnostic): Fix[] {
   return fallback ? [fallback] : [];
 }
 
-function pageMatchFix(a: Analysis, d: Diagnostic): Fix[] {
+function pageMatchFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const ga = findGuest(a, d.target?.guest);
   if (!ga || ga.guest.policy === 'page-match') return [];
   const edits = setGuestOption(a, ga.guest, 'allocate', 'page-match');
-  const v = verifyFix(a, d, edits);
+  const v = check.verify(a, d, edits);
   if (!v.ok) return [];
   return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
 }
@@ -419,7 +431,7 @@ class HostPagesInUse {
   }
 }
 
-function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
+function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!bar || bar.host === undefined || bar.size === undefined) return [];
   const P = a.topology.host.pageSize;
@@ -435,13 +447,14 @@ function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
     let at = alignUp(s, P);
     for (let tries = 0; tries < 10000 && at + P <= end; tries++) {
       const o = used(at, at + P);
-      if (!o) break;
-      at = alignUp(o[1], P);
+      if (o) at = alignUp(o[1], P);
+      else if (check.pagesTaken?.has(at)) at += P;
+      else break;
     }
     if (at + P > end || seen.has(at)) continue;
     seen.add(at);
     const edits: TextEdit[] = [{ span: bar.node.address!.span, newText: formatAddressLike(at, addrText) }];
-    const v = verifyFix(a, d, edits);
+    const v = check.verify(a, d, edits);
     if (!v.ok) continue;
     const fix: Fix = { title: `Align ${bar.id} to the ${formatSize(P)} page: move it to ${hex(at)}, a page of its own`, kind: 'quickfix', isPreferred: true, edits };
     if (v.clean) return [fix];
@@ -450,7 +463,7 @@ function alignHostFix(a: Analysis, d: Diagnostic): Fix[] {
   return fallback ? [fallback] : [];
 }
 
-function relocateMsixFix(a: Analysis, d: Diagnostic): Fix[] {
+function relocateMsixFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   if (!a.topology.host.msixMappable) return [];
   const dev = a.topology.deviceByName.get(d.target?.device ?? '');
   if (!dev) return [];
@@ -462,12 +475,12 @@ function relocateMsixFix(a: Analysis, d: Diagnostic): Fix[] {
     edits.push(...setGuestOption(a, g, 'msix', 'relocate'));
     names.push(g.name);
   }
-  const v = verifyFix(a, d, edits);
+  const v = check.verify(a, d, edits);
   if (!v.ok) return [];
   return [{ title: `Relocate the MSI-X table: \`msix relocate\` in guest${names.length > 1 ? 's' : ''} ${someOf(names, (n) => n)} (QEMU x-msix-relocation)`, kind: 'quickfix', isPreferred: true, edits }];
 }
 
-function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
+function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const t = d.target;
   if (!t?.device) return [];
   const dev = a.topology.deviceByName.get(t.device);
@@ -508,7 +521,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic): Fix[] {
   ] as const) {
     if (v + size > U64_END) continue; // past the end of the 64-bit address space
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
-    const res = verifyFix(a, d, edits);
+    const res = check.verify(a, d, edits);
     if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
   }
   return out;
@@ -527,21 +540,26 @@ export function prepareFixes(a: Analysis): void {
 }
 
 export function computeFixes(a: Analysis, d: Diagnostic): Fix[] {
+  return fixesOf(a, d, VERIFIED);
+}
+
+/** The fixes of `d`, each candidate checked by `check` (verified, or taken as it is for a fix-all round). */
+function fixesOf(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   try {
     switch (d.rule) {
       case 'guest-offset-mismatch':
       case 'guest-page-conflict': {
-        const out = [...placeFixes(a, d), ...reorderFixesFor(a, d), ...pageMatchFix(a, d)];
+        const out = [...placeFixes(a, d, check), ...reorderFixesFor(a, d, check), ...pageMatchFix(a, d, check)];
         if (!out.some((f) => f.isPreferred) && out.length > 0) out[0].isPreferred = true;
         return out;
       }
       case 'subpage-unaligned':
       case 'subpage-shared':
-        return alignHostFix(a, d);
+        return alignHostFix(a, d, check);
       case 'msix-page-shared':
-        return relocateMsixFix(a, d);
+        return relocateMsixFix(a, d, check);
       case 'bar-alignment':
-        return alignmentFixes(a, d);
+        return alignmentFixes(a, d, check);
       default:
         return [];
     }
@@ -795,20 +813,20 @@ function reorderEdits(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
   return edits;
 }
 
-function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined): Fix | undefined {
+function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined, check: FixCheck = VERIFIED): Fix | undefined {
   if (ga.guest.policy !== 'listed') return undefined;
   const edits = reorderEdits(a, ga);
   if (!edits || edits.length === 0) return undefined;
   const name = ga.guest.name;
-  const v = verifyFix(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
+  const v = check.verify(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
   if (!v.ok) return undefined;
   return { title: 'Reorder assigned BARs for page-matched offsets', kind: 'quickfix', isPreferred: false, edits };
 }
 
-function reorderFixesFor(a: Analysis, d: Diagnostic): Fix[] {
+function reorderFixesFor(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const ga = findGuest(a, d.target?.guest);
   if (!ga) return [];
-  const f = reorderFix(a, ga, d);
+  const f = reorderFix(a, ga, d, check);
   return f ? [f] : [];
 }
 
@@ -832,43 +850,212 @@ export interface FixAllResult {
   applied: string[];
   /** False when it stopped at `maxSteps` or at `budgetMs` with fixable diagnostics perhaps left. */
   complete: boolean;
+  /** Rounds of fixes made (see `fixAll`): the text was analysed again once per round, plus once per fix that had to be checked alone. */
+  rounds: number;
 }
 
 /**
- * Applies the preferred verified fix of one diagnostic at a time, in document
- * order, analysing the text again after each (incrementally from the second
- * fix on: the first analysis is `a`, which is left as it is). `budgetMs` bounds
- * the time spent (the language server must stay responsive on a topology with
- * thousands of fixable findings); the text returned then holds the fixes made
- * so far, each verified.
+ * Fix-all's candidates: each fix function's first choice, unchecked (a round is checked as a whole); the
+ * extra condition a candidate carries (the reorder fix's) is kept for that check.
+ */
+class Unchecked implements FixCheck {
+  readonly goneOf = new WeakMap<TextEdit[], (diags: Diagnostic[]) => boolean>();
+  constructor(readonly pagesTaken: ReadonlySet<bigint>) {}
+  verify(_a: Analysis, _d: Diagnostic | undefined, edits: TextEdit[], gone?: (diags: Diagnostic[]) => boolean): Verified {
+    if (gone) this.goneOf.set(edits, gone);
+    return edits.length > 0 ? { ok: true, clean: true } : { ok: false, clean: false };
+  }
+}
+
+/** One fix of a fix-all round: its diagnostic, the fix, and its extra condition. */
+interface RoundFix {
+  d: Diagnostic;
+  key: string;
+  fix: Fix;
+  gone?: (diags: Diagnostic[]) => boolean;
+}
+
+/** Which device or guest each top-level statement is (`d:name`, `g:name`), and the guests that assign each device. */
+interface Owners {
+  byStmt: Map<Stmt, { key: string; device?: string }>;
+  guestsOf: Map<string, string[]>;
+}
+
+function ownersOf(a: Analysis): Owners {
+  const byStmt = new Map<Stmt, { key: string; device?: string }>();
+  for (const dn of a.file.devices) if (dn.name) byStmt.set(dn.stmt, { key: `d:${dn.name.value}`, device: dn.name.value });
+  for (const gn of a.file.guests) if (gn.name) byStmt.set(gn.stmt, { key: `g:${gn.name.value}` });
+  const guestsOf = new Map<string, string[]>();
+  for (const g of a.topology.guests) {
+    for (const as of g.assigns) {
+      const list = guestsOf.get(as.device.name);
+      if (!list) guestsOf.set(as.device.name, [g.name]);
+      else if (list[list.length - 1] !== g.name) list.push(g.name);
+    }
+  }
+  return { byStmt, guestsOf };
+}
+
+/** An address as written (hex or decimal, `_` allowed), or undefined. */
+function addressIn(text: string): bigint | undefined {
+  const t = text.replace(/_/g, '');
+  return /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(t) ? BigInt(t) : undefined;
+}
+
+/** The host pages of [start, start + size): all of them up to 32, else the first and last 16. */
+function pagesOf(start: bigint, size: bigint, P: bigint, out: bigint[]): void {
+  const first = alignDown(start, P);
+  const end = alignUp(start + size, P);
+  const n = (end - first) / P;
+  for (let k = 0n; k < n; k++) {
+    if (n > 32n && k === 16n) k = n - 16n;
+    out.push(first + k * P);
+  }
+}
+
+/**
+ * What a fix's outcome depends on or changes, as names — the device and guest of its diagnostic, the
+ * statements it edits, the guests that assign a device it edits — and the host pages a BAR it moves leaves
+ * and goes to. Two fixes of one round share neither: each is then checked as if the other were not there.
+ */
+function claimsOf(a: Analysis, d: Diagnostic, fix: Fix, owners: Owners): { names: string[]; pages: bigint[] } {
+  const names: string[] = [];
+  const pages: bigint[] = [];
+  const t = d.target;
+  if (t?.device !== undefined) names.push(`d:${t.device}`);
+  if (t?.guest !== undefined) names.push(`g:${t.guest}`);
+  const stmts = a.tree.stmts;
+  for (const e of fix.edits) {
+    const s = stmts[lowerBound(stmts, e.span.start + 1, (x) => x.end)];
+    const owner = s && s.start <= e.span.start ? owners.byStmt.get(s) : undefined;
+    if (!owner) continue;
+    names.push(owner.key);
+    if (owner.device === undefined) continue;
+    const bar = t && !t.vf && t.guest === undefined ? findBar(a, t.device, t.bar) : undefined;
+    const from = addressIn(a.text.slice(e.span.start, e.span.end));
+    const to = addressIn(e.newText);
+    if (bar?.size !== undefined && from !== undefined && to !== undefined) {
+      pagesOf(from, bar.size, a.topology.host.pageSize, pages);
+      pagesOf(to, bar.size, a.topology.host.pageSize, pages);
+    }
+  }
+  return { names, pages };
+}
+
+/**
+ * Whether a round's fixes, applied together to `a`, remove every diagnostic they target, meet their extra
+ * conditions, and add no error: what `verifyFix` asks of one fix, with one analysis of the edited copy.
+ */
+function roundHolds(a: Analysis, round: RoundFix[]): boolean {
+  const edits = round.flatMap((r) => r.fix.edits);
+  const copy = parseEditedCopy({ tree: a.tree, file: a.file, errors: a.syntaxErrors }, a.text, edits);
+  const b = copy ? analyzeParsed(a.text, copy, a.options, false, a, false, false) : analyze(applyEdits(a.text, edits), a.options);
+  const before = keysOf(a);
+  const targets = new Set(round.map((r) => r.key));
+  for (const x of b.diagnostics) if (targets.has(before.byObject.get(x) ?? diagnosticKey(x))) return false;
+  return judgeEdit(before, b.diagnostics, undefined, (diags) => round.every((r) => !r.gone || r.gone(diags))).ok;
+}
+
+/**
+ * Applies the preferred fix of every fixable diagnostic, in rounds. A round takes the diagnostics in
+ * document order and the first choice of each one's fix functions, unchecked, passing over those whose fix
+ * would touch what an earlier fix of the round touches (`claimsOf`: the same device, guest or host page;
+ * they come up again in the next round, if still there); an align fix looks past the pages already taken.
+ * The round is then checked as a whole with one analysis: every targeted diagnostic gone, no diagnostic
+ * added. If that fails, the longest first part that passes is kept (binary search) and the first fix that
+ * failed is replaced by its diagnostic's verified preferred fix, as a quick fix would offer it. The text is
+ * analysed again after each round (incrementally from the second: the first analysis is `a`, which is left
+ * as it is). So a file with thousands of independent fixes takes a few rounds, not one analysis per fix.
+ * `budgetMs` bounds the time spent (the language server must stay responsive); the text returned then holds
+ * the rounds finished so far.
  */
 export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number; maxAttempts?: number } = {}): FixAllResult {
   const maxSteps = opts.maxSteps ?? 100;
   const deadline = opts.budgetMs === undefined ? Infinity : Date.now() + opts.budgetMs;
-  // Diagnostics whose fixes were computed (each one or more verifications), found or not: a bound that does not depend on the machine.
+  // Diagnostics whose fixes were computed, found or not: a bound that does not depend on the machine.
   let attempts = 0;
   const maxAttempts = opts.maxAttempts ?? Infinity;
-  let cur = a;
+  let text = a.text;
+  let last = a; // the analysis of `text` once `current()` has made it
+  /** The analysis of the text as fixed so far: made when needed, so that the text of the last round is not analysed for nothing. */
+  const current = (): Analysis => {
+    // `a` belongs to the caller; the analyses made here are ours to consume.
+    if (last.text !== text) last = last === a ? analyze(text, a.options) : analyze(text, a.options, last);
+    return last;
+  };
   const applied: string[] = [];
   const skip = new Set<string>();
-  for (let step = 0; step < maxSteps; step++) {
-    let fix: Fix | undefined;
+  let rounds = 0;
+  let checkMs = 0;
+  const apply = (fixes: Fix[]): void => {
+    text = applyEdits(
+      text,
+      fixes.flatMap((f) => f.edits),
+    );
+    for (const f of fixes) applied.push(f.title);
+  };
+  for (;;) {
+    const cur = current();
+    const taken = new Set<bigint>();
+    const unchecked = new Unchecked(taken);
+    const claimed = new Set<string>();
+    const round: RoundFix[] = [];
+    let owners: Owners | undefined;
+    let stopped = false;
     for (const d of cur.diagnostics) {
       const key = diagnosticKey(d);
       if (skip.has(key)) continue;
-      if (Date.now() >= deadline || attempts++ >= maxAttempts) return { text: cur.text, applied, complete: false };
-      const fixes = computeFixes(cur, d);
-      fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
-      if (fix) break;
-      skip.add(key);
+      const t = d.target;
+      if ((t?.device !== undefined && claimed.has(`d:${t.device}`)) || (t?.guest !== undefined && claimed.has(`g:${t.guest}`))) continue;
+      // A round is checked once it ends: room is left for that check (as long as the last one took).
+      if (applied.length + round.length >= maxSteps || Date.now() + checkMs >= deadline || attempts >= maxAttempts) {
+        stopped = true;
+        break;
+      }
+      attempts++;
+      const fixes = fixesOf(cur, d, unchecked);
+      const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
+      if (!fix) {
+        skip.add(key);
+        continue;
+      }
+      const c = claimsOf(cur, d, fix, (owners ??= ownersOf(cur)));
+      if (c.names.some((n) => claimed.has(n)) || c.pages.some((p) => taken.has(p))) continue;
+      for (const n of c.names) claimed.add(n);
+      for (const p of c.pages) taken.add(p);
+      round.push({ d, key, fix, gone: unchecked.goneOf.get(fix.edits) });
     }
-    if (!fix) return { text: cur.text, applied, complete: true };
-    const text = applyEdits(cur.text, fix.edits);
-    // `a` belongs to the caller; the analyses made here are ours to consume.
-    cur = cur === a ? analyze(text, a.options) : analyze(text, a.options, cur);
-    applied.push(fix.title);
+    if (round.length === 0) return { text, applied, complete: !stopped, rounds };
+    rounds++;
+    let holds = round.length;
+    const checkStart = Date.now();
+    const whole = roundHolds(cur, round);
+    checkMs = Date.now() - checkStart;
+    if (!whole) {
+      let lo = 0; // a first part that holds (the empty one does)
+      let hi = round.length; // one that does not
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (roundHolds(cur, round.slice(0, mid))) lo = mid;
+        else hi = mid;
+      }
+      holds = lo;
+    }
+    if (holds > 0) apply(round.slice(0, holds).map((r) => r.fix));
+    if (holds < round.length && applied.length < maxSteps && Date.now() < deadline) {
+      // The first fix that failed: its diagnostic, if still there, gets its verified preferred fix, or none.
+      const key = round[holds].key;
+      const now = current();
+      const d = now.diagnostics.find((x) => diagnosticKey(x) === key);
+      if (d) {
+        const fixes = computeFixes(now, d);
+        const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
+        if (fix) apply([fix]);
+        else skip.add(key);
+      }
+    }
+    if (stopped) return { text, applied, complete: false, rounds };
   }
-  return { text: cur.text, applied, complete: false };
 }
 
 /** One edit replacing the changed middle of `before` with that of `after`. */

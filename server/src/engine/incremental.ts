@@ -58,7 +58,7 @@ function extentEnd(s: Stmt): number {
 }
 
 /** First index in `xs` (sorted by `key`) whose key is ≥ `at`. */
-function lowerBound<T>(xs: readonly T[], at: number, key: (x: T) => number): number {
+export function lowerBound<T>(xs: readonly T[], at: number, key: (x: T) => number): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
