@@ -6,8 +6,9 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
-import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, prepareFixes } from '../server/src/engine/fixes';
+import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, MAX_WALK, prepareFixes } from '../server/src/engine/fixes';
 import { Fix, TextEdit } from '../server/src/engine/types';
+import { SHAPES } from '../bench/adversarial';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR, FIXTURES_DIR } from './paths';
 
@@ -352,6 +353,7 @@ describe('engine: fix-all in rounds', () => {
       for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.bartopo'))) texts.push([f, fs.readFileSync(path.join(dir, f), 'utf8')]);
     }
     for (const seed of [1, 2, 3]) texts.push([`generated ${seed}`, toBartopo(generate({ devices: 120, seed }))]);
+    for (const shape of SHAPES) texts.push([`adversarial shape "${shape.name}"`, shape.gen(24)]);
     let fixed = 0;
     for (const [name, text] of texts) {
       const r = fixAll(analyze(text), { maxSteps: 10000 });
@@ -386,6 +388,28 @@ describe('engine: fix-all in rounds', () => {
     assert.deepStrictEqual(left(r.text), left(oneAtATime(text).text));
   });
 
+  const shape = (name: string, n: number): string => SHAPES.find((x) => x.name === name)!.gen(n);
+
+  it('moves many BARs out of one shared page in one round: as many as the page has tenants besides one', () => {
+    // 200 devices whose 2K BARs all sit at one page-aligned host address: 199 must move, the last one stays.
+    const text = shape('one sub-page address', 200);
+    const r = fixAll(analyze(text), { maxSteps: 10000 });
+    assert.strictEqual(r.applied.length, 199);
+    assert.strictEqual(r.rounds, 1);
+    assert.deepStrictEqual(left(r.text), left(oneAtATime(text).text));
+  });
+
+  it('places many BARs of one guest in one round, each in a guest page of its own', () => {
+    // 200 8K BARs given one guest address: each needs a place of its own. The first choice of each fix is
+    // `allocate page-match`, which cannot move explicit addresses: refused once, it is not the first choice again.
+    const text = shape('spanning BARs, one guest page', 200);
+    const r = fixAll(analyze(text), { maxSteps: 10000 });
+    assert.strictEqual(r.complete, true);
+    assert.ok(r.rounds <= 3, `${r.rounds} rounds`);
+    assert.strictEqual(r.applied.filter((t) => t.startsWith('Place ')).length, 199);
+    assert.deepStrictEqual(left(r.text), left(oneAtATime(text).text));
+  });
+
   it('keeps the part of a round that holds and gives the first fix that failed its verified choice', () => {
     // 4K pages. x.bar0 (64K) is misaligned; aligning it down lands on y.bar0 (a new overlap error), so the verified fix
     // aligns it up. The round takes the first choice of each fix unchecked: [x down, z down] fails its check, and x then
@@ -407,6 +431,19 @@ describe('engine: fix-all in rounds', () => {
 });
 
 describe('engine: the reorder search', () => {
+  it('gives up on a walk longer than MAX_WALK (the search recurses once per step) instead of overflowing the stack', () => {
+    const devs = Array.from({ length: MAX_WALK }, () => ({ S: 0, B: 1, T: 0 }));
+    assert.strictEqual(classOrder(devs), undefined);
+    assert.ok(classOrder(devs.slice(0, MAX_WALK / 4)), 'a shorter walk of the same devices is found');
+  });
+
+  it('a guest too big for the search still gets its other fixes: 4,000 BARs at one guest address', () => {
+    const a = analyze(SHAPES.find((x) => x.name === 'spanning BARs, one guest page')!.gen(4000));
+    const d = a.diagnostics.find((x) => x.rule === 'guest-page-conflict')!;
+    assert.ok(d);
+    assert.match(computeFixes(a, d)[0]?.title ?? '(none)', /^Place d0\.bar0 at /);
+  });
+
   type Counts = { S: number; B: number; T: number };
   /** Brute force: every order of the devices and of each device's BARs; valid when every S touches only B's. */
   function exists(devs: Counts[]): boolean {

@@ -5,36 +5,23 @@
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { lowerBound, parseEditedCopy } from './incremental';
+import { applyEdits } from './textEdits';
+
+export { applyEdits };
 import { isBlank } from './lexer';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
+import { resourcesIn } from './host';
 import { Reporter } from './report';
-import { AssignBarNode } from './ast';
+import { AssignBarNode, AssignNode, GuestNode } from './ast';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
 
 /** The first address past the 64-bit address space. */
 const U64_END = 1n << 64n;
-
-/**
- * The text with non-overlapping edits applied, in one pass (a fix may edit
- * thousands of guest blocks). Edits at the same place go in reverse order of
- * the list, as if applied one by one from the last.
- */
-export function applyEdits(text: string, edits: TextEdit[]): string {
-  const order = edits.map((e, i) => ({ e, i })).sort((x, y) => x.e.span.start - y.e.span.start || x.e.span.end - y.e.span.end || y.i - x.i);
-  const parts: string[] = [];
-  let at = 0;
-  for (const { e } of order) {
-    parts.push(text.slice(at, e.span.start), e.newText);
-    at = Math.max(at, e.span.end);
-  }
-  parts.push(text.slice(at));
-  return parts.join('');
-}
 
 /**
  * Keys of diagnostic objects, made once per object: a finding is never changed after it is made, and an
@@ -199,7 +186,9 @@ export function verifyFix(a: Analysis, d: Diagnostic | undefined, edits: TextEdi
  */
 interface FixCheck {
   verify(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone?: (diags: Diagnostic[]) => boolean): Verified;
-  pagesTaken?: ReadonlySet<bigint>;
+  pagesTaken?: { has(page: bigint): boolean };
+  /** Guest pages the round's other fixes place BARs in (and the end of the highest), which a place fix looks past. */
+  guestTaken?(guest: string): { set: IntervalSet; end: bigint };
 }
 
 const VERIFIED: FixCheck = { verify: verifyFix };
@@ -279,12 +268,25 @@ function findBar(a: Analysis, device: string | undefined, index: number | undefi
   return d && barAt(d, index);
 }
 
+/** The first assign statements of each device name in a guest block, indexed once per block (a fix may look up thousands). */
+const assignsByName = new WeakMap<GuestNode, Map<string, AssignNode>>();
+
+function assignOf(gn: GuestNode, device: string): AssignNode | undefined {
+  let m = assignsByName.get(gn);
+  if (!m) {
+    m = new Map();
+    for (const an of gn.assigns) if (an.device && !m.has(an.device.value)) m.set(an.device.value, an);
+    assignsByName.set(gn, m);
+  }
+  return m.get(device);
+}
+
 /** Edits that set the guest address of `bar` inside its assign statement. */
 function setGuestAddress(a: Analysis, g: Guest, bar: Bar, addr: bigint): TextEdit[] {
   const text = a.text;
   const assign = g.assigns.find((x) => x.device === bar.device);
   if (!assign) return [];
-  const an = g.node.assigns.find((x) => x.device?.value === bar.device.name);
+  const an = assignOf(g.node, bar.device.name);
   if (!an) return [];
   const line = an.bars.find((x) => x.index?.value === bar.index);
   if (line) {
@@ -328,14 +330,14 @@ function placeFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const hOff = bar.host % P;
   const need = alignUp(hOff + bar.size, P);
   const align = bar.size > P ? bar.size : P;
-  const taken: [bigint, bigint][] = [];
-  let top = 0n;
-  for (const p of ga.placed) {
-    if (p.bar === bar || p.address === undefined || p.bar.size === undefined) continue;
-    taken.push([alignDown(p.address, P), alignUp(p.address + p.bar.size, P)]);
-    if (p.address + p.bar.size > top) top = p.address + p.bar.size;
-  }
-  const others = IntervalSet.of(taken); // sorted once: adding one by one would splice
+  const pages = guestPages(a, ga);
+  const own = ga.placements.get(bar)?.address;
+  const inUse = own === undefined ? pages.without(bar, 0n, 0n) : pages.without(bar, alignDown(own, P), alignUp(own + bar.size, P));
+  let top = pages.topWithout(bar);
+  // In a fix-all round: the guest pages the round's other place fixes took, as if already placed.
+  const taken = check.guestTaken?.(ga.guest.name);
+  if (taken && taken.end > top) top = taken.end;
+  const others = { overlapping: (x: bigint, y: bigint) => inUse(x, y) ?? taken?.set.overlapping(x, y) };
   const w = ga.guest.window;
   const start = w ? w.start : top;
   const end = w ? w.start + w.size : 1n << 64n;
@@ -371,71 +373,115 @@ function pageMatchFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
 }
 
-/**
- * The host pages memory resources use (each resource rounded out to whole
- * pages), built once per analysis: an align fix asks where the free pages are
- * as if its BAR were gone, and only the run of touching pages that holds that
- * BAR is merged again without it (instead of every resource, per fix).
- */
-class HostPagesInUse {
-  private static readonly cache = new WeakMap<Analysis, HostPagesInUse>();
-  private readonly merged: IntervalSet;
-  /** Rounded ranges, sorted by start, and the BAR each comes from (undefined for ROMs and VF apertures). */
-  private readonly ranges: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
+/** Ranges longer than this many pages are kept apart from the per-page counts. */
+const LONG_RANGE_PAGES = 32n;
 
-  private constructor(private readonly a: Analysis) {
+/**
+ * Pages in use in one address space (each range rounded out to whole pages), built once: a fix asks where
+ * the free pages are as if its own BAR were gone. Runs of touching ranges are merged; inside the run that
+ * holds the BAR, only the BAR's own pages can be free without it, and whether one is comes from how many
+ * ranges cover that page (ranges of up to LONG_RANGE_PAGES pages are counted per page, longer ones kept in a
+ * list of their own). So each question costs a binary search, whatever the size of the run.
+ */
+class PagesInUse {
+  private readonly merged: IntervalSet;
+  /** Ranges covering each page, for ranges of up to LONG_RANGE_PAGES pages. */
+  private readonly perPage = new Map<bigint, number>();
+  private readonly long: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
+  /** Highest end of a range, and the BAR it belongs to (for the top as if that BAR were gone). */
+  private top = 0n;
+  private topBar: Bar | undefined;
+  private nextTop = 0n;
+
+  /** @param ranges rounded ranges and the BAR each comes from (undefined for ROMs and VF apertures) */
+  constructor(
+    ranges: { start: bigint; end: bigint; bar: Bar | undefined }[],
+    private readonly P: bigint,
+  ) {
+    this.merged = IntervalSet.of(ranges.map((x) => [x.start, x.end]));
+    for (const r of ranges) {
+      if (r.end > this.top) {
+        this.nextTop = this.top;
+        this.top = r.end;
+        this.topBar = r.bar;
+      } else if (r.end > this.nextTop) this.nextTop = r.end;
+      if ((r.end - r.start) / P > LONG_RANGE_PAGES) this.long.push(r);
+      else for (let pg = r.start; pg < r.end; pg += P) this.perPage.set(pg, (this.perPage.get(pg) ?? 0) + 1);
+    }
+  }
+
+  /** The end of the highest range in use, `bar` left out. */
+  topWithout(bar: Bar): bigint {
+    return this.topBar === bar ? this.nextTop : this.top;
+  }
+
+  /** A range in use that overlaps [x, y), with `bar` (whose pages are [own0, own1)) left out; skipping to its end finds the next free place. */
+  without(bar: Bar, own0: bigint, own1: bigint): (x: bigint, y: bigint) => [bigint, bigint] | undefined {
+    const run = own1 > own0 ? this.merged.overlapping(own0, own1) : undefined;
+    if (!run) return (x, y) => this.merged.overlapping(x, y);
+    const P = this.P;
+    const ownIsLong = (own1 - own0) / P > LONG_RANGE_PAGES;
+    /** Whether a page of the BAR's own is used by another range too. */
+    const sharedPage = (pg: bigint): boolean =>
+      (this.perPage.get(pg) ?? 0) > (ownIsLong ? 0 : 1) || this.long.some((r) => r.bar !== bar && r.start <= pg && r.end > pg);
+    return (x, y) => {
+      const o = this.merged.overlapping(x, y);
+      if (!o || o[0] !== run[0]) return o; // a run without the BAR, the same with or without it
+      // Inside the BAR's run, what lies outside its own pages is covered by other ranges (a run has no gaps).
+      const max = (u: bigint, v: bigint): bigint => (u > v ? u : v);
+      const min = (u: bigint, v: bigint): bigint => (u < v ? u : v);
+      if (max(x, run[0]) < min(y, own0)) return [run[0], own0];
+      if (max(x, own1) < min(y, run[1])) return [max(x, own1), run[1]];
+      for (let pg = alignDown(max(x, own0), P); pg < min(y, own1); pg += P) if (sharedPage(pg)) return [pg, pg + P];
+      // Its own pages that nothing else uses: free without it; else a run before it.
+      return x < run[0] ? this.merged.overlapping(x, run[0]) : undefined;
+    };
+  }
+}
+
+/** The host pages memory resources use, built once per analysis. */
+const hostPagesInUse = new WeakMap<Analysis, PagesInUse>();
+
+function hostPages(a: Analysis): PagesInUse {
+  let u = hostPagesInUse.get(a);
+  if (!u) {
     const P = a.topology.host.pageSize;
+    const ranges: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
     for (const res of a.host.resources) {
       if (res.space !== 'mem') continue;
       const start = alignDown(res.start, P);
       const end = alignUp(res.end, P);
-      if (end > start) this.ranges.push({ start, end, bar: res.bar });
+      if (end > start) ranges.push({ start, end, bar: res.bar });
     }
-    this.ranges.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
-    this.merged = IntervalSet.of(this.ranges.map((x) => [x.start, x.end]));
+    hostPagesInUse.set(a, (u = new PagesInUse(ranges, P)));
   }
+  return u;
+}
 
-  static of(a: Analysis): HostPagesInUse {
-    let u = HostPagesInUse.cache.get(a);
-    if (!u) HostPagesInUse.cache.set(a, (u = new HostPagesInUse(a)));
-    return u;
-  }
+/** The guest pages a guest's placed BARs use, built once per analysis and guest (a fix-all round places thousands in one guest). */
+const guestPagesInUse = new WeakMap<Analysis, Map<GuestAnalysis, PagesInUse>>();
 
-  /** The range in use that overlaps [x, y) (the last such, as `IntervalSet.overlapping` answers), with `bar` left out. */
-  without(bar: Bar): (x: bigint, y: bigint) => [bigint, bigint] | undefined {
-    const P = this.a.topology.host.pageSize;
-    const own0 = alignDown(bar.host!, P);
-    const own1 = alignUp(bar.host! + bar.size!, P);
-    const run = own1 > own0 ? this.merged.overlapping(own0, own1) : undefined;
-    if (!run) return (x, y) => this.merged.overlapping(x, y);
-    // The run's members: the ranges that start inside it (one that starts before it belongs to an earlier run).
-    let lo = 0;
-    let hi = this.ranges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ranges[mid].start < run[0]) lo = mid + 1;
-      else hi = mid;
+function guestPages(a: Analysis, ga: GuestAnalysis): PagesInUse {
+  let byGuest = guestPagesInUse.get(a);
+  if (!byGuest) guestPagesInUse.set(a, (byGuest = new Map()));
+  let u = byGuest.get(ga);
+  if (!u) {
+    const P = a.topology.host.pageSize;
+    const ranges: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
+    for (const p of ga.placed) {
+      if (p.address === undefined || p.bar.size === undefined) continue;
+      ranges.push({ start: alignDown(p.address, P), end: alignUp(p.address + p.bar.size, P), bar: p.bar });
     }
-    const members: [bigint, bigint][] = [];
-    for (let i = lo; i < this.ranges.length && this.ranges[i].start < run[1]; i++) {
-      const r = this.ranges[i];
-      if (r.bar !== bar) members.push([r.start, r.end]);
-    }
-    const local = IntervalSet.of(members);
-    return (x, y) => {
-      const o = this.merged.overlapping(x, y);
-      if (!o || o[0] !== run[0]) return o; // a run without the BAR, the same with or without it
-      // Inside the BAR's run: its members without the BAR, else a run before it.
-      return local.overlapping(x, y) ?? this.merged.overlapping(x, run[0]);
-    };
+    byGuest.set(ga, (u = new PagesInUse(ranges, P)));
   }
+  return u;
 }
 
 function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!bar || bar.host === undefined || bar.size === undefined) return [];
   const P = a.topology.host.pageSize;
-  const used = HostPagesInUse.of(a).without(bar);
+  const used = hostPages(a).without(bar, alignDown(bar.host, P), alignUp(bar.host + bar.size, P));
   const win = a.topology.host.windows.find((w) => bar.host! >= w.start && bar.host! + bar.size! <= w.start + w.size);
   const starts: bigint[] = win ? [win.start] : [];
   starts.push(alignDown(bar.host, P)); // nearest free page at or above its own page
@@ -490,7 +536,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   let size: bigint | undefined;
   if (t.guest) {
     const gn = a.file.guests.find((g) => g.name?.value === t.guest);
-    const line = gn?.assigns.find((x) => x.device?.value === t.device)?.bars.find((x) => x.index?.value === t.bar);
+    const line = gn && assignOf(gn, t.device)?.bars.find((x) => x.index?.value === t.bar);
     const bar = barAt(dev, t.bar ?? -99);
     if (line?.address && bar?.size) {
       span = line.address.span;
@@ -535,12 +581,20 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
  */
 export function prepareFixes(a: Analysis): void {
   keysOf(a);
-  HostPagesInUse.of(a);
+  hostPages(a);
   eol(a);
 }
 
 export function computeFixes(a: Analysis, d: Diagnostic): Fix[] {
   return fixesOf(a, d, VERIFIED);
+}
+
+function fixesOrNone(f: () => Fix[]): Fix[] {
+  try {
+    return f();
+  } catch {
+    return [];
+  }
 }
 
 /** The fixes of `d`, each candidate checked by `check` (verified, or taken as it is for a fix-all round). */
@@ -549,7 +603,8 @@ function fixesOf(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
     switch (d.rule) {
       case 'guest-offset-mismatch':
       case 'guest-page-conflict': {
-        const out = [...placeFixes(a, d, check), ...reorderFixesFor(a, d, check), ...pageMatchFix(a, d, check)];
+        // Each kind on its own: one that fails leaves the others offered.
+        const out = [placeFixes, reorderFixesFor, pageMatchFix].flatMap((f) => fixesOrNone(() => f(a, d, check)));
         if (!out.some((f) => f.isPreferred) && out.length > 0) out[0].isPreferred = true;
         return out;
       }
@@ -618,6 +673,9 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
   return out;
 }
 
+/** Longest walk (devices + BARs of a guest) the reorder search takes on: its recursion is that deep. */
+export const MAX_WALK = 2000;
+
 /**
  * The class search behind *Reorder assigned BARs*: an order of devices (each
  * device's BARs kept together) and of each device's BARs by class — S (sub-page,
@@ -625,8 +683,9 @@ function findOrder(ga: GuestAnalysis, a: Analysis): { device: Device; bars: Bar[
  * B's, so that \`listed\` gives every mappable BAR its own page. Devices with the
  * same counts are interchangeable, so the search runs over these types. Returns
  * the types (with the indexes of their devices) and the walk (\`start\` opens the
- * next device of a type), or undefined when there is no such order or the step
- * budget runs out. Exported for tests.
+ * next device of a type), or undefined when there is no such order, the step
+ * budget runs out, or the walk would be longer than MAX_WALK (the search recurses
+ * once per step of the walk). Exported for tests.
  */
 export function classOrder(devs: { S: number; B: number; T: number }[]): { types: { S: number; B: number; T: number; devs: number[] }[]; seq: { type: number; cls: Cls | 'start' }[] } | undefined {
   // Devices with the same numbers of small-mappable, big and trapped BARs are interchangeable: the search
@@ -642,6 +701,7 @@ export function classOrder(devs: { S: number; B: number; T: number }[]): { types
     }
     types[ti].devs.push(i);
   });
+  if (devs.reduce((n, it) => n + 1 + it.S + it.B + it.T, 0) > MAX_WALK) return undefined;
   const left = types.map((t) => t.devs.length);
   let devicesLeft = devs.length;
   // Cheap proofs that no order exists. A small mappable BAR (S) may only touch big ones (B): every S but the
@@ -739,7 +799,7 @@ function commentsCanMove(text: string, places: Stmt[]): boolean {
 /** Text of one assign statement with its block listing `order` (explicit `bar … at` lines kept), with its trailing comment when `withComment`. */
 function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[], withComment: boolean): string {
   const text = a.text;
-  const an = g.node.assigns.find((x) => x.device?.value === dev.name)!;
+  const an = assignOf(g.node, dev.name)!;
   const stmt = an.stmt;
   const end = withComment ? (stmt.trailingComment?.end ?? stmt.end) : stmt.end;
   const original = text.slice(stmt.start, end);
@@ -794,12 +854,22 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[], withCom
   return applyEdits(original, rel);
 }
 
+/** Reorder edits by analysis and guest: the same for every diagnostic of the guest (fix-all asks for each). */
+const reorders = new WeakMap<Analysis, Map<GuestAnalysis, TextEdit[] | undefined>>();
+
 function reorderEdits(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
+  let byGuest = reorders.get(a);
+  if (!byGuest) reorders.set(a, (byGuest = new Map()));
+  if (!byGuest.has(ga)) byGuest.set(ga, reorderEditsNow(a, ga));
+  return byGuest.get(ga);
+}
+
+function reorderEditsNow(a: Analysis, ga: GuestAnalysis): TextEdit[] | undefined {
   const order = findOrder(ga, a);
   if (!order) return undefined;
   const g = ga.guest;
   const text = a.text;
-  const slots = g.assigns.map((as) => g.node.assigns.find((x) => x.device?.value === as.device.name)!.stmt);
+  const slots = g.assigns.map((as) => assignOf(g.node, as.device.name)!.stmt);
   // A block still being typed (never closed) has no end to rewrite up to: its comments would be cut or doubled.
   if (slots.some((x) => x.block && x.block.close === undefined)) return undefined;
   const withComments = commentsCanMove(text, slots);
@@ -860,7 +930,15 @@ export interface FixAllResult {
  */
 class Unchecked implements FixCheck {
   readonly goneOf = new WeakMap<TextEdit[], (diags: Diagnostic[]) => boolean>();
-  constructor(readonly pagesTaken: ReadonlySet<bigint>) {}
+  readonly pagesTaken: { has(page: bigint): boolean };
+  constructor(private readonly claims: RoundClaims) {
+    this.pagesTaken = claims.host;
+  }
+
+  guestTaken(guest: string): { set: IntervalSet; end: bigint } {
+    return this.claims.guest(guest).taken;
+  }
+
   verify(_a: Analysis, _d: Diagnostic | undefined, edits: TextEdit[], gone?: (diags: Diagnostic[]) => boolean): Verified {
     if (gone) this.goneOf.set(edits, gone);
     return edits.length > 0 ? { ok: true, clean: true } : { ok: false, clean: false };
@@ -875,25 +953,18 @@ interface RoundFix {
   gone?: (diags: Diagnostic[]) => boolean;
 }
 
-/** Which device or guest each top-level statement is (`d:name`, `g:name`), and the guests that assign each device. */
-interface Owners {
-  byStmt: Map<Stmt, { key: string; device?: string }>;
-  guestsOf: Map<string, string[]>;
+/** Which device or guest each top-level statement is. */
+interface Owner {
+  key: string;
+  device?: string;
+  guest?: GuestNode;
 }
 
-function ownersOf(a: Analysis): Owners {
-  const byStmt = new Map<Stmt, { key: string; device?: string }>();
+function ownersOf(a: Analysis): Map<Stmt, Owner> {
+  const byStmt = new Map<Stmt, Owner>();
   for (const dn of a.file.devices) if (dn.name) byStmt.set(dn.stmt, { key: `d:${dn.name.value}`, device: dn.name.value });
-  for (const gn of a.file.guests) if (gn.name) byStmt.set(gn.stmt, { key: `g:${gn.name.value}` });
-  const guestsOf = new Map<string, string[]>();
-  for (const g of a.topology.guests) {
-    for (const as of g.assigns) {
-      const list = guestsOf.get(as.device.name);
-      if (!list) guestsOf.set(as.device.name, [g.name]);
-      else if (list[list.length - 1] !== g.name) list.push(g.name);
-    }
-  }
-  return { byStmt, guestsOf };
+  for (const gn of a.file.guests) if (gn.name) byStmt.set(gn.stmt, { key: `g:${gn.name.value}`, guest: gn });
+  return byStmt;
 }
 
 /** An address as written (hex or decimal, `_` allowed), or undefined. */
@@ -902,8 +973,9 @@ function addressIn(text: string): bigint | undefined {
   return /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(t) ? BigInt(t) : undefined;
 }
 
-/** The host pages of [start, start + size): all of them up to 32, else the first and last 16. */
-function pagesOf(start: bigint, size: bigint, P: bigint, out: bigint[]): void {
+/** The pages of [start, start + size): all of them up to 32, else the first and last 16. */
+function pagesOf(start: bigint, size: bigint, P: bigint): bigint[] {
+  const out: bigint[] = [];
   const first = alignDown(start, P);
   const end = alignUp(start + size, P);
   const n = (end - first) / P;
@@ -911,35 +983,156 @@ function pagesOf(start: bigint, size: bigint, P: bigint, out: bigint[]): void {
     if (n > 32n && k === 16n) k = n - 16n;
     out.push(first + k * P);
   }
+  return out;
+}
+
+/** A BAR a fix moves, on the host or in one guest: the pages it leaves and those it goes to. */
+interface Move {
+  leaves: bigint[];
+  goes: bigint[];
+  /** Where it goes, whole (page-aligned): the round's other place fixes in that guest look past it. */
+  to: [bigint, bigint];
+}
+
+interface Claims {
+  /** Names only this fix of the round may claim: `d:device`, `g:guest`. */
+  names: string[];
+  /** Names fixes of the round may share, but not with a fix that claims them alone: the guest of a fix that edits one assign. */
+  shared: string[];
+  host?: Move;
+  guest?: { name: string; move: Move };
 }
 
 /**
- * What a fix's outcome depends on or changes, as names — the device and guest of its diagnostic, the
- * statements it edits, the guests that assign a device it edits — and the host pages a BAR it moves leaves
- * and goes to. Two fixes of one round share neither: each is then checked as if the other were not there.
+ * What a fix's outcome depends on or changes. As names: the device and guest of its diagnostic and the
+ * statements it edits; a fix that only edits the assign of its own device in a guest (placing or aligning
+ * that BAR there) shares the guest with other such fixes. As pages: those a BAR it moves leaves and those
+ * it goes to, on the host or in the guest. Two fixes of one round share no name that one of them claims
+ * alone and no page either goes to, and leave a page at most as often as the page has tenants besides one:
+ * then each is checked as if the others were not there (and a BAR whose page-mate moved away stays).
  */
-function claimsOf(a: Analysis, d: Diagnostic, fix: Fix, owners: Owners): { names: string[]; pages: bigint[] } {
-  const names: string[] = [];
-  const pages: bigint[] = [];
+function claimsOf(a: Analysis, d: Diagnostic, fix: Fix, owners: Map<Stmt, Owner>): Claims {
+  const c: Claims = { names: [], shared: [] };
   const t = d.target;
-  if (t?.device !== undefined) names.push(`d:${t.device}`);
-  if (t?.guest !== undefined) names.push(`g:${t.guest}`);
+  const P = a.topology.host.pageSize;
+  if (t?.device !== undefined) c.names.push(`d:${t.device}`);
   const stmts = a.tree.stmts;
+  let guestWide = false;
   for (const e of fix.edits) {
     const s = stmts[lowerBound(stmts, e.span.start + 1, (x) => x.end)];
-    const owner = s && s.start <= e.span.start ? owners.byStmt.get(s) : undefined;
+    const owner = s && s.start <= e.span.start ? owners.get(s) : undefined;
     if (!owner) continue;
-    names.push(owner.key);
-    if (owner.device === undefined) continue;
-    const bar = t && !t.vf && t.guest === undefined ? findBar(a, t.device, t.bar) : undefined;
-    const from = addressIn(a.text.slice(e.span.start, e.span.end));
-    const to = addressIn(e.newText);
-    if (bar?.size !== undefined && from !== undefined && to !== undefined) {
-      pagesOf(from, bar.size, a.topology.host.pageSize, pages);
-      pagesOf(to, bar.size, a.topology.host.pageSize, pages);
+    if (owner.device !== undefined) {
+      c.names.push(owner.key);
+      const bar = t && !t.vf && t.guest === undefined ? findBar(a, t.device, t.bar) : undefined;
+      const from = addressIn(a.text.slice(e.span.start, e.span.end));
+      const to = addressIn(e.newText);
+      if (bar?.size !== undefined && from !== undefined && to !== undefined) {
+        c.host = { leaves: pagesOf(from, bar.size, P), goes: pagesOf(to, bar.size, P), to: [alignDown(to, P), alignUp(to + bar.size, P)] };
+      }
+      continue;
     }
+    // In a guest: inside the assign of the diagnostic's own BAR, with its new guest address, or guest-wide.
+    const gn = owner.guest!;
+    const assign = t?.device !== undefined && t.guest === gn.name?.value ? assignOf(gn, t.device) : undefined;
+    // The new address: the replaced address text, or what `at` says in the text added to the assign.
+    const to = /^\s*(0x[0-9a-fA-F_]+|[0-9]+)\s*$/.exec(e.newText) ?? /\bat\s+(0x[0-9a-fA-F_]+|[0-9]+)/.exec(e.newText);
+    const inAssign = assign && e.span.start >= assign.stmt.start && e.span.end <= assign.stmt.end;
+    const ga = inAssign ? findGuest(a, t?.guest) : undefined;
+    const bar = ga ? findBar(a, t?.device, t?.bar) : undefined;
+    const at = to ? addressIn(to[1]) : undefined;
+    if (!ga || !bar?.size || at === undefined || c.guest) {
+      guestWide = true;
+      c.names.push(owner.key);
+      continue;
+    }
+    const old = ga.placements.get(bar)?.address;
+    c.guest = {
+      name: ga.guest.name,
+      move: { leaves: old === undefined ? [] : pagesOf(old, bar.size, P), goes: pagesOf(at, bar.size, P), to: [alignDown(at, P), alignUp(at + bar.size, P)] },
+    };
   }
-  return { names, pages };
+  if (c.guest && !guestWide) c.shared.push(`g:${c.guest.name}`);
+  else if (t?.guest !== undefined) c.names.push(`g:${t.guest}`);
+  return c;
+}
+
+/** The pages of one address space (the host's, or a guest's) claimed in a fix-all round. */
+class PageClaims {
+  readonly goes = new Set<bigint>();
+  readonly leaving = new Map<bigint, number>();
+  /** Where the round's moves go, whole, and the end of the highest. */
+  readonly taken = { set: new IntervalSet(), end: 0n };
+  /** @param tenants how many resources (or placed BARs) a page holds now */
+  constructor(private readonly tenants: (page: bigint) => number) {}
+
+  /** Whether a page is claimed at all (an align fix of the round looks past it). */
+  has(p: bigint): boolean {
+    return this.goes.has(p) || this.leaving.has(p);
+  }
+
+  fits(m: Move): boolean {
+    if (m.goes.some((p) => this.has(p))) return false;
+    // A page may be left by as many BARs as it has tenants besides one (the one left behind needs no move).
+    return m.leaves.every((p) => !this.goes.has(p) && (this.leaving.get(p) ?? 0) < Math.max(1, this.tenants(p) - 1));
+  }
+
+  take(m: Move): void {
+    for (const p of m.goes) this.goes.add(p);
+    for (const p of m.leaves) this.leaving.set(p, (this.leaving.get(p) ?? 0) + 1);
+    this.taken.set.add(m.to[0], m.to[1]);
+    if (m.to[1] > this.taken.end) this.taken.end = m.to[1];
+  }
+}
+
+/** What a fix-all round has claimed so far. */
+class RoundClaims {
+  private readonly names = new Set<string>();
+  private readonly shared = new Set<string>();
+  readonly host: PageClaims;
+  private readonly guests = new Map<string, PageClaims>();
+
+  constructor(private readonly a: Analysis) {
+    const P = a.topology.host.pageSize;
+    this.host = new PageClaims((p) => resourcesIn(a.host.pages, p / P).length);
+  }
+
+  /** The pages claimed in one guest (tenants: the placed BARs whose first or last page it is). */
+  guest(name: string): PageClaims {
+    let g = this.guests.get(name);
+    if (!g) {
+      const P = this.a.topology.host.pageSize;
+      const count = new Map<bigint, number>();
+      for (const p of findGuest(this.a, name)?.placed ?? []) {
+        if (p.address === undefined || p.bar.size === undefined) continue;
+        const first = alignDown(p.address, P);
+        const last = alignDown(p.address + p.bar.size - 1n, P);
+        count.set(first, (count.get(first) ?? 0) + 1);
+        if (last !== first) count.set(last, (count.get(last) ?? 0) + 1);
+      }
+      this.guests.set(name, (g = new PageClaims((p) => count.get(p) ?? 0)));
+    }
+    return g;
+  }
+
+  /** Whether a diagnostic's own device or guest is already claimed alone (its fix need not be computed). */
+  blocks(d: Diagnostic): boolean {
+    const t = d.target;
+    return (t?.device !== undefined && this.names.has(`d:${t.device}`)) || (t?.guest !== undefined && this.names.has(`g:${t.guest}`));
+  }
+
+  fits(c: Claims): boolean {
+    if (c.names.some((n) => this.names.has(n) || this.shared.has(n)) || c.shared.some((n) => this.names.has(n))) return false;
+    if (c.host && !this.host.fits(c.host)) return false;
+    return !c.guest || this.guest(c.guest.name).fits(c.guest.move);
+  }
+
+  take(c: Claims): void {
+    for (const n of c.names) this.names.add(n);
+    for (const n of c.shared) this.shared.add(n);
+    if (c.host) this.host.take(c.host);
+    if (c.guest) this.guest(c.guest.name).take(c.guest.move);
+  }
 }
 
 /**
@@ -985,6 +1178,8 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
   };
   const applied: string[] = [];
   const skip = new Set<string>();
+  /** First choices that failed their own check, by guest and title: the same fix for another diagnostic is not a first choice any more. */
+  const refused = new Set<string>();
   let rounds = 0;
   let checkMs = 0;
   const apply = (fixes: Fix[]): void => {
@@ -996,33 +1191,31 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
   };
   for (;;) {
     const cur = current();
-    const taken = new Set<bigint>();
-    const unchecked = new Unchecked(taken);
-    const claimed = new Set<string>();
+    const claims = new RoundClaims(cur);
+    const unchecked = new Unchecked(claims);
     const round: RoundFix[] = [];
-    let owners: Owners | undefined;
+    let owners: Map<Stmt, Owner> | undefined;
     let stopped = false;
     for (const d of cur.diagnostics) {
       const key = diagnosticKey(d);
       if (skip.has(key)) continue;
-      const t = d.target;
-      if ((t?.device !== undefined && claimed.has(`d:${t.device}`)) || (t?.guest !== undefined && claimed.has(`g:${t.guest}`))) continue;
+      if (claims.blocks(d)) continue; // next round
       // A round is checked once it ends: room is left for that check (as long as the last one took).
       if (applied.length + round.length >= maxSteps || Date.now() + checkMs >= deadline || attempts >= maxAttempts) {
         stopped = true;
         break;
       }
       attempts++;
-      const fixes = fixesOf(cur, d, unchecked);
+      // A first choice that failed its own check before (a guest-wide fix such as page-match, same title) is not taken again.
+      const fixes = fixesOf(cur, d, unchecked).filter((x) => !refused.has(`${d.target?.guest ?? ''}|${x.title}`));
       const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
       if (!fix) {
         skip.add(key);
         continue;
       }
       const c = claimsOf(cur, d, fix, (owners ??= ownersOf(cur)));
-      if (c.names.some((n) => claimed.has(n)) || c.pages.some((p) => taken.has(p))) continue;
-      for (const n of c.names) claimed.add(n);
-      for (const p of c.pages) taken.add(p);
+      if (!claims.fits(c)) continue; // next round
+      claims.take(c);
       round.push({ d, key, fix, gone: unchecked.goneOf.get(fix.edits) });
     }
     if (round.length === 0) return { text, applied, complete: !stopped, rounds };
@@ -1044,12 +1237,13 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
     if (holds > 0) apply(round.slice(0, holds).map((r) => r.fix));
     if (holds < round.length && applied.length < maxSteps && Date.now() < deadline) {
       // The first fix that failed: its diagnostic, if still there, gets its verified preferred fix, or none.
-      const key = round[holds].key;
+      const { key, fix: failed } = round[holds];
       const now = current();
       const d = now.diagnostics.find((x) => diagnosticKey(x) === key);
       if (d) {
         const fixes = computeFixes(now, d);
         const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
+        if (fix?.title !== failed.title) refused.add(`${d.target?.guest ?? ''}|${failed.title}`);
         if (fix) apply([fix]);
         else skip.add(key);
       }

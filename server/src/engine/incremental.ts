@@ -13,6 +13,7 @@ import { AssignNode, BarNode, DeviceNode, FileNode, GuestNode, HostNode, Val } f
 import { Token } from './lexer';
 import { parseStatements, ParseResult, SyntaxError } from './parser';
 import { parseTree, Stmt, Tree } from './tree';
+import { applyEdits } from './textEdits';
 import { Span } from './types';
 
 /** Below this many characters the search compares single characters instead of slices. */
@@ -314,8 +315,11 @@ export function parseEditedCopy(prev: ParseResult, text: string, edits: readonly
   const places = new Map<Stmt, { list: { stmt: Stmt }[]; at: number }>();
   for (const list of [file.hosts, file.devices, file.guests] as { stmt: Stmt }[][]) list.forEach((n, at) => groups.has(n.stmt) && places.set(n.stmt, { list, at }));
   for (const [s, es] of groups) {
-    let snippet = text.slice(s.start, s.end);
-    for (const e of [...es].sort((a, b) => b.span.start - a.span.start)) snippet = snippet.slice(0, e.span.start - s.start) + e.newText + snippet.slice(e.span.end - s.start);
+    // In one pass: a fix-all round may make thousands of edits in one guest block.
+    const snippet = applyEdits(
+      text.slice(s.start, s.end),
+      es.map((e) => ({ span: { start: e.span.start - s.start, end: e.span.end - s.start }, newText: e.newText })),
+    );
     const p = parseTree(snippet);
     // Block recovery depends on what follows: a statement that no longer parses cleanly on its own is left to a full analysis.
     if (p.stmts.length !== 1 || p.errors.length > 0) return undefined;
