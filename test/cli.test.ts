@@ -220,6 +220,9 @@ describe('bartopo CLI', () => {
     const r = run(['fix', '--write', f]);
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stderr, /fixed: /);
+    // The last line counts the fixes and the rounds they took.
+    const fixedLines = r.stderr.split('\n').filter((l) => l.startsWith('fixed: ')).length;
+    assert.match(r.stderr, new RegExp(`\\n${fixedLines} fix(es)? in [1-9]\\d* rounds?\\n$`));
     const after = run(['check', '-f', 'json', f]);
     const rules = JSON.parse(after.stdout).files[0].diagnostics.map((d: { rule: string }) => d.rule);
     assert.ok(!rules.includes('guest-offset-mismatch') && !rules.includes('guest-page-conflict'), rules.join(','));
