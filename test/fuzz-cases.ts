@@ -7,8 +7,9 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
-import { applyEdits, computeFixes } from '../server/src/engine/fixes';
+import { applyEdits, computeFixes, diagnosticKey, fixAll } from '../server/src/engine/fixes';
 import { LineIndex } from '../server/src/engine/lineIndex';
+import { Diagnostic } from '../server/src/engine/types';
 import { EXAMPLES_DIR } from './paths';
 
 const EXAMPLES = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.bartopo')).map((f) => fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'));
@@ -32,6 +33,15 @@ export function checkInvariants(text: string, withFixes = false): void {
         assert.ok(!b.diagnostics.some((x) => x.rule === 'syntax' && !a.diagnostics.some((y) => y.rule === 'syntax')), `fix "${f.title}" broke the syntax`);
       }
     }
+    // Fix-all (in rounds): it ends, and what it leaves has no error the document did not have (by key, counted).
+    const all = fixAll(a, { maxSteps: 40 });
+    const errors = (diags: readonly Diagnostic[]): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const d of diags) if (d.severity === 'error') m.set(diagnosticKey(d), (m.get(diagnosticKey(d)) ?? 0) + 1);
+      return m;
+    };
+    const before = errors(a.diagnostics);
+    for (const [k, n] of errors(analyze(all.text).diagnostics)) assert.ok(n <= (before.get(k) ?? 0), `fix-all (${all.applied.join('; ')}) added the error ${k}`);
   }
 }
 
@@ -43,7 +53,7 @@ const word = fc.constantFrom(
 );
 const grammarish = fc.array(word, { maxLength: 120 }).map((ws) => ws.join(' '));
 
-const sizeArb = fc.constantFrom('16', '256', '4K', '16K', '64K', '1M', '32M', '3K', '0');
+const sizeArb = fc.constantFrom('16', '256', '4K', '16K', '64K', '1M', '32M', '3K', '0', '0x1000_0000_0000_0000', '0x8000_0000_0000_0000');
 const addrArb = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => '0x' + (v & ~0xfffn).toString(16));
 const barArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom('mem32', 'mem64', 'io'), fc.boolean(), sizeArb, fc.option(addrArb)).map(
   ([i, k, p, s, a]) => `  bar ${i} ${k}${p ? ' prefetch' : ''} size ${s}${a ? ' at ' + a : ''}`,
@@ -90,6 +100,17 @@ export const FUZZ_CASES: FuzzCase[] = [
   { name: 'grammar-shaped word soup', arb: grammarish, withFixes: false, numRuns: 400 },
   { name: 'random well-formed topologies, with every fix applied', arb: topologyArb, withFixes: true, numRuns: 150 },
   { name: 'mutations (deletions, duplications, splices) of every example, with fixes', arb: mutated, withFixes: true, numRuns: 200 },
+  {
+    // Fix-all's search for free pages once stepped through a BAR page by page: 2^44 steps for this one.
+    name: 'fix-all with an exabyte BAR placed in a guest',
+    fixed: [
+      'host h {\n  page-size 64K\n}\ndevice big at 00:01.0 {\n  group 1\n  bar 0 mem64 prefetch size 0x1000_0000_0000_0000 at 0x4000_0000_0000_0000\n}\n' +
+        'device other at 00:02.0 {\n  group 2\n  bar 0 mem64 size 4K at 0x1000_0000\n}\n' +
+        'guest vm {\n  window 0x0 size 0x8000_0000_0000_0000\n  assign other { bar 0 at 0x1000_0000_0000_1000 }\n  assign big { bar 0 at 0x1000_0000_0000_1000 }\n}\n',
+    ],
+    withFixes: true,
+    numRuns: 1,
+  },
   {
     name: 'deep nesting and long lines do not overflow the stack',
     fixed: [

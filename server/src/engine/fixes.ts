@@ -387,6 +387,8 @@ class PagesInUse {
   private readonly merged: IntervalSet;
   /** Ranges covering each page, for ranges of up to LONG_RANGE_PAGES pages. */
   private readonly perPage = new Map<bigint, number>();
+  /** Those pages, sorted (which of them lie inside a long BAR's own pages: a binary search, not one step per page). */
+  private readonly shortPages: bigint[];
   private readonly long: { start: bigint; end: bigint; bar: Bar | undefined }[] = [];
   /** Highest end of a range, and the BAR it belongs to (for the top as if that BAR were gone). */
   private top = 0n;
@@ -408,6 +410,7 @@ class PagesInUse {
       if ((r.end - r.start) / P > LONG_RANGE_PAGES) this.long.push(r);
       else for (let pg = r.start; pg < r.end; pg += P) this.perPage.set(pg, (this.perPage.get(pg) ?? 0) + 1);
     }
+    this.shortPages = [...this.perPage.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   }
 
   /** The end of the highest range in use, `bar` left out. */
@@ -421,9 +424,30 @@ class PagesInUse {
     if (!run) return (x, y) => this.merged.overlapping(x, y);
     const P = this.P;
     const ownIsLong = (own1 - own0) / P > LONG_RANGE_PAGES;
-    /** Whether a page of the BAR's own is used by another range too. */
-    const sharedPage = (pg: bigint): boolean =>
-      (this.perPage.get(pg) ?? 0) > (ownIsLong ? 0 : 1) || this.long.some((r) => r.bar !== bar && r.start <= pg && r.end > pg);
+    /** The first page of [lo, hi) (a part of the BAR's own pages) that another range uses too, as [page, page + P]. */
+    const sharedIn = (lo: bigint, hi: bigint): [bigint, bigint] | undefined => {
+      let first: bigint | undefined;
+      if (ownIsLong) {
+        // A long BAR is not in the per-page counts: any short range's page in [lo, hi) is another's (a binary search).
+        let i = 0;
+        let j = this.shortPages.length;
+        while (i < j) {
+          const mid = (i + j) >> 1;
+          if (this.shortPages[mid] < lo) i = mid + 1;
+          else j = mid;
+        }
+        if (i < this.shortPages.length && this.shortPages[i] < hi) first = this.shortPages[i];
+      } else {
+        // A short BAR has at most LONG_RANGE_PAGES pages of its own: one step per page, its own range counted once.
+        for (let pg = lo; pg < hi && first === undefined; pg += P) if ((this.perPage.get(pg) ?? 0) > 1) first = pg;
+      }
+      for (const r of this.long) {
+        if (r.bar === bar || r.start >= hi || r.end <= lo) continue;
+        const pg = r.start > lo ? r.start : lo;
+        if (first === undefined || pg < first) first = pg;
+      }
+      return first === undefined ? undefined : [first, first + P];
+    };
     return (x, y) => {
       const o = this.merged.overlapping(x, y);
       if (!o || o[0] !== run[0]) return o; // a run without the BAR, the same with or without it
@@ -432,7 +456,8 @@ class PagesInUse {
       const min = (u: bigint, v: bigint): bigint => (u < v ? u : v);
       if (max(x, run[0]) < min(y, own0)) return [run[0], own0];
       if (max(x, own1) < min(y, run[1])) return [max(x, own1), run[1]];
-      for (let pg = alignDown(max(x, own0), P); pg < min(y, own1); pg += P) if (sharedPage(pg)) return [pg, pg + P];
+      const shared = sharedIn(alignDown(max(x, own0), P), min(y, own1));
+      if (shared) return shared;
       // Its own pages that nothing else uses: free without it; else a run before it.
       return x < run[0] ? this.merged.overlapping(x, run[0]) : undefined;
     };
