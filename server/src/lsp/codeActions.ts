@@ -19,9 +19,10 @@ export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.${SOURCE}`;
 export const REORDER_KIND = `${CodeActionKind.RefactorRewrite}.${SOURCE}`;
 export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, REORDER_KIND, FIX_ALL_KIND];
 /**
- * Fix-all in the editor: at most this many fixes, for at most this long (each fix is one analysis of the
- * edited text). The server answers nothing else meanwhile, so the budget stays under a second; the action's
- * title says when it stopped early, and running it again continues.
+ * Fix-all in the editor: at most this many fixes, taking no new one once this long would be spent (fixes are
+ * made in rounds, each checked with one analysis: see `fixAll`). The server answers nothing else meanwhile,
+ * so the budget stays under a second; the action's title says when it stopped early, and running it again
+ * continues.
  */
 const FIX_ALL_STEPS = 1000;
 const FIX_ALL_BUDGET_MS = 750;
