@@ -429,13 +429,7 @@ class PagesInUse {
       let first: bigint | undefined;
       if (ownIsLong) {
         // A long BAR is not in the per-page counts: any short range's page in [lo, hi) is another's (a binary search).
-        let i = 0;
-        let j = this.shortPages.length;
-        while (i < j) {
-          const mid = (i + j) >> 1;
-          if (this.shortPages[mid] < lo) i = mid + 1;
-          else j = mid;
-        }
+        const i = lowerBound(this.shortPages, lo, (x) => x);
         if (i < this.shortPages.length && this.shortPages[i] < hi) first = this.shortPages[i];
       } else {
         // A short BAR has at most LONG_RANGE_PAGES pages of its own: one step per page, its own range counted once.

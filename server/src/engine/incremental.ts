@@ -58,8 +58,8 @@ function extentEnd(s: Stmt): number {
   return s.trailingComment ? Math.max(s.end, s.trailingComment.end) : s.end;
 }
 
-/** First index in `xs` (sorted by `key`) whose key is ≥ `at`. */
-export function lowerBound<T>(xs: readonly T[], at: number, key: (x: T) => number): number {
+/** First index in `xs` (sorted by `key`) whose key is ≥ `at` (offsets, or addresses as bigints). */
+export function lowerBound<T, K extends number | bigint>(xs: readonly T[], at: K, key: (x: T) => K): number {
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
