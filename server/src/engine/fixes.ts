@@ -1197,7 +1197,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
   };
   const applied: string[] = [];
   const skip = new Set<string>();
-  /** First choices that failed their own check, by guest and title: the same fix for another diagnostic is not a first choice any more. */
+  /** First choices that failed their own check where a quick fix chose another, by guest and title: the same fix for another diagnostic is not a first choice any more. */
   const refused = new Set<string>();
   let rounds = 0;
   let checkMs = 0;
@@ -1207,6 +1207,9 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
       fixes.flatMap((f) => f.edits),
     );
     for (const f of fixes) applied.push(f.title);
+    // A diagnostic without a fix may have one now: its fix may have failed only because of where the round's other
+    // fixes stood (or were about to go) at that moment. Each is tried again, after the text changed.
+    skip.clear();
   };
   for (;;) {
     const cur = current();
@@ -1262,7 +1265,8 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
       if (d) {
         const fixes = computeFixes(now, d);
         const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
-        if (fix?.title !== failed.title) refused.add(`${d.target?.guest ?? ''}|${failed.title}`);
+        // Only when a quick fix chose another one: no fix at all may just mean that the moment was wrong.
+        if (fix && fix.title !== failed.title) refused.add(`${d.target?.guest ?? ''}|${failed.title}`);
         if (fix) apply([fix]);
         else skip.add(key);
       }
