@@ -6,8 +6,6 @@
 import { analyze, Analysis, analyzeParsed } from './analyze';
 import { lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
-
-export { applyEdits };
 import { isBlank } from './lexer';
 import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
@@ -19,6 +17,8 @@ import { AssignBarNode, AssignNode, GuestNode } from './ast';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
+
+export { applyEdits };
 
 /** The first address past the 64-bit address space. */
 const U64_END = 1n << 64n;
