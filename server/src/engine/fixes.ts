@@ -16,7 +16,7 @@ import { Reporter } from './report';
 import { AssignBarNode, AssignNode, GuestNode } from './ast';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
-import { alignDown, alignUp, formatSize, hex, hexGrouped, someOf } from './values';
+import { alignDown, alignUp, formatSize, hex, hexGrouped, readInteger, someOf } from './values';
 
 export { applyEdits };
 
@@ -373,6 +373,9 @@ function pageMatchFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   return [{ title: `Use \`allocate page-match\` in guest ${ga.guest.name} (guest offsets follow the host pages)`, kind: 'quickfix', isPreferred: v.clean, edits }];
 }
 
+const max = (u: bigint, v: bigint): bigint => (u > v ? u : v);
+const min = (u: bigint, v: bigint): bigint => (u < v ? u : v);
+
 /** Ranges longer than this many pages are kept apart from the per-page counts. */
 const LONG_RANGE_PAGES = 32n;
 
@@ -446,8 +449,6 @@ class PagesInUse {
       const o = this.merged.overlapping(x, y);
       if (!o || o[0] !== run[0]) return o; // a run without the BAR, the same with or without it
       // Inside the BAR's run, what lies outside its own pages is covered by other ranges (a run has no gaps).
-      const max = (u: bigint, v: bigint): bigint => (u > v ? u : v);
-      const min = (u: bigint, v: bigint): bigint => (u < v ? u : v);
       if (max(x, run[0]) < min(y, own0)) return [run[0], own0];
       if (max(x, own1) < min(y, run[1])) return [max(x, own1), run[1]];
       const shared = sharedIn(alignDown(max(x, own0), P), min(y, own1));
@@ -964,9 +965,8 @@ class Unchecked implements FixCheck {
   }
 }
 
-/** One fix of a fix-all round: its diagnostic, the fix, and its extra condition. */
+/** One fix of a fix-all round: the key of its diagnostic, the fix, and its extra condition. */
 interface RoundFix {
-  d: Diagnostic;
   key: string;
   fix: Fix;
   gone?: (diags: Diagnostic[]) => boolean;
@@ -986,10 +986,10 @@ function ownersOf(a: Analysis): Map<Stmt, Owner> {
   return byStmt;
 }
 
-/** An address as written (hex or decimal, `_` allowed), or undefined. */
-function addressIn(text: string): bigint | undefined {
-  const t = text.replace(/_/g, '');
-  return /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(t) ? BigInt(t) : undefined;
+/** The integer literal `text[start, end)` (as the parser reads it), or undefined. */
+function integerIn(text: string, start = 0, end = text.length): bigint | undefined {
+  const v = readInteger(text, start, end);
+  return typeof v === 'bigint' ? v : undefined;
 }
 
 /** The pages of [start, start + size): all of them up to 32, else the first and last 16. */
@@ -1044,8 +1044,8 @@ function claimsOf(a: Analysis, d: Diagnostic, fix: Fix, owners: Map<Stmt, Owner>
     if (owner.device !== undefined) {
       c.names.push(owner.key);
       const bar = t && !t.vf && t.guest === undefined ? findBar(a, t.device, t.bar) : undefined;
-      const from = addressIn(a.text.slice(e.span.start, e.span.end));
-      const to = addressIn(e.newText);
+      const from = integerIn(a.text, e.span.start, e.span.end);
+      const to = integerIn(e.newText);
       if (bar?.size !== undefined && from !== undefined && to !== undefined) {
         c.host = { leaves: pagesOf(from, bar.size, P), goes: pagesOf(to, bar.size, P), to: [alignDown(to, P), alignUp(to + bar.size, P)] };
       }
@@ -1055,11 +1055,11 @@ function claimsOf(a: Analysis, d: Diagnostic, fix: Fix, owners: Map<Stmt, Owner>
     const gn = owner.guest!;
     const assign = t?.device !== undefined && t.guest === gn.name?.value ? assignOf(gn, t.device) : undefined;
     // The new address: the replaced address text, or what `at` says in the text added to the assign.
-    const to = /^\s*(0x[0-9a-fA-F_]+|[0-9]+)\s*$/.exec(e.newText) ?? /\bat\s+(0x[0-9a-fA-F_]+|[0-9]+)/.exec(e.newText);
+    const atWord = /\bat\s+([0-9a-fA-FxX_]+)/.exec(e.newText);
+    const at = integerIn(e.newText) ?? (atWord ? integerIn(atWord[1]) : undefined);
     const inAssign = assign && e.span.start >= assign.stmt.start && e.span.end <= assign.stmt.end;
     const ga = inAssign ? findGuest(a, t?.guest) : undefined;
     const bar = ga ? findBar(a, t?.device, t?.bar) : undefined;
-    const at = to ? addressIn(to[1]) : undefined;
     if (!ga || !bar?.size || at === undefined || c.guest) {
       guestWide = true;
       c.names.push(owner.key);
@@ -1173,7 +1173,7 @@ function roundHolds(a: Analysis, round: RoundFix[]): boolean {
  * document order and the first choice of each one's fix functions, unchecked, passing over those whose fix
  * would touch what an earlier fix of the round touches (`claimsOf`: the same device, guest or host page;
  * they come up again in the next round, if still there); an align fix looks past the pages already taken.
- * The round is then checked as a whole with one analysis: every targeted diagnostic gone, no diagnostic
+ * The round is then checked as a whole with one analysis: every targeted diagnostic gone, no error
  * added. If that fails, the longest first part that passes is kept (binary search) and the first fix that
  * failed is replaced by its diagnostic's verified preferred fix, as a quick fix would offer it. The text is
  * analysed again after each round (incrementally from the second: the first analysis is `a`, which is left
@@ -1238,7 +1238,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
       const c = claimsOf(cur, d, fix, (owners ??= ownersOf(cur)));
       if (!claims.fits(c)) continue; // next round
       claims.take(c);
-      round.push({ d, key, fix, gone: unchecked.goneOf.get(fix.edits) });
+      round.push({ key, fix, gone: unchecked.goneOf.get(fix.edits) });
     }
     if (round.length === 0) return { text, applied, complete: !stopped, rounds };
     rounds++;
