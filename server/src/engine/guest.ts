@@ -26,6 +26,12 @@ export interface GuestAnalysis {
   placements: Map<Bar, GuestPlacement>;
   /** This guest's findings (allocation, overlaps, verdicts), in the order they were found. */
   diagnostics: Diagnostic[];
+  /**
+   * Where the verdict findings of `placed[i]` start in `diagnostics` (they run to entry i + 1; the
+   * findings before entry 0 are the allocation's and the overlaps'): what lets the next version
+   * judge again only the BARs an edit concerns (see `rejudge`).
+   */
+  judged: Uint32Array;
 }
 
 /** Sorted, merged set of half-open intervals. */
@@ -194,58 +200,138 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
  * earlier version), a guest is taken over as it was when it is the same guest
  * model (its statement and the devices it names unchanged: see buildTopology)
  * and none of the devices it assigns is in `affected` (devices whose model or
- * host decisions were computed again). The result is the same as without it.
+ * host decisions were computed again); a guest that assigns one of those but
+ * whose statement was not edited has only some of its BARs judged again
+ * (`rejudge`). The result is the same as without `previous`.
  */
 export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Overrides, previous?: { guests: GuestAnalysis[]; affected: Set<Device> }): GuestAnalysis[] {
-  const P = topo.host.pageSize;
   const out: GuestAnalysis[] = [];
   const before = previous ? new Map(previous.guests.map((ga) => [ga.guest, ga])) : undefined;
+  const previousByNode = previous ? new Map(previous.guests.map((ga) => [ga.guest.node, ga])) : undefined;
   for (const g of topo.guests) {
     const old = before?.get(g);
     if (old && !g.assigns.some((a) => previous!.affected.has(a.device))) {
       out.push(old);
       continue;
     }
-    const r = new Reporter(overrides);
-    const placed = allocate(g, P, r);
-    const withAddr = placed.filter((p) => p.address !== undefined && p.bar.size !== undefined);
-
-    // Guest overlaps: sort and sweep.
-    const sorted = [...withAddr].sort((a, b) => (a.address! < b.address! ? -1 : a.address! > b.address! ? 1 : 0));
-    let reach: Placed | undefined;
-    for (const p of sorted) {
-      if (reach && p.address! < reach.address! + reach.bar.size!) {
-        const victim = p.explicit || !reach.explicit ? p : reach;
-        const other = victim === p ? reach : p;
-        r.add(
-          'guest-overlap',
-          victim.span,
-          `guest ${g.name}: ${p.bar.id} ${formatRange(p.address!, p.bar.size!)} overlaps ${reach.bar.id} ${formatRange(reach.address!, reach.bar.size!)} in guest physical address space. Move one of them.`,
-          { subject: victim.bar.id, target: { device: victim.bar.device.name, bar: victim.bar.index, guest: g.name }, related: [{ span: other.span, message: `${other.bar.id} in guest ${g.name}` }] },
-        );
-      }
-      if (!reach || p.address! + p.bar.size! > reach.address! + reach.bar.size!) reach = p;
-    }
-
-    // Guest page buckets: first and last guest page of each placed BAR.
-    const gpages = new GuestPages();
-    for (const p of withAddr) {
-      const p0 = p.address! / P;
-      const p1 = (p.address! + p.bar.size! - 1n) / P;
-      gpages.add(p0, p);
-      if (p1 !== p0) {
-        gpages.add(p1, p);
-        gpages.addSpanning(p0, p1, p);
-      }
-    }
-
-    const placements = new Map<Bar, GuestPlacement>();
-    for (const p of placed) {
-      placements.set(p.bar, judge(p, g, topo, host, gpages, r));
-    }
-    out.push({ guest: g, placed, placements, diagnostics: r.diagnostics });
+    // The same model with an affected device, or a model rebuilt on the same statement (it names an edited device).
+    const prior = old ?? previousByNode?.get(g.node);
+    const again = prior && rejudge(g, prior, topo, host, overrides, previous!.affected);
+    out.push(again || analyzeGuest(g, topo, host, overrides));
   }
   return out;
+}
+
+/** Places and judges one guest from scratch. */
+function analyzeGuest(g: Guest, topo: Topology, host: HostAnalysis, overrides: Overrides): GuestAnalysis {
+  const P = topo.host.pageSize;
+  const r = new Reporter(overrides);
+  const placed = allocate(g, P, r);
+  reportOverlaps(g, placed, r);
+  const gpages = guestPages(placed, P);
+  const placements = new Map<Bar, GuestPlacement>();
+  const judged = new Uint32Array(placed.length + 1);
+  placed.forEach((p, i) => {
+    judged[i] = r.diagnostics.length;
+    placements.set(p.bar, judge(p, g, topo, host, gpages, r));
+  });
+  judged[placed.length] = r.diagnostics.length;
+  return { guest: g, placed, placements, diagnostics: r.diagnostics, judged };
+}
+
+/** Guest overlaps: sort and sweep. */
+function reportOverlaps(g: Guest, placed: Placed[], r: Reporter): void {
+  const sorted = placed.filter((p) => p.address !== undefined && p.bar.size !== undefined).sort((a, b) => (a.address! < b.address! ? -1 : a.address! > b.address! ? 1 : 0));
+  let reach: Placed | undefined;
+  for (const p of sorted) {
+    if (reach && p.address! < reach.address! + reach.bar.size!) {
+      const victim = p.explicit || !reach.explicit ? p : reach;
+      const other = victim === p ? reach : p;
+      r.add(
+        'guest-overlap',
+        victim.span,
+        `guest ${g.name}: ${p.bar.id} ${formatRange(p.address!, p.bar.size!)} overlaps ${reach.bar.id} ${formatRange(reach.address!, reach.bar.size!)} in guest physical address space. Move one of them.`,
+        { subject: victim.bar.id, target: { device: victim.bar.device.name, bar: victim.bar.index, guest: g.name }, related: [{ span: other.span, message: `${other.bar.id} in guest ${g.name}` }] },
+      );
+    }
+    if (!reach || p.address! + p.bar.size! > reach.address! + reach.bar.size!) reach = p;
+  }
+}
+
+/** Guest page buckets: first and last guest page of each placed BAR. */
+function guestPages(placed: Placed[], P: bigint): GuestPages {
+  const gpages = new GuestPages();
+  for (const p of placed) {
+    if (p.address === undefined || p.bar.size === undefined) continue;
+    const p0 = p.address / P;
+    const p1 = (p.address + p.bar.size - 1n) / P;
+    gpages.add(p0, p);
+    if (p1 !== p0) {
+      gpages.add(p1, p);
+      gpages.addSpanning(p0, p1, p);
+    }
+  }
+  return gpages;
+}
+
+/** Most BARs whose verdict inputs may differ for `rejudge` to take the rest over; beyond, judging all is as cheap. */
+const MAX_REJUDGED = 64;
+
+/**
+ * The analysis of a guest whose statement an edit did not touch but that assigns an edited or
+ * re-decided device (a keystroke in one BAR of a big guest), made from the previous version's
+ * analysis of the same statement: the guest is placed again and its overlaps found again, but only
+ * the BARs whose verdict can differ are judged again — those whose placement, host address or host
+ * decision is not what it was, and those sharing a first or last guest page with one of them (old
+ * or new), whose page counts they are in. The others keep their placements and findings. Undefined
+ * (judge all) when the placement reports anything, the BARs are not the same list, or too many differ.
+ * `old` is only read: a fix check analyses an edited copy while the current analysis stays.
+ */
+function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides, affected: Set<Device>): GuestAnalysis | undefined {
+  const was = old.guest;
+  if (was.name !== g.name || was.policy !== g.policy || was.msix !== g.msix || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return undefined;
+  const P = topo.host.pageSize;
+  const r = new Reporter(overrides);
+  const placed = allocate(g, P, r);
+  const n = placed.length;
+  if (r.diagnostics.length > 0 || n !== old.placed.length) return undefined;
+  const differs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = placed[i];
+    const q = old.placed[i];
+    if (p.bar === q.bar && p.address === q.address && p.span === q.span && p.explicit === q.explicit && p.unplaceable === q.unplaceable && !affected.has(p.bar.device)) continue;
+    if (differs.push(i) > MAX_REJUDGED) return undefined;
+  }
+  reportOverlaps(g, placed, r);
+  const gpages = guestPages(placed, P);
+  // The pages whose counts changed: first and last guest page of each differing BAR, before and after.
+  const touched = new Set<bigint>();
+  const edges = (address: bigint | undefined, size: bigint | undefined): void => {
+    if (address === undefined || size === undefined) return;
+    touched.add(address / P);
+    touched.add((address + size - 1n) / P);
+  };
+  const again = new Set<Placed>();
+  for (const i of differs) {
+    again.add(placed[i]);
+    edges(placed[i].address, placed[i].bar.size);
+    edges(old.placed[i].address, old.placed[i].bar.size);
+  }
+  for (const pg of touched) for (const p of gpages.get(pg) ?? []) again.add(p);
+  const placements = new Map<Bar, GuestPlacement>();
+  const judged = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const p = placed[i];
+    judged[i] = r.diagnostics.length;
+    if (again.has(p)) {
+      placements.set(p.bar, judge(p, g, topo, host, gpages, r));
+      continue;
+    }
+    placements.set(p.bar, old.placements.get(old.placed[i].bar)!);
+    for (let k = old.judged[i]; k < old.judged[i + 1]; k++) r.diagnostics.push(old.diagnostics[k]);
+  }
+  judged[n] = r.diagnostics.length;
+  return { guest: g, placed, placements, diagnostics: r.diagnostics, judged };
 }
 
 function hostPages(start: bigint, size: bigint, P: bigint): bigint {
