@@ -114,6 +114,22 @@ describe('bartopo CLI', () => {
     assert.strictEqual(chunks.join(''), res.stdout);
   });
 
+  it('writes a report bigger than its heap limit to a slow pipe, as it writes it to a file', () => {
+    // 3 × 65,535 VF BARs: a 39 MB JSON report, with a 128 MB heap. Queued for a pipe that is not read yet, the
+    // writes ran the heap out (V8's fatal error and native stack, 64 KiB delivered); they now wait for the reader.
+    const f = tmpFile('vfs65535.bartopo', 'host { page-size 4K }\ndevice pf at 00:01.0 {\n  bar 0 mem64 size 64K at 0x10_0000_0000\n  sriov vfs 65535 {\n    bar 0 mem64 size 16K at 0x20_0000_0000\n    bar 2 mem64 size 16K at 0x30_0000_0000\n    bar 4 mem64 size 16K at 0x40_0000_0000\n  }\n}\n');
+    const env = { ...process.env, NODE_OPTIONS: '--max-old-space-size=128' };
+    const out = path.join(path.dirname(f), 'report.json');
+    const cmd = (tail: string): string => `"${process.execPath}" "${BIN}" check --format json "${f}" ${tail}; echo " \${PIPESTATUS[0]}"`;
+    const toFile = spawnSync('bash', ['-c', cmd(`> "${out}"`)], { encoding: 'utf8', env });
+    assert.strictEqual(toFile.stdout.trim(), '0', toFile.stderr);
+    const size = fs.statSync(out).size;
+    assert.ok(size > 30e6, `${size} bytes`);
+    const piped = spawnSync('bash', ['-c', cmd('| (sleep 2; wc -c)')], { encoding: 'utf8', env });
+    assert.strictEqual(piped.stderr, '', 'no fatal error');
+    assert.deepStrictEqual(piped.stdout.trim().split(/\s+/), [String(size), '0'], 'every byte, exit code 0');
+  });
+
   it('ends quietly when the reader closes the pipe early (| head)', () => {
     const big = fs.readFileSync(path.join(EXAMPLES_DIR, 'sriov-vfs-64k.bartopo'), 'utf8');
     const f = tmpFile('many.bartopo', big.replace(/sriov vfs \d+/g, 'sriov vfs 60000'));

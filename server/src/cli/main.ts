@@ -282,6 +282,30 @@ export async function main(argv: string[], io: Io): Promise<number> {
   return code;
 }
 
+/** Sleeps the thread (the CLI has nothing else to do while its reader catches up). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Writes to standard output before returning, whatever it is. `process.stdout.write` queues what a
+ * pipe does not take at once, and nothing here waits for it to drain: a big report piped to `jq` or
+ * `wc` (hundreds of MB of JSON for SR-IOV devices with 65,535 VFs) was all queued in memory, until the
+ * heap ran out. A full pipe (EAGAIN: Node opens it non-blocking) is waited for a millisecond at a time.
+ */
+export function writeStdoutSync(s: string, fd = 1): void {
+  const buf = Buffer.from(s, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      pause(1);
+    }
+  }
+}
+
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export function runCli(): void {
   // A reader that stops early (`| head`) closes the pipe: end quietly, as a process killed by SIGPIPE would (128 + 13).
@@ -291,7 +315,16 @@ export function runCli(): void {
     process.exit(2);
   });
   const io: Io = {
-    out: (s) => process.stdout.write(s),
+    out: (s) => {
+      try {
+        writeStdoutSync(s);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') process.exit(141);
+        process.stderr.write(`bartopo: cannot write the output: ${(e as Error).message}\n`);
+        process.exit(2);
+      }
+    },
     err: (s) => process.stderr.write(s),
     isTTY: !!process.stdout.isTTY,
   };
