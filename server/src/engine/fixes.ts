@@ -1092,8 +1092,14 @@ class PageClaims {
 
   fits(m: Move): boolean {
     if (m.goes.some((p) => this.has(p))) return false;
+    if (m.leaves.some((p) => this.goes.has(p))) return false;
     // A page may be left by as many BARs as it has tenants besides one (the one left behind needs no move).
-    return m.leaves.every((p) => !this.goes.has(p) && (this.leaving.get(p) ?? 0) < Math.max(1, this.tenants(p) - 1));
+    // Tenants are counted where they are known, at the first and last page of each BAR: a middle page of
+    // a 1M BAR counts none of the BARs over it, and 1,000 such BARs at one address would leave one a round.
+    const first = m.leaves[0];
+    const last = m.leaves[m.leaves.length - 1];
+    const room = (p: bigint): boolean => (this.leaving.get(p) ?? 0) < Math.max(1, this.tenants(p) - 1);
+    return m.leaves.length === 0 || (room(first) && room(last));
   }
 
   take(m: Move): void {
