@@ -323,7 +323,7 @@ function measurePhases(text: string, runs: number): Record<string, number> {
     lap('host (analyzeHost)');
     const guests = analyzeGuests(topology, host, {});
     lap('guests (analyzeGuests)');
-    checkMsixPages(topology, guests, {});
+    checkMsixPages(topology, host, guests, {});
     lap('MSI-X pages (checkMsixPages)');
     r.diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end); // (the host, guest and MSI-X findings are kept apart now: sorting them too is part of analyzeParsed)
     lap('sort diagnostics');

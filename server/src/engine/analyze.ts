@@ -93,12 +93,13 @@ export function analyzeParsed(text: string, parsed: ParseResult, options: Analyz
       prev.guests.map((ga) => ga.guest),
       guests.map((ga) => ga.guest),
     );
-    const redo = new Set<Device>(change.added);
+    // … and on the host decisions of the BARs holding the regions: a re-decided device is checked again.
+    const redo = new Set<Device>([...change.added, ...change.redecided]);
     for (const d of devicesNamed(topology, names)) redo.add(d);
-    msixPages = checkMsixPages(topology, guests, overrides, { findings: prev.msixPages, redo, removed: change.removed, consume });
+    msixPages = checkMsixPages(topology, host, guests, overrides, { findings: prev.msixPages, redo, removed: change.removed, consume });
   } else {
     guests = analyzeGuests(topology, host, overrides);
-    msixPages = checkMsixPages(topology, guests, overrides);
+    msixPages = checkMsixPages(topology, host, guests, overrides);
   }
   const all = r.diagnostics;
   for (const x of hostDiagnostics(host)) all.push(x);

@@ -74,7 +74,7 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
     a.guests.map((x) => x.guest),
     guests.map((x) => x.guest),
   );
-  const msix = checkMsixPages(a.topology, guests, a.options.severities ?? {}, {
+  const msix = checkMsixPages(a.topology, a.host, guests, a.options.severities ?? {}, {
     findings: a.msixPages,
     redo: devicesNamed(a.topology, names),
     removed: [],

@@ -568,7 +568,7 @@ export interface MsixPagesBefore {
  * the devices in `redo` are checked again, the others' findings taken over, so
  * the work is O(redo × guests), not O(devices).
  */
-export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], overrides: Overrides, previous?: MsixPagesBefore): Map<Device, Diagnostic[]> {
+export function checkMsixPages(topo: Topology, host: HostAnalysis, guests: GuestAnalysis[], overrides: Overrides, previous?: MsixPagesBefore): Map<Device, Diagnostic[]> {
   const P = topo.host.pageSize;
   let assignedIn: Map<string, Guest[]> | undefined;
   // The guests that assign a device (by name), each once: from one map when every device is checked, else guest by guest.
@@ -607,6 +607,9 @@ export function checkMsixPages(topo: Topology, guests: GuestAnalysis[], override
       if (!reg.valid) continue;
       const rb = barAt(d, reg.bar);
       if (rb?.host === undefined) continue;
+      // A BAR the host does not mmap traps whole, table or not: its own finding (subpage-unaligned, …) says why,
+      // and relocating the table would not map these registers.
+      if (host.decisions.get(rb)?.verdict === 'no-mmap') continue;
       const r0 = (rb.host + reg.offset) / P;
       const r1 = (rb.host + reg.offset + reg.size - 1n) / P;
       if (r1 < t0 || t1 < r0) continue;
