@@ -186,6 +186,8 @@ describe('lsp: editor features', function () {
 
     it('BAR kinds, then prefetch/size, then sizes, then at', async () => {
       assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 |\n}\n'), ['mem32', 'mem64', 'io']);
+      // A VF BAR is memory: no `io` in an `sriov` block.
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  sriov vfs 4 {\n    bar 0 |\n  }\n}\n'), ['mem32', 'mem64']);
       assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 |\n}\n'), ['prefetch', 'size']);
       const sizes = await labels('device d at 00:01.0 {\n  bar 0 mem64 size |\n}\n');
       assert.ok(sizes.includes('4K') && sizes.includes('64K') && sizes.includes('1M'), sizes.join());

@@ -183,11 +183,13 @@ class Args {
   }
 
   /** One of `options`; the value is the option itself (no copy of the word). */
-  choice<T extends string>(expected: string, options: readonly T[]): Val<T> | undefined {
+  /** One of `options`; `refused` says why a word the language knows is not one of them here. */
+  choice<T extends string>(expected: string, options: readonly T[], refused?: { word: string; why: string }): Val<T> | undefined {
     if (!this.takeWord(expected)) return undefined;
     for (const o of options) {
       if (this.wEnd - this.wStart === o.length && this.text.startsWith(o, this.wStart)) return valAt(o, this.wStart, this.wEnd);
     }
+    if (refused && this.currentText() === refused.word) return this.fail(this.wStart, this.wEnd, `${this.what}: ${refused.why}`);
     return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${this.currentText()}\``);
   }
 
@@ -221,6 +223,9 @@ function lastWordEnd(sc: Scanner): number {
 }
 
 const KINDS: readonly BarKind[] = ['mem32', 'mem64', 'io'];
+/** SR-IOV gives VFs memory space only: the capability's control register enables VF memory space, and there is no VF I/O space. */
+const VF_KINDS: readonly BarKind[] = ['mem32', 'mem64'];
+const VF_IO = { word: 'io', why: 'a VF BAR is `mem32` or `mem64`, not `io`: SR-IOV gives VFs memory space only (the capability enables VF memory space; there is no VF I/O space)' };
 const POLICIES: readonly Policy[] = ['listed', 'size-descending', 'page-match'];
 const MSIX_MODES: readonly MsixMode[] = ['emulate', 'paravirt', 'relocate'];
 
@@ -320,14 +325,13 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
     errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; expected one of ${hint}` });
   };
 
-  const parseBar = (s: Stmt, a: Args, allowMissingAt = true): BarNode => {
+  const parseBar = (s: Stmt, a: Args, vf = false): BarNode => {
     const node: BarNode = { incomplete: false, index: undefined, kind: undefined, prefetch: false, size: undefined, address: undefined, stmt: s };
     node.index = a.smallInt('a BAR index 0-5', 5);
-    node.kind = a.choice('a BAR kind', KINDS)?.value;
+    node.kind = (vf ? a.choice('a VF BAR kind', VF_KINDS, VF_IO) : a.choice('a BAR kind', KINDS))?.value;
     node.prefetch = a.optKeyword('prefetch');
     if (a.keyword('size')) node.size = a.size();
     if (a.optKeyword('at')) node.address = a.integer('an address such as 0xfe000000');
-    else if (!allowMissingAt) a.keyword('at');
     a.end();
     node.incomplete = a.failed;
     unexpectedBlock(s, 'a `bar` statement');
@@ -472,7 +476,7 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
               for (const vb of c.block.stmts) {
                 const va = argsOf(vb, errors, 'VF `bar`');
                 if (!va) continue;
-                if (va.head.text === 'bar') sr.bars.push(parseBar(vb, va));
+                if (va.head.text === 'bar') sr.bars.push(parseBar(vb, va, true));
                 else unknown(va.head, 'an `sriov` block', ['bar']);
               }
               sr.bars = fitted(sr.bars);

@@ -216,7 +216,9 @@ function valueItems(
     case 'policy':
     case 'msixmode':
     case 'kind': {
-      const vals = kind === 'yesno' ? ['yes', 'no'] : kind === 'policy' ? ['listed', 'size-descending', 'page-match'] : kind === 'msixmode' ? ['emulate', 'paravirt', 'relocate'] : ['mem32', 'mem64', 'io'];
+      // A VF BAR (in an `sriov` block) is memory: SR-IOV gives VFs no I/O space.
+      const barKinds = ctx === 'sriov' ? ['mem32', 'mem64'] : ['mem32', 'mem64', 'io'];
+      const vals = kind === 'yesno' ? ['yes', 'no'] : kind === 'policy' ? ['listed', 'size-descending', 'page-match'] : kind === 'msixmode' ? ['emulate', 'paravirt', 'relocate'] : barKinds;
       return vals.map((x) => item(x, CompletionItemKind.EnumMember, VALUE_DOCS[x]));
     }
     case 'barsize': {
