@@ -387,6 +387,15 @@ describe('lsp: editor features', function () {
       assert.deepStrictEqual(await format(await openDoc(once)), []);
     });
 
+    it('removes a U+FEFF in the indentation of the first line instead of making it a byte order mark', async () => {
+      // The lexer takes U+FEFF for a blank. Indentation was stripped of spaces and tabs only, so the U+FEFF after a
+      // tab became the first character of the file: a byte order mark, which a second run then kept.
+      const feff = '\t\ufeffhost h {   \n  page-size 64K ;\n}\n';
+      const once = applyTextEdits(feff, await format(await openDoc(feff)));
+      assert.strictEqual(once, 'host h {\n  page-size 64K\n}\n');
+      assert.deepStrictEqual(await format(await openDoc(once)), []);
+    });
+
     it('only re-indents a file with syntax errors, and leaves a file with unbalanced braces alone', async () => {
       const broken = 'device a at 00:01.0 {\n        bar 0 mem99   size 4K\n     group 1 # note\n}\n';
       const uri = await openDoc(broken);

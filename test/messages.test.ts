@@ -76,3 +76,26 @@ describe('messages that follow the layout', () => {
     assert.ok(!d.related.some((r) => r.message.startsWith('d5.bar0')), 'not itself');
   });
 });
+
+describe('messages quoting very long words', () => {
+  it('shorten a name of 200,000 characters to its start, end and length; the subject keeps it whole', () => {
+    // Before, each message quoted the name whole (twice in some): 3,000 findings about such a device were
+    // 566 million characters, more than a JavaScript string holds, and `bartopo check` failed to print them.
+    const name = 'n'.repeat(100_000) + 'x'.repeat(100_000);
+    const text = `host h {\n  page-size 64K\n}\ndevice ${name} at 00:01.0 {\n  group 1\n  bar 0 mem32 size 4K at 0x8000_1000\n}\ndevice ${name} at 00:02.0 {\n  group 2\n  bar 0 mem32 size 3K at 0x8000_2000\n}\nguest g {\n  window 0x1_0000_0000 size 1G\n  assign ${name}\n}\n`;
+    const a = analyze(text);
+    assert.ok(a.diagnostics.length >= 3, a.diagnostics.map((d) => d.rule).join());
+    for (const d of a.diagnostics) {
+      assert.ok(d.message.length <= 2000, `${d.rule}: ${d.message.length} characters`);
+      for (const r of d.related) assert.ok(r.message.length <= 2000, `${d.rule} related: ${r.message.length} characters`);
+    }
+    const dup = a.diagnostics.find((d) => d.rule === 'duplicate')!;
+    assert.ok(dup.message.includes(`${'n'.repeat(40)}…${'x'.repeat(20)} (200,000 characters)`), dup.message);
+    assert.strictEqual(dup.subject, name);
+    const unaligned = a.diagnostics.find((d) => d.rule === 'subpage-unaligned')!;
+    assert.match(unaligned.message, /\(200,000 characters\)\.bar0|\(200,\d{3} characters\)/);
+    // Ordinary messages are untouched.
+    const plain = analyze(read('guest-page-conflict.bartopo')).diagnostics;
+    assert.ok(plain.every((d) => !d.message.includes('characters)')));
+  });
+});

@@ -114,15 +114,20 @@ export function writeJson(files: CheckedFile[], write: (s: string) => void): voi
   };
   put('{\n  "version": 1,\n  "files": [');
   files.forEach((f, i) => {
-    const diagnostics = f.analysis.diagnostics.map((d) => ({
-      rule: d.rule,
-      severity: d.severity,
-      message: d.message,
-      range: { start: f.lines.positionAt(d.span.start), end: f.lines.positionAt(d.span.end) },
-      ...(d.subject !== undefined ? { subject: d.subject } : {}),
-      ...(d.related.length ? { related: d.related.map((r) => ({ message: r.message, range: { start: f.lines.positionAt(r.span.start), end: f.lines.positionAt(r.span.end) } })) } : {}),
-    }));
-    put(`${i > 0 ? ',' : ''}\n    {\n      "path": ${JSON.stringify(f.path)},\n      "pageSize": ${JSON.stringify(hex(f.analysis.topology.host.pageSize))},\n      "diagnostics": ${nested(diagnostics, 3)},\n      "bars": [`);
+    put(`${i > 0 ? ',' : ''}\n    {\n      "path": ${JSON.stringify(f.path)},\n      "pageSize": ${JSON.stringify(hex(f.analysis.topology.host.pageSize))},\n      "diagnostics": [`);
+    // One by one, as the BARs below: a diagnostic's subject is a name, and names have no length limit.
+    f.analysis.diagnostics.forEach((d, k) => {
+      const diagnostic = {
+        rule: d.rule,
+        severity: d.severity,
+        message: d.message,
+        range: { start: f.lines.positionAt(d.span.start), end: f.lines.positionAt(d.span.end) },
+        ...(d.subject !== undefined ? { subject: d.subject } : {}),
+        ...(d.related.length ? { related: d.related.map((r) => ({ message: r.message, range: { start: f.lines.positionAt(r.span.start), end: f.lines.positionAt(r.span.end) } })) } : {}),
+      };
+      put(`${k > 0 ? ',' : ''}\n        ${nested(diagnostic, 4)}`);
+    });
+    put(f.analysis.diagnostics.length > 0 ? '\n      ],\n      "bars": [' : '],\n      "bars": [');
     let n = 0;
     forEachBarReport(f.analysis, {}, (b) => {
       const bar = {

@@ -13,6 +13,28 @@ export interface AddOptions {
   severity?: Severity;
 }
 
+/** Longest word (a name, a number, a word the parser did not expect) a message quotes whole. */
+const MAX_QUOTED_WORD = 80;
+/** Longest message. */
+const MAX_MESSAGE = 2000;
+
+/**
+ * A message with every run of more than MAX_QUOTED_WORD characters (other than blanks, quotes and
+ * punctuation) shortened to its start and end (`aaaa…aaaa (200,000 characters)`), then cut at MAX_MESSAGE. Names are not limited in length, and
+ * a message names its subject, often twice: 3,000 findings about a device with a 200,000-character name
+ * were 566 million characters (more than a JavaScript string holds, so `bartopo check` could not print
+ * them, and an editor would have been sent 1,000 of them).
+ */
+export function readable(message: string): string {
+  if (message.length <= MAX_QUOTED_WORD) return message;
+  const out = message.replace(/[^\s`'"(),;:]{81,}/g, (w) => `${w.slice(0, 40)}…${w.slice(-20)} (${w.length.toLocaleString('en-US')} characters)`);
+  return out.length <= MAX_MESSAGE ? out : `${out.slice(0, MAX_MESSAGE - 1)}…`;
+}
+
+function readableRelated(related: RelatedInfo[]): RelatedInfo[] {
+  return related.some((r) => r.message.length > MAX_QUOTED_WORD && readable(r.message) !== r.message) ? related.map((r) => ({ span: r.span, message: readable(r.message) })) : related;
+}
+
 /** A message, or a function that builds it when it is first read (see `ReportedDiagnostic`). */
 export type MessageText = string | (() => string);
 
@@ -38,7 +60,7 @@ class ReportedDiagnostic implements Diagnostic {
   get message(): string {
     const t = this.text;
     if (typeof t === 'string') return t;
-    const m = flat(t());
+    const m = flat(readable(t()));
     this.text = m;
     return m;
   }
@@ -59,10 +81,10 @@ export class Reporter {
       new ReportedDiagnostic(
         rule,
         o ?? opts.severity ?? DEFAULT_SEVERITY[rule],
-        typeof message === 'string' ? flat(message) : message,
+        typeof message === 'string' ? flat(readable(message)) : message,
         span,
         opts.subject === undefined ? undefined : flat(opts.subject),
-        opts.related && opts.related.length > 0 ? opts.related : emptyList(),
+        opts.related && opts.related.length > 0 ? readableRelated(opts.related) : emptyList(),
         opts.target,
       ),
     );

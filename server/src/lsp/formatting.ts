@@ -243,7 +243,8 @@ function formatIndent(text: string, limit: number): string[] | undefined {
   for (let l = 0; l < rawLines.length; l++) size += 2 * depthAt[l] + rawLines[l].length + 1;
   if (size > limit) return undefined;
   const out = rawLines.map((raw, l) => {
-    const content = raw.replace(/^[ \t]+/, '');
+    // Every blank the lexer skips, odd ones too: a U+FEFF left first in the file would become a byte order mark.
+    const content = raw.replace(/^[ \t\u000b\u000c\u00a0\ufeff]+/, '');
     if (content.trim() === '') return '';
     const d = Math.max(0, depthAt[l] - (startsWithClose[l] ? 1 : 0));
     return INDENT.repeat(d) + content;
