@@ -184,6 +184,14 @@ describe('lsp: editor features', function () {
       assert.deepStrictEqual(await labels('guest g {\n  al|\n}\n'), ['window', 'allocate', 'msix', 'assign']);
     });
 
+    it('answers after a word of 1,000,000 characters (the word being typed is found scanning back, not by a regex from every start)', async () => {
+      // An unanchored `/[^\s"]*$/` took 3.4 s for 40,000 characters and grew with the square: this would hang the suite.
+      const long = 'a'.repeat(1_000_000);
+      assert.deepStrictEqual(await labels(`device d at 00:01.0 {\n  ${long} |\n}\n`), []);
+      const items = await labels(`device d at 00:01.0 {\n  name "x"; ${long}|\n}\n`);
+      assert.ok(Array.isArray(items));
+    });
+
     it('BAR kinds, then prefetch/size, then sizes, then at', async () => {
       assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 |\n}\n'), ['mem32', 'mem64', 'io']);
       // A VF BAR is memory: no `io` in an `sriov` block.

@@ -111,8 +111,11 @@ function statementWords(line: string): { words: string[]; partial: string } | un
   }
   if (inString) return undefined;
   const text = line.slice(start);
-  const m = /[^\s"]*$/.exec(text);
-  const partial = m ? m[0] : '';
+  // The word being typed: scanned back from the end (an unanchored `/[^\s"]*$/` tries every start, and a line
+  // with a 40,000-character word took seconds).
+  let p = text.length;
+  while (p > 0 && !/[\s"]/.test(text[p - 1])) p--;
+  const partial = text.slice(p);
   const before = text.slice(0, text.length - partial.length);
   const words = before.match(/"(?:[^"\\]|\\.)*"?|[^\s"]+/g) ?? [];
   return { words, partial };
