@@ -312,6 +312,16 @@ describe('importLspci format variants', () => {
     assert.deepStrictEqual([r.devices, r.bars, r.warnings.length], [1, 1, 0]);
   });
 
+  it('reads a header line with a run of 1,000,000 blanks in its class or description, and splits it as without', () => {
+    // The header regexes that began with `\s*` were tried at every blank of a run (40,000 spaces: 7 s): this would hang.
+    const pad = ' '.repeat(1_000_000);
+    const d = parseLspci(`01:00.0 Ethernet controller${pad}[0200]: Intel${pad}X710${pad}[8086:1572]${pad}(rev 02)${pad}\n`).devices[0];
+    assert.deepStrictEqual([d.className, d.classCode, d.ids, d.rev], ['Ethernet controller', 0x0200, { vendor: '8086', device: '1572' }, '02']);
+    assert.strictEqual(d.name.replace(/ +/g, ' '), 'Intel X710');
+    const e = parseLspci(`00:1f.2 SATA controller [0106]: Intel AHCI [8086:a102] (rev 31) (prog-if 01 [AHCI 1.0])\n`).devices[0];
+    assert.deepStrictEqual([e.className, e.classCode, e.name, e.ids, e.rev, e.progIf], ['SATA controller', 0x0106, 'Intel AHCI', { vendor: '8086', device: 'a102' }, '31', '01 [AHCI 1.0]']);
+  });
+
   it('accepts tabs, 4/5/8/16 spaces and non-breaking spaces alike', () => {
     const base = parseLspci(NVME).devices[0];
     for (const indent of ['    ', '     ', '        ', ' \u00a0\u00a0 \u00a0 ']) {
