@@ -424,6 +424,20 @@ describe('engine: fix-all in rounds', () => {
     assert.deepStrictEqual([...errors(r.text).keys()], []);
   });
 
+  it('ends at a fixpoint when a host fix that failed in a round has the same title as another BAR\'s fix', () => {
+    // Three ROMs at one misaligned address: a.rom's "Align address down to 0xfe200000" failed in a round where the
+    // verified fix chose up instead; c.rom's fix has the same title and was refused with it, as if it were a
+    // guest-wide fix. A second fix-all then still found it.
+    const text =
+      'device a at 00:01.0 {\n  bar 0 mem32 size 64K at 0xfe001000\n  rom size 64K at 0xfe208000\n}\n' +
+      'device b at 00:01.0 {\n  rom size 64K at 0xfe208000\n}\n' +
+      'device c at 00:15.4 {\n  bar 0 mem32 size 64K at 0xfe001000\n  rom size 64K at 0xfe208000\n}\n';
+    const r = fixAll(analyze(text));
+    assert.strictEqual(r.complete, true);
+    assert.deepStrictEqual(fixAll(analyze(r.text)).applied, [], 'a second fix-all finds nothing more');
+    assert.ok(!analyze(r.text).diagnostics.some((d) => d.rule === 'bar-alignment'), r.text);
+  });
+
   it('keeps the part of a round that holds and gives the first fix that failed its verified choice', () => {
     // 4K pages. x.bar0 (64K) is misaligned; aligning it down lands on y.bar0 (a new overlap error), so the verified fix
     // aligns it up. The round takes the first choice of each fix unchecked: [x down, z down] fails its check, and x then

@@ -1203,7 +1203,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
   };
   const applied: string[] = [];
   const skip = new Set<string>();
-  /** First choices that failed their own check where a quick fix chose another, by guest and title: the same fix for another diagnostic is not a first choice any more. */
+  /** First choices in a guest that failed their own check where a quick fix chose another, by guest and title: the same fix for another diagnostic is not a first choice any more. */
   const refused = new Set<string>();
   let rounds = 0;
   let checkMs = 0;
@@ -1235,7 +1235,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
       }
       attempts++;
       // A first choice that failed its own check before (a guest-wide fix such as page-match, same title) is not taken again.
-      const fixes = fixesOf(cur, d, unchecked).filter((x) => !refused.has(`${d.target?.guest ?? ''}|${x.title}`));
+      const fixes = fixesOf(cur, d, unchecked).filter((x) => d.target?.guest === undefined || !refused.has(`${d.target.guest}|${x.title}`));
       const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
       if (!fix) {
         skip.add(key);
@@ -1271,8 +1271,10 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
       if (d) {
         const fixes = computeFixes(now, d);
         const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
-        // Only when a quick fix chose another one: no fix at all may just mean that the moment was wrong.
-        if (fix && fix.title !== failed.title) refused.add(`${d.target?.guest ?? ''}|${failed.title}`);
+        // Only when a quick fix chose another one: no fix at all may just mean that the moment was wrong. Only in a
+        // guest (a guest-wide fix, same title for every diagnostic there): on the host, a title names an address, and
+        // another BAR's fix to that address ("Align address down to 0xfe200000") may well hold.
+        if (fix && fix.title !== failed.title && d.target?.guest !== undefined) refused.add(`${d.target.guest}|${failed.title}`);
         if (fix) apply([fix]);
         else skip.add(key);
       }
