@@ -60,6 +60,15 @@ describe('lsp: range formatting keeps every statement', function () {
     assert.strictEqual(format(TABS_AND_BLANKS), 'guest vm {\n  window 0x1000 size 1G\n\n  allocate page-match\n}\n');
   });
 
+  it('leaves the lines around the selection alone: blank lines above, trailing blanks, a blank line with spaces', () => {
+    const text = 'host h {\n  page-size 64K\n \t \n    arch x\n}\n';
+    // Only line 3 selected: its indentation is fixed, the blanks on line 2 stay.
+    assert.strictEqual(format(text, { start: 3, end: 4 }), 'host h {\n  page-size 64K\n \t \n  arch x\n}\n');
+    const blanks = 'guest g {\n  window 0x1000 size 1G\n\n\n\n      allocate listed   \n        msix emulate\n}\n';
+    // Lines 5-6: indentation and trailing blanks there; the three blank lines above are not collapsed.
+    assert.strictEqual(format(blanks, { start: 5, end: 7 }), 'guest g {\n  window 0x1000 size 1G\n\n\n\n  allocate listed\n  msix emulate\n}\n');
+  });
+
   it(`examples and engine fixtures: selections of 1 to 4 lines keep the tokens; all lines give Format Document`, () => {
     let checked = 0;
     for (const file of files) {
@@ -69,7 +78,14 @@ describe('lsp: range formatting keeps every statement', function () {
         const lines = text.split(/\r\n|\r|\n/).length;
         for (let l = 0; l < lines; l += 2) {
           const span = 1 + (l % 4);
-          assert.deepStrictEqual(tokens(format(text, { start: l, end: l + span })), before, `${path.basename(file)} (${kind}), lines ${l}-${l + span}`);
+          const out = format(text, { start: l, end: l + span });
+          const where = `${path.basename(file)} (${kind}), lines ${l}-${l + span}`;
+          assert.deepStrictEqual(tokens(out), before, where);
+          // Lines outside the selection stay as they were, line breaks included.
+          const index = new LineIndex(text);
+          const above = text.slice(0, index.offsetAt({ line: l, character: 0 }));
+          const below = text.slice(index.offsetAt({ line: l + span - 1, character: Number.MAX_SAFE_INTEGER }));
+          assert.ok(out.startsWith(above) && out.endsWith(below) && out.length >= above.length + below.length, `${where}: a line outside the selection changed`);
           checked++;
         }
         assert.strictEqual(format(text, { start: 0, end: lines }), format(text), `${path.basename(file)} (${kind}): all lines`);

@@ -75,22 +75,42 @@ function keptTokens(text: string): number[] {
 
 /**
  * Range formatting: formatting changes only the gaps between tokens (white space and `;`), and keeps every
- * token, so the two texts have the same tokens and each gap can be taken over on its own. The edits are the
- * formatted gaps that touch the range's lines: any subset of them leaves every statement as it was (a subset of
- * a line diff's edits need not: it can drop or repeat a line).
+ * token, so the two texts have the same tokens and each gap can be taken over on its own (any subset of the
+ * gaps leaves every statement as it was; a subset of a line diff's edits need not: it can drop or repeat a
+ * line). The edits are the formatted gaps that touch the selected lines, cut at the selection's edges: a gap
+ * that begins above the first selected line (blank lines, trailing blanks) gets only its new indentation of
+ * that line, and one that runs past the last selected line only its part up to that line's end; lines outside
+ * the selection are left as they are (a gap whose new text has no line break there, which would join a
+ * selected line with one outside, is left whole).
  */
 function rangeEdits(text: string, formatted: string, index: DocState['index'], range: Range): TextEdit[] {
   const a = keptTokens(text);
   const b = keptTokens(formatted);
   if (a.length !== b.length) return []; // cannot happen: formatting is checked token by token
+  // A selection that ends at the start of a line (whole lines selected) does not take that line.
+  const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+  const from = index.offsetAt({ line: range.start.line, character: 0 });
+  const to = index.offsetAt({ line: lastLine, character: Number.MAX_SAFE_INTEGER }); // before its line break
   const edits: TextEdit[] = [];
   const n = a.length / 2;
   for (let i = 0; i <= n; i++) {
-    const start = i === 0 ? 0 : a[2 * i - 1];
-    const end = i === n ? text.length : a[2 * i];
-    const newText = formatted.slice(i === 0 ? 0 : b[2 * i - 1], i === n ? formatted.length : b[2 * i]);
-    if (text.slice(start, end) === newText) continue;
-    if (index.positionAt(end).line < range.start.line || index.positionAt(start).line > range.end.line) continue;
+    let start = i === 0 ? 0 : a[2 * i - 1];
+    let end = i === n ? text.length : a[2 * i];
+    let newText = formatted.slice(i === 0 ? 0 : b[2 * i - 1], i === n ? formatted.length : b[2 * i]);
+    if (end < from || start > to || text.slice(start, end) === newText) continue;
+    if (start < from) {
+      const k = Math.max(newText.lastIndexOf('\n'), newText.lastIndexOf('\r'));
+      if (k < 0) continue;
+      newText = newText.slice(k + 1);
+      start = from;
+    }
+    if (end > to) {
+      const k = newText.search(/[\r\n]/);
+      if (k < 0) continue;
+      newText = newText.slice(0, k);
+      end = to;
+    }
+    if (start > end || text.slice(start, end) === newText) continue;
     edits.push({ span: { start, end }, newText });
   }
   return edits;
