@@ -20,10 +20,11 @@ const MAX_MESSAGE = 2000;
 
 /**
  * A message with every run of more than MAX_QUOTED_WORD characters (other than blanks, quotes and
- * punctuation) shortened to its start and end (`aaaa…aaaa (200,000 characters)`), then cut at MAX_MESSAGE. Names are not limited in length, and
- * a message names its subject, often twice: 3,000 findings about a device with a 200,000-character name
- * were 566 million characters (more than a JavaScript string holds, so `bartopo check` could not print
- * them, and an editor would have been sent 1,000 of them).
+ * punctuation) shortened to its start, end and length (`aaaa…aaaa (200,000 characters)`), then cut
+ * at MAX_MESSAGE. Names are not limited in length, and a message names its subject, often twice:
+ * 3,000 findings about a device with a 200,000-character name were 566 million characters (more
+ * than a JavaScript string holds, so `bartopo check` could not print them, and an editor would
+ * have been sent 1,000 of them).
  */
 export function readable(message: string): string {
   if (message.length <= MAX_QUOTED_WORD) return message;
