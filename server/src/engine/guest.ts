@@ -106,6 +106,7 @@ export function placementOrder(g: Guest): Placed[] {
 export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[] {
   const placed = placementOrder(g);
   const guestPageOf = new Map<bigint, bigint>(); // host page -> guest page (page-match)
+  const explicitPages = new Set<bigint>(); // the guest pages explicit BARs put their host pages in
   const reserved: [bigint, bigint][] = [];
   for (const p of placed) {
     if (!p.explicit || p.bar.size === undefined) continue;
@@ -113,12 +114,13 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     // page-match: an explicit sub-page BAR puts its host page in a guest page, where its sub-page neighbours
     // follow it; that whole guest page is reserved, as a page the allocator picks is, so that nothing else is
     // placed into the rest of it (over a neighbour, or as another host page's content).
-    if (g.policy === 'page-match' && p.bar.host !== undefined && p.bar.size < P) {
-      const hp = p.bar.host / P;
-      if (!guestPageOf.has(hp)) {
-        const page = p.address! - (p.address! % P);
-        guestPageOf.set(hp, page);
-        reserved.push([page, page + P]);
+    // Every such page: also that of a BAR without a host address, and that of a second explicit BAR of one host page.
+    if (g.policy === 'page-match' && p.bar.size < P) {
+      const page = p.address! - (p.address! % P);
+      reserved.push([page, page + P]);
+      if (p.bar.host !== undefined && !guestPageOf.has(p.bar.host / P)) {
+        guestPageOf.set(p.bar.host / P, page);
+        explicitPages.add(page);
       }
     }
   }
@@ -180,7 +182,10 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
         used.add(gp, gp + P);
       }
       p.address = gp + off;
-      cursor = p.address + size; // "the previous BAR's end", whichever branch placed it
+      // "The previous BAR's end", for a BAR the allocator placed (in a page it picked, now or for a neighbour): one
+      // that follows an explicit BAR into its page is placed by that address, which moves the cursor no more than
+      // the explicit BAR does (the page may even be outside the window).
+      if (!explicitPages.has(gp)) cursor = p.address + size;
       continue;
     }
     const at = lowestFit(cursor, size, size);
