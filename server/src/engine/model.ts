@@ -625,6 +625,19 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
       );
     }
   }
+  // A 32-bit VF BAR register holds VF 0's address; VF k's BAR is k sizes above it: all of them must be below 4 GiB.
+  for (const vb of d.sriov?.bars ?? []) {
+    if (vb.kind !== 'mem32' || vb.base === undefined || vb.size === undefined) continue;
+    const total = vb.size * d.sriov!.vfs;
+    if (vb.base + total > FOUR_G && !inWindow(windows, vb.base, total, 'translated32')) {
+      r.add(
+        'bar32-above-4g',
+        vb.node.address!.span,
+        `${d.name}.vf*.bar${vb.index} is a 32-bit VF BAR but its ${d.sriov!.vfs} VFs' ${formatRange(vb.base, total)} end above 4 GiB; a mem32 VF BAR register cannot place them there. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
+        { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index, vf: true } },
+      );
+    }
+  }
   if (windows.length > 0) {
     for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io') checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
     if (d.rom?.host !== undefined && d.rom.size !== undefined) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
