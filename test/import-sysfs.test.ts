@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { analyze } from '../server/src/engine/analyze';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -224,6 +225,23 @@ describe('importSysfs on a fake sysfs tree', () => {
     const r = importSysfs(root, {});
     assert.match(r.text, /# this function is an SR-IOV VF of 0000:01:00\.0 \(physfn\)/);
     assert.deepStrictEqual(devices(r.text).get('0000:01:00.2')!.bars.map((b) => b.size?.value), [16384n]);
+  });
+
+  it('skips an empty resource with flags, and does not write a VF BAR whose aperture is not a whole number of VFs', () => {
+    // Line 0: start = end = 0 with the memory flag (not a 1-byte BAR at 0). Line 7: a 4M VF aperture for 3 VFs.
+    const odd: FakeDev = {
+      bdf: '0000:02:00.0',
+      resource: [line(0n, 0n, 0x200n), line(0xfe000000n, 0xfe0000ffn, 0x200n), ...Array<string>(5).fill(ZERO), line(0xfd500000n, 0xfd8fffffn, 0x200n), ...Array<string>(9).fill(ZERO)],
+      cls: '0x020000',
+      totalvfs: 3,
+      numvfs: 0,
+    };
+    const r = importSysfs(tree([odd]), {});
+    const d = devices(r.text).get('0000:02:00.0')!;
+    assert.deepStrictEqual(d.bars.map((b) => [b.index?.value, b.size?.value]), [[1, 256n]]);
+    assert.strictEqual(d.sriovs.length, 0, r.text);
+    assert.match(r.text, /VF BAR 0 resource 0xfd500000-0xfd8fffff \(4M\) is not a multiple of sriov_totalvfs 3: per-VF size unknown, not written/);
+    assert.deepStrictEqual(analyze(r.text).diagnostics.filter((x) => x.severity === 'error').map((x) => x.message), []);
   });
 
   it('takes lines 7+ as bridge windows on a kernel without SR-IOV support (11 resource lines)', () => {

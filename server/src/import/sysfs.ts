@@ -115,15 +115,13 @@ function parseResourceLines(text: string, warn: (msg: string, line: number) => v
 
 /** A used resource → BAR (undefined for the all-zero lines of unused slots and upper halves of 64-bit BARs). */
 function toBar(r: SysfsResource, index: number, perUnit = 1n): SysfsBar | undefined {
-  if (r.start === 0n && r.end === 0n && r.flags === 0n) return undefined;
+  // start = end = 0 is an empty resource whatever its flags say (not a 1-byte BAR at 0).
+  if (r.start === 0n && r.end === 0n) return undefined;
   const notes: string[] = [];
   if (r.end < r.start) return undefined;
   const total = r.end - r.start + 1n;
   let size = total;
-  if (perUnit > 1n) {
-    if (total % perUnit !== 0n) notes.push(`the VF BAR resource (${formatSize(total)}) is not a multiple of ${perUnit} VFs`);
-    size = total / perUnit;
-  }
+  if (perUnit > 1n) size = total / perUnit; // a whole number of VF BARs (checked by the caller)
   const io = (r.flags & IORESOURCE_IO) !== 0n;
   const mem = (r.flags & IORESOURCE_MEM) !== 0n;
   if (!io && !mem) {
@@ -203,6 +201,12 @@ export function readSysfsDevice(dir: string, pci: PciAddr, warnings: ImportWarni
           d.notes.push(
             `VF BAR ${vf} resource ${hex(r.start)}-${hex(r.end)} present but sriov_totalvfs is ${total === undefined ? 'missing' : '0'}: per-VF size unknown${b ? ` (whole aperture ${formatSize(b.size)})` : ''}`,
           );
+          continue;
+        }
+        const aperture = r.end - r.start + 1n;
+        if (r.end >= r.start && aperture % BigInt(total) !== 0n) {
+          // The kernel sizes the aperture as a whole number of VF BARs: this one is not, so the per-VF size is unknown.
+          d.notes.push(`VF BAR ${vf} resource ${hex(r.start)}-${hex(r.end)} (${formatSize(aperture)}) is not a multiple of sriov_totalvfs ${total}: per-VF size unknown, not written`);
           continue;
         }
         const b = toBar(r, vf, BigInt(total));
