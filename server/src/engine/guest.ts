@@ -118,8 +118,9 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     if (g.policy === 'page-match' && p.bar.size < P) {
       const page = p.address! - (p.address! % P);
       reserved.push([page, page + P]);
-      if (p.bar.host !== undefined && !guestPageOf.has(p.bar.host / P)) {
-        guestPageOf.set(p.bar.host / P, page);
+      const hp = p.bar.host === undefined ? undefined : p.bar.host / P;
+      if (hp !== undefined && !guestPageOf.has(hp)) {
+        guestPageOf.set(hp, page);
         explicitPages.add(page);
       }
     }
@@ -233,14 +234,30 @@ function analyzeGuest(g: Guest, topo: Topology, host: HostAnalysis, overrides: O
   const r = new Reporter(overrides);
   const placed = allocate(g, P, r);
   reportOverlaps(g, placed, r);
-  const gpages = guestPages(placed, P);
+  return judgePlaced(g, placed, topo, host, guestPages(placed, P), r);
+}
+
+/**
+ * Judges the placed BARs in placement order, after what `r` holds (allocation and overlaps), and
+ * records where each BAR's findings start. With `reuse`, a BAR not in `again` keeps its previous
+ * placement and findings (`rejudge`).
+ */
+function judgePlaced(g: Guest, placed: Placed[], topo: Topology, host: HostAnalysis, gpages: GuestPages, r: Reporter, reuse?: { old: GuestAnalysis; again: Set<Placed> }): GuestAnalysis {
+  const n = placed.length;
   const placements = new Map<Bar, GuestPlacement>();
-  const judged = new Uint32Array(placed.length + 1);
-  placed.forEach((p, i) => {
+  const judged = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const p = placed[i];
     judged[i] = r.diagnostics.length;
-    placements.set(p.bar, judge(p, g, topo, host, gpages, r));
-  });
-  judged[placed.length] = r.diagnostics.length;
+    if (!reuse || reuse.again.has(p)) {
+      placements.set(p.bar, judge(p, g, topo, host, gpages, r));
+      continue;
+    }
+    const old = reuse.old;
+    placements.set(p.bar, old.placements.get(old.placed[i].bar)!);
+    for (let k = old.judged[i]; k < old.judged[i + 1]; k++) r.diagnostics.push(old.diagnostics[k]);
+  }
+  judged[n] = r.diagnostics.length;
   return { guest: g, placed, placements, diagnostics: r.diagnostics, judged };
 }
 
@@ -323,20 +340,7 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
     edges(old.placed[i].address, old.placed[i].bar.size);
   }
   for (const pg of touched) for (const p of gpages.get(pg) ?? []) again.add(p);
-  const placements = new Map<Bar, GuestPlacement>();
-  const judged = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const p = placed[i];
-    judged[i] = r.diagnostics.length;
-    if (again.has(p)) {
-      placements.set(p.bar, judge(p, g, topo, host, gpages, r));
-      continue;
-    }
-    placements.set(p.bar, old.placements.get(old.placed[i].bar)!);
-    for (let k = old.judged[i]; k < old.judged[i + 1]; k++) r.diagnostics.push(old.diagnostics[k]);
-  }
-  judged[n] = r.diagnostics.length;
-  return { guest: g, placed, placements, diagnostics: r.diagnostics, judged };
+  return judgePlaced(g, placed, topo, host, gpages, r, { old, again });
 }
 
 function hostPages(start: bigint, size: bigint, P: bigint): bigint {

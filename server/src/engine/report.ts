@@ -32,8 +32,14 @@ export function readable(message: string): string {
   return out.length <= MAX_MESSAGE ? out : `${out.slice(0, MAX_MESSAGE - 1)}…`;
 }
 
+/** `related` with `readable` messages: the same array when none changes. */
 function readableRelated(related: RelatedInfo[]): RelatedInfo[] {
-  return related.some((r) => r.message.length > MAX_QUOTED_WORD && readable(r.message) !== r.message) ? related.map((r) => ({ span: r.span, message: readable(r.message) })) : related;
+  let out: RelatedInfo[] | undefined;
+  related.forEach((r, i) => {
+    const message = readable(r.message);
+    if (message !== r.message) (out ??= related.slice())[i] = { span: r.span, message };
+  });
+  return out ?? related;
 }
 
 /** A message, or a function that builds it when it is first read (see `ReportedDiagnostic`). */
