@@ -28,7 +28,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BarKind, MsixMode, Policy } from '../server/src/engine/ast';
-import { formatSize, hex, hexGrouped } from '../server/src/engine/values';
+import { hex, hexGrouped, sizeLiteral } from '../server/src/engine/values';
 
 // ---------------------------------------------------------------- data model
 
@@ -545,7 +545,7 @@ export function generate(opts: GenerateOptions): Topology {
 // ---------------------------------------------------------------- writers
 
 // The language's own formatting (sizes as 4K/64K/1M, long addresses grouped by `_`).
-const fmtSize = formatSize;
+const fmtSize = sizeLiteral;
 const fmtAddr = hexGrouped;
 const hexOf = hex;
 

@@ -78,3 +78,36 @@ describe('bar reports', () => {
     );
   });
 });
+
+describe('bar reports of VF BARs the model rejects', () => {
+  // Spec section 6: `bars` lists every memory BAR and VF BAR; `host` is absent only for unassigned BARs.
+  it('lists the VFs of a VF BAR with an invalid size, as a PF BAR with one is listed: size as written, no-mmap', () => {
+    const a = analyze('device a at 01:00.0 {\n  bar 0 mem32 size 3K at 0xf000_0000\n  sriov vfs 2 { bar 0 mem64 size 3K at 0x1_0000_0000 }\n}\n');
+    const rs = barReports(a);
+    assert.deepStrictEqual(
+      rs.map((r) => [r.id, r.size, r.host, r.hostVerdict]),
+      [
+        ['a.bar0', 3072n, 0xf000_0000n, 'no-mmap'],
+        ['a.vf0.bar0', 3072n, 0x1_0000_0000n, 'no-mmap'],
+        ['a.vf1.bar0', 3072n, 0x1_0000_0c00n, 'no-mmap'],
+      ],
+    );
+    assert.strictEqual(rs[1].hostReason, 'its size is invalid');
+  });
+
+  it('keeps the address of each VF of an aperture that runs past 2^64 while that VF still fits; the others have none', () => {
+    // 3 VFs of 4K from 2^64 - 8K: VF 0 and VF 1 fit, VF 2 would start at 2^64.
+    const a = analyze('device b at 02:00.0 {\n  sriov vfs 3 { bar 0 mem64 size 4K at 0xffff_ffff_ffff_e000 }\n}\n');
+    assert.ok(a.diagnostics.some((d) => d.rule === 'address-overflow'));
+    const rs = barReports(a);
+    assert.deepStrictEqual(
+      rs.map((r) => [r.id, r.host, r.hostVerdict]),
+      [
+        ['b.vf0.bar0', 0xffff_ffff_ffff_e000n, 'no-mmap'],
+        ['b.vf1.bar0', 0xffff_ffff_ffff_f000n, 'no-mmap'],
+        ['b.vf2.bar0', undefined, 'no-mmap'],
+      ],
+    );
+    assert.match(rs[0].hostReason, /past the end of the 64-bit address space/);
+  });
+});

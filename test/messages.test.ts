@@ -99,3 +99,48 @@ describe('messages quoting very long words', () => {
     assert.ok(plain.every((d) => !d.message.includes('characters)')));
   });
 });
+
+describe('messages that say what to do', () => {
+  const HEX_PAST_2_64 = /0x[0-9a-f]{17,}/;
+  it('msix-page-shared does not advise `msix relocate` when the host cannot map the table page (msix-mappable no)', () => {
+    const a = analyze(read('nic-msix-mappable-no-64k.bartopo'));
+    const d = one(a.diagnostics, 'msix-page-shared', 'nic.doorbells');
+    saysAll(d, ['msix-mappable no', 'Move the registers to another page']);
+    assert.ok(!d.message.includes('Relocate the table'), d.message);
+    // With the host able to map it, relocating is the first advice.
+    saysAll(one(analyze(read('nic-msix-emulate-64k.bartopo')).diagnostics, 'msix-page-shared', 'nic.doorbells'), ['Relocate the table (`msix relocate`']);
+  });
+
+  it('near 2^64, suggests only addresses that fit in 64 bits, and prints no address past 2^64', () => {
+    const a = analyze(read('address-overflow-no-overlap.bartopo'));
+    const align = one(a.diagnostics, 'bar-alignment', 'o.bar2');
+    saysAll(align, ['Use 0xffffffffffffe000.']);
+    saysAll(one(a.diagnostics, 'address-overflow', 'o.bar2'), ['Lower the address', '0xffffffffffffe000 at the highest']);
+    saysAll(one(a.diagnostics, 'bar-alignment', 'o.rom'), ['Use 0xfffffffffffff000.']);
+    for (const d of a.diagnostics) assert.ok(!HEX_PAST_2_64.test(d.message), d.message);
+    // Away from the top, both neighbours are offered.
+    saysAll(one(analyze('device x at 01:00.0 {\n  bar 0 mem32 size 4K at 0x3100\n}\n').diagnostics, 'bar-alignment', 'x.bar0'), ['Use 0x3000 or 0x4000.']);
+  });
+
+  it('MSI-X layout, region and ROM errors say what to change, with sizes as 4K/64K or in bytes', () => {
+    const text = 'device a at 01:00.0 {\n  bar 0 mem32 size 4K at 0xf000_0000\n  msix entries 300 table bar 0 offset 0x0 pba bar 0 offset 0xff8\n  rom size 64K at 0xf001_8000\n  region r bar 0 offset 0xf00 size 0x200\n}\n';
+    const ds = analyze(text).diagnostics;
+    const layout = ds.filter((d) => d.rule === 'msix-layout');
+    // 300 entries x 16 bytes = 4800 bytes: bigger than the 4K BAR, which would need 8K.
+    assert.ok(layout.some((d) => d.message.includes('(4800 bytes)') && d.message.includes('at least 8K')), layout.map((d) => d.message).join('\n'));
+    // The PBA of ceil(300 / 64) x 8 = 40 bytes at 0xff8 runs past 4K: at most 0x1000 - 40 = 0xfd8.
+    assert.ok(layout.some((d) => d.message.includes('(40 bytes)') && d.message.includes('at most 0xfd8')), layout.map((d) => d.message).join('\n'));
+    saysAll(one(ds, 'bar-alignment', 'a.rom'), ['Use 0xf0010000 or 0xf0020000.']);
+    // 0x200 bytes at 0xf00 of a 4K BAR: at most 0x1000 - 0x200 = 0xe00.
+    saysAll(one(ds, 'region-outside-bar', 'a.r'), ['Use an offset of at most 0xe00.']);
+    for (const d of ds) assert.ok(!/\(\d+\)/.test(d.message), `a bare number as a size: ${d.message}`);
+  });
+
+  it('writes sizes that no binary unit divides in bytes, never as a bare number', () => {
+    const ds = analyze('device a at 01:00.0 {\n  bar 0 mem32 size 3000 at 0xf000_0000\n  bar 1 mem32 size 8 at 0xf000_1000\n  bar 2 mem32 size 3K at 0xf000_2000\n}\n').diagnostics;
+    const sizes = ds.filter((d) => d.rule === 'bar-size').map((d) => d.message);
+    assert.ok(sizes.some((m) => m.includes('size 3000 bytes is not a power of two')), sizes.join('\n'));
+    assert.ok(sizes.some((m) => m.includes('at least 16 bytes; 8 bytes is too small. Use size 16 or more.')), sizes.join('\n'));
+    assert.ok(sizes.some((m) => m.includes('size 3K is not a power of two')), sizes.join('\n'));
+  });
+});

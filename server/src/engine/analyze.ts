@@ -9,6 +9,7 @@ import { reparse } from './incremental';
 import { Reporter } from './report';
 import { Tree } from './tree';
 import { AnalyzeOptions, BarReport, Diagnostic, GuestPlacement } from './types';
+import { U64_LIMIT } from './values';
 
 export interface Analysis {
   text: string;
@@ -176,7 +177,9 @@ class VfBarReportRecord implements BarReport {
     return this.t.size;
   }
   get host(): bigint | undefined {
-    return this.t.base === undefined ? undefined : this.t.base + BigInt(this.vf) * this.t.size;
+    if (this.t.base === undefined) return undefined;
+    const at = this.t.base + BigInt(this.vf) * this.t.size;
+    return at + this.t.size <= U64_LIMIT ? at : undefined; // a VF past 2^64 has no address
   }
   get hostVerdict(): BarReport['hostVerdict'] {
     return this.decision.verdict;
@@ -248,15 +251,21 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
     if (!sr) continue;
     const limit = opts.maxVfs ?? Number.MAX_SAFE_INTEGER;
     const unassignedVf: VfHostDecision = { verdict: 'no-mmap', reason: 'it has no host address' };
+    const invalidVf: VfHostDecision = { verdict: 'no-mmap', reason: 'its size is invalid' };
+    const overflowVf: VfHostDecision = { verdict: 'no-mmap', reason: 'the VF BAR aperture runs past the end of the 64-bit address space' };
     // VF counts are 16-bit (the SR-IOV TotalVFs field): a plain number loop.
     const vfs = sr.vfs < BigInt(limit) ? Number(sr.vfs) : limit;
     for (const vb of sr.bars) {
-      if (vb.kind === 'io' || vb.size === undefined) continue;
+      // Listed like a PF BAR: also with an invalid size (its size as written) or an aperture past 2^64 (its address as written).
+      const size = vb.size ?? vb.node.size?.value;
+      if (vb.kind === 'io' || size === undefined) continue;
       const res = vfApertures.get(`${d.name}/${vb.index}`);
-      const template = new VfBarTemplate(`${d.name}.vf`, `.bar${vb.index}`, d.name, vb.index, vb.kind, vb.prefetch, vb.size, vb.base, vb.span);
+      const written = vb.node.address?.value;
+      const template = new VfBarTemplate(`${d.name}.vf`, `.bar${vb.index}`, d.name, vb.index, vb.kind, vb.prefetch, size, vb.base ?? written, vb.span);
+      const noAperture = vb.size === undefined ? invalidVf : written !== undefined ? overflowVf : unassignedVf;
       let wholePages: VfHostDecision | undefined; // every VF of a page-sized BAR gets the same verdict
       for (let k = 0; k < vfs; k++) {
-        const v = !res ? unassignedVf : vb.size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
+        const v = !res ? noAperture : size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
         out.push(new VfBarReportRecord(template, k, v));
       }
     }

@@ -130,6 +130,8 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
   let walk = placed.filter((p) => !p.explicit && !p.unplaceable && p.bar.size !== undefined);
   if (walk.length === 0) return placed;
   if (!g.window) {
+    // A guest whose `window` statement is invalid (reported on it: address-overflow, size, …) does declare one: no warning that it does not.
+    if (g.node.windows.length > 0) return placed;
     r?.add(
       'guest-no-window',
       g.nameSpan,
@@ -422,9 +424,13 @@ function pageConflictMessage(guest: string, id: string, guestPage: bigint, hostP
     `guest ${guest}: ${id} needs guest page ${hex(guestPage)} to map host page ${hex(hostPage)}, but that ${formatSize(P)} guest page also holds ${names}, which come${one ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${id} traps. Give it a guest page of its own (\`allocate page-match\`).`;
 }
 
-function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string): () => string {
+function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string, mappable: boolean): () => string {
+  // Without `msix-mappable`, relocating the table in the guest does not let the host map its page: only moving the registers (or a kernel that maps the table page) helps.
+  const todo = mappable
+    ? 'Relocate the table (`msix relocate`, QEMU x-msix-relocation) or move the registers to another page.'
+    : 'Move the registers to another page of the BAR (`msix relocate` cannot help while the host does not map the table page; Linux 4.16 and later does, with `msix-mappable yes`).';
   return () =>
-    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. Relocate the table (\`msix relocate\`, QEMU x-msix-relocation) or move the registers to another page.`;
+    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. ${todo}`;
 }
 
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
@@ -625,7 +631,7 @@ export function checkMsixPages(topo: Topology, host: HostAnalysis, guests: Guest
       const page = (r0 > t0 ? r0 : t0) * P;
       const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${someOf(trapIn, (n) => n)}` : 'in any guest under the default `msix emulate`';
       const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
-      r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where), {
+      r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where, topo.host.msixMappable), {
         subject: `${d.name}.${reg.name}`,
         severity: reg.hot ? 'warning' : 'info',
         target: { device: d.name, region: reg.name },

@@ -7,7 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { fitted } from './fitted';
-import { flat, formatRange, formatSize, hex, someOf } from './values';
+import { flat, formatRange, formatSize, hex, someOf, U64_LIMIT } from './values';
 
 export interface Resource {
   start: bigint;
@@ -126,11 +126,12 @@ export function deviceResources(d: Device): Resource[] {
   if (out) return out;
   out = [];
   for (const b of d.bars) {
-    if (b.host === undefined || b.size === undefined) continue;
+    // A range past 2^64 is not an address range (address-overflow reports it): it takes part in no overlap or page.
+    if (b.host === undefined || b.size === undefined || b.host + b.size > U64_LIMIT) continue;
     out.push({ start: b.host, end: b.host + b.size, id: b.id, device: d, span: b.span, addrSpan: b.node.address!.span, kind: 'bar', bar: b, space: b.kind === 'io' ? 'io' : 'mem', order: 0 });
   }
   const rom = d.rom;
-  if (rom && rom.host !== undefined && rom.size !== undefined) {
+  if (rom && rom.host !== undefined && rom.size !== undefined && rom.host + rom.size <= U64_LIMIT) {
     out.push({ start: rom.host, end: rom.host + rom.size, id: flat(`${d.name}.rom`), device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem', order: 0 });
   }
   if (d.sriov && d.sriov.vfs > 0n) {
@@ -589,7 +590,7 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
     r.add(
       'msix-4k-sharing',
       reg.span,
-      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too.`,
+      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too. Check the region's offset against the device's datasheet; a device that really mixes them needs its registers moved by firmware, or the table relocated in the guest (\`msix relocate\`).`,
       { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
     );
   }
@@ -597,9 +598,9 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
 }
 
 /** Decisions that do not depend on the BAR (most of them), made once per page size and shared: never modified. */
-const sharedDecisions = new Map<bigint, Record<'io' | 'invalid' | 'unplaced' | 'big' | 'alone', HostDecision>>();
+const sharedDecisions = new Map<bigint, Record<'io' | 'invalid' | 'unplaced' | 'overflow' | 'big' | 'alone', HostDecision>>();
 
-function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'big' | 'alone', HostDecision> {
+function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'overflow' | 'big' | 'alone', HostDecision> {
   let d = sharedDecisions.get(P);
   if (!d) {
     const none = Object.freeze([] as Resource[]) as Resource[]; // frozen: a decision's neighbours are only read
@@ -607,6 +608,7 @@ function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'big' |
       io: { verdict: 'no-mmap', reason: 'I/O BARs are never mmapped', neighbours: none, neighbourCount: 0 },
       invalid: { verdict: 'no-mmap', reason: 'its size is invalid', neighbours: none, neighbourCount: 0 },
       unplaced: { verdict: 'no-mmap', reason: 'it has no host address', neighbours: none, neighbourCount: 0 },
+      overflow: { verdict: 'no-mmap', reason: 'it runs past the end of the 64-bit address space', neighbours: none, neighbourCount: 0 },
       big: { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: none, neighbourCount: 0 },
       alone: { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none, neighbourCount: 0 },
     };
@@ -621,6 +623,7 @@ function decideHost(b: Bar, P: bigint, pages: PageBuckets): HostDecision {
   if (b.kind === 'io') return shared.io;
   if (b.size === undefined) return shared.invalid;
   if (b.host === undefined) return shared.unplaced;
+  if (b.host + b.size > U64_LIMIT) return shared.overflow;
   if (b.size >= P) return shared.big;
   if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [], neighbourCount: 0 };
   const list = resourcesIn(pages, b.host / P);

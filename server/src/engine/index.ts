@@ -6,4 +6,4 @@ export type { FixAllResult } from './fixes';
 export { changedRegion } from './incremental';
 export { LineIndex, lineBreakOf } from './lineIndex';
 export * from './types';
-export { formatSize, hex, parseSize } from './values';
+export { formatSize, hex, parseSize, sizeLiteral } from './values';

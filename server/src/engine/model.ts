@@ -10,7 +10,7 @@ import { Reporter } from './report';
 import { countAtMost } from './sorted';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
+import { flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, sizeLiteral, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -285,26 +285,32 @@ function checkBarNumbers(
     const s = node.size.value;
     const min = minBarSize(kind);
     if (!isPowerOfTwo(s)) {
-      r.add('bar-size', node.size.span, `${id}: size ${s === 0n ? '0' : hex(s)} is not a power of two; a BAR decodes a naturally aligned power-of-two window. Use e.g. ${formatSize(nextPow2(s < min ? min : s))}.`, { subject, target });
+      r.add('bar-size', node.size.span, `${id}: size ${s === 0n ? '0' : formatSize(s)} is not a power of two; a BAR decodes a naturally aligned power-of-two window. Use e.g. ${formatSize(nextPow2(s < min ? min : s))}.`, { subject, target });
     } else if (s < min) {
-      r.add('bar-size', node.size.span, `${id}: ${kind === 'io' ? 'an I/O' : 'a memory'} BAR is at least ${min} bytes; ${s} is too small.`, { subject, target });
+      r.add('bar-size', node.size.span, `${id}: ${kind === 'io' ? 'an I/O' : 'a memory'} BAR is at least ${formatSize(min)}; ${formatSize(s)} is too small. Use size ${sizeLiteral(min)} or more.`, { subject, target });
     } else size = s;
   }
   if (node.address && size !== undefined) {
     const a = node.address.value;
     if (a % size !== 0n) {
-      r.add(
-        'bar-alignment',
-        node.address.span,
-        `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. Use ${hex(a - (a % size))} or ${hex(a - (a % size) + size)}.`,
-        { subject, target },
-      );
+      r.add('bar-alignment', node.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. ${alignedChoices(a, size)}`, { subject, target });
     }
     if (a + size > U64_LIMIT) {
-      r.add('address-overflow', node.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space.`, { subject, target });
+      r.add('address-overflow', node.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject, target });
     }
   }
   return size;
+}
+
+/** What to do about a range of `size` that runs past 2^64: the highest address it may start at. */
+function belowTop(size: bigint, what = `a ${formatSize(size)} range`): string {
+  return size <= U64_LIMIT ? `Lower the address: ${what} starts at ${hex(U64_LIMIT - size)} at the highest.` : `Make it smaller: ${what} is larger than the 64-bit address space.`;
+}
+
+/** `Use A or B.`: the aligned addresses below and above `a`; the one above only when the BAR there still ends within 64 bits. */
+function alignedChoices(a: bigint, size: bigint): string {
+  const down = a - (a % size);
+  return down + 2n * size <= U64_LIMIT ? `Use ${hex(down)} or ${hex(down + size)}.` : `Use ${hex(down)}.`;
 }
 
 function nextPow2(v: bigint): bigint {
@@ -357,7 +363,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       }
       seen.set(w.name.value, w.name.span);
       if (w.address.value + w.size.value > U64_LIMIT) {
-        r.add('address-overflow', w.size.span, `window ${w.name.value}: ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`);
+        r.add('address-overflow', w.size.span, `window ${w.name.value}: ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space. ${belowTop(w.size.value)}`);
         continue;
       }
       host.windows.push({ name: w.name.value, start: w.address.value, size: w.size.value, prefetch: w.prefetch, span: stmtSpan(w.stmt) });
@@ -679,7 +685,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
       continue;
     }
     if (w.address.value + w.size.value > U64_LIMIT) {
-      r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space.`, { subject: name });
+      r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space; no BAR is placed in it. ${belowTop(w.size.value)}`, { subject: name });
       continue;
     }
     g.window = { start: w.address.value, size: w.size.value, span: stmtSpan(w.stmt) };
@@ -725,13 +731,13 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
       listedIdx.add(idx);
       if (ab.address && b.size !== undefined) {
         if (ab.address.value % b.size !== 0n) {
-          r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too.`, {
+          r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too. ${alignedChoices(ab.address.value, b.size)}`, {
             subject: b.id,
             target: { device: dn, bar: idx, guest: name },
           });
         }
         if (ab.address.value + b.size > U64_LIMIT) {
-          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address.`, { subject: b.id });
+          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address. ${belowTop(b.size)}`, { subject: b.id });
           listed.push({ bar: b, span: stmtSpan(ab.stmt), unplaceable: true });
           continue;
         }
@@ -976,7 +982,7 @@ function buildMsix(d: Device, r: Sink): void {
       ok = false;
     }
     if (b.size !== undefined && off + len > b.size) {
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${len} bytes) does not fit in ${b.id} (${formatSize(b.size)}).`, {
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${len > b.size ? `Give ${b.id} a size of at least ${formatSize(nextPow2(len))}` : off >= b.size ? `Use an offset below ${hex(b.size)}` : `Use an offset of at most ${hex(b.size - len)}`}, as the device's capability says.`, {
         subject,
         target,
         related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }],
@@ -992,7 +998,7 @@ function buildMsix(d: Device, r: Sink): void {
       r.add(
         'msix-layout',
         m.pbaOffset!.span,
-        `${d.name}: the MSI-X table ${formatRange(msix.tableOffset, msix.tableSize)} and PBA ${formatRange(msix.pbaOffset, msix.pbaSize)} overlap in ${tb.id}.`,
+        `${d.name}: the MSI-X table ${formatRange(msix.tableOffset, msix.tableSize)} and PBA ${formatRange(msix.pbaOffset, msix.pbaSize)} overlap in ${tb.id}: a device keeps them apart. Check the offsets against the device's capability (\`lspci -vvv\`: Vector table, PBA).`,
         { subject, target },
       );
       msix.pbaValid = false;
@@ -1021,7 +1027,7 @@ function buildRegions(d: Device, r: Sink): void {
       r.add(
         'region-outside-bar',
         rn.size.span,
-        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}).`,
+        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}), so nothing can be said about its page. ${region.size > b.size ? `Check its size (at most ${formatSize(b.size)}) or the BAR it names` : region.offset >= b.size ? `Use an offset below ${hex(b.size)}` : `Use an offset of at most ${hex(b.size - region.size)}`}.`,
         { subject: `${d.name}.${name}`, related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }] },
       );
       continue;
@@ -1042,8 +1048,8 @@ function buildRom(d: Device, r: Sink): void {
   } else size = s;
   if (rn.address && size !== undefined) {
     const a = rn.address.value;
-    if (a % size !== 0n) r.add('bar-alignment', rn.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}.`, { subject: id, target: { device: d.name, bar: -1 } });
-    if (a + size > U64_LIMIT) r.add('address-overflow', rn.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space.`, { subject: id });
+    if (a % size !== 0n) r.add('bar-alignment', rn.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a ROM BAR is naturally aligned. ${alignedChoices(a, size)}`, { subject: id, target: { device: d.name, bar: -1 } });
+    if (a + size > U64_LIMIT) r.add('address-overflow', rn.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject: id });
   }
   d.rom = { size, host: size !== undefined ? rn.address?.value : undefined, span: stmtSpan(rn.stmt) };
 }
@@ -1078,7 +1084,7 @@ function buildSriov(d: Device, r: Sink): void {
     const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx, vf: true });
     let base = size !== undefined ? bn.address?.value : undefined;
     if (base !== undefined && size !== undefined && base + size * vfs > U64_LIMIT) {
-      r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space.`, { subject: id });
+      r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space. ${belowTop(size * vfs, `the ${formatSize(size * vfs)} of ${vfs} VF BARs`)}`, { subject: id });
       base = undefined;
     }
     sriov.bars.push({ device: d, index: idx, kind: bn.kind, prefetch: bn.prefetch, size, base, span: stmtSpan(bn.stmt), node: bn });

@@ -203,8 +203,8 @@ export function hexGrouped(v: bigint): string {
   return '0x' + parts.join('_');
 }
 
-/** `4K`, `64K`, `1M`, `256` (bytes), `0x1800` when not a whole unit. */
-export function formatSize(v: bigint): string {
+/** A size as the language writes it: `4K`, `64K`, `1M`; the number of bytes (`256`) when no binary unit divides it. */
+export function sizeLiteral(v: bigint): string {
   const units: [bigint, string][] = [
     [1n << 40n, 'T'],
     [1n << 30n, 'G'],
@@ -213,6 +213,12 @@ export function formatSize(v: bigint): string {
   ];
   for (const [u, s] of units) if (v >= u && v % u === 0n) return `${v / u}${s}`;
   return v.toString();
+}
+
+/** A size as messages write it: `4K`, `64K`, `1M`, and `256 bytes` when no binary unit divides it (never a bare number). */
+export function formatSize(v: bigint): string {
+  const s = sizeLiteral(v);
+  return s.length > 0 && s.charCodeAt(s.length - 1) <= 57 ? `${s} ${v === 1n ? 'byte' : 'bytes'}` : s;
 }
 
 /** `[0x1000, 0x1fff]` — an inclusive range as engineers read them. */

@@ -27,8 +27,8 @@ export const FOUR_GIB = 1n << 32n;
 
 import { analyze } from '../engine/analyze';
 import { countAtMost } from '../engine/sorted';
-import { formatSize, hex, isPowerOfTwo } from '../engine/values';
-export { formatSize, hex, isPowerOfTwo };
+import { formatSize, hex, isPowerOfTwo, sizeLiteral } from '../engine/values';
+export { formatSize, hex, isPowerOfTwo, sizeLiteral };
 
 /** Parses an lspci size (`256`, `4K`, `16G`, also `64KB`, `1MiB`) into bytes; undefined when not a size. */
 export function parseSizeText(text: string): bigint | undefined {
@@ -252,7 +252,7 @@ export class BartopoWriter {
 export function barStatement(b: { index: number; kind: BarKind; prefetch: boolean; size: bigint; address?: bigint }): string {
   const pf = b.prefetch && b.kind !== 'io' ? ' prefetch' : '';
   const at = b.address !== undefined ? ` at ${hex(b.address)}` : '';
-  return `bar ${b.index} ${b.kind}${pf} size ${formatSize(b.size)}${at}`;
+  return `bar ${b.index} ${b.kind}${pf} size ${sizeLiteral(b.size)}${at}`;
 }
 
 /** Shortens a quoted input line for a comment. */
@@ -265,7 +265,7 @@ export function excerpt(s: string, max = 120): string {
 export function hostBlock(w: BartopoWriter, pageSize: bigint, comments: string[]): void {
   for (const c of comments) w.comment(c);
   w.open('host');
-  w.stmt(`page-size ${formatSize(pageSize)}`);
+  w.stmt(`page-size ${sizeLiteral(pageSize)}`);
   w.close();
 }
 

@@ -17,6 +17,7 @@ import {
   excerpt,
   formatPciAddr,
   formatSize,
+  sizeLiteral,
   FOUR_GIB,
   hex,
   hostBlock,
@@ -1011,7 +1012,7 @@ function writeDevice(w: BartopoWriter, d: LspciDevice, names: NameAllocator): { 
     if (rom.size === undefined) {
       w.comment(`rom size ?${rom.address !== undefined ? ` at ${hex(rom.address)}` : ''}  — not written: lspci printed no ROM size (line ${rom.line})`);
     } else {
-      w.stmt(`rom size ${formatSize(rom.size)}${rom.address !== undefined ? ` at ${hex(rom.address)}` : ''}`);
+      w.stmt(`rom size ${sizeLiteral(rom.size)}${rom.address !== undefined ? ` at ${hex(rom.address)}` : ''}`);
     }
   }
 
@@ -1020,7 +1021,7 @@ function writeDevice(w: BartopoWriter, d: LspciDevice, names: NameAllocator): { 
 
   // VirtIO register structures as regions.
   for (const r of d.regions) {
-    const stmt = `region ${r.name} bar ${r.bar} offset ${hex(r.offset)} size ${formatSize(r.size)}${r.hot ? ' hot' : ''}`;
+    const stmt = `region ${r.name} bar ${r.bar} offset ${hex(r.offset)} size ${sizeLiteral(r.size)}${r.hot ? ' hot' : ''}`;
     if (!written.has(r.bar)) w.comment(`${stmt}  — not written: BAR ${r.bar} is not in this file (line ${r.line})`);
     else w.stmt(stmt);
   }

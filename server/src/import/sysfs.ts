@@ -19,6 +19,7 @@ import {
   DEFAULT_PAGE_SIZE,
   formatPciAddr,
   formatSize,
+  sizeLiteral,
   FOUR_GIB,
   hex,
   hostBlock,
@@ -311,7 +312,7 @@ export function importSysfs(root: string, opts: SysfsImportOptions = {}): Import
     }
     if (d.rom) {
       for (const n of d.rom.notes) w.comment(`ROM: ${n}`);
-      w.stmt(`rom size ${formatSize(d.rom.size)}${d.rom.address !== undefined ? ` at ${hex(d.rom.address)}` : ''}`);
+      w.stmt(`rom size ${sizeLiteral(d.rom.size)}${d.rom.address !== undefined ? ` at ${hex(d.rom.address)}` : ''}`);
     }
     if (d.msix) {
       const m = d.msix;

@@ -5,7 +5,7 @@
 // host pages they pin. Also devices, guests, assigns and numeric literals.
 
 import { Hover, MarkupKind } from 'vscode-languageserver';
-import { BarReport, formatSize, hex, parseSize } from '../engine';
+import { BarReport, formatSize, hex, parseSize, sizeLiteral } from '../engine';
 import { DeviceNode } from '../engine/ast';
 import { Bar, barAt, Device, groupLabel } from '../engine/model';
 import { formatRange } from '../engine/values';
@@ -18,8 +18,8 @@ function code(v: string): string {
 }
 
 function sizeText(v: bigint): string {
-  const f = formatSize(v);
-  return f === v.toString() ? `${v} bytes` : `${f} (${hex(v)})`;
+  const f = sizeLiteral(v);
+  return f === v.toString() ? formatSize(v) : `${f} (${hex(v)})`;
 }
 
 function plural(n: bigint | number, word: string): string {
@@ -231,7 +231,7 @@ function literalHover(s: DocState, offset: number): { lines: string[]; start: nu
   const r = parseSize(w);
   if (!r.ok) return undefined;
   const v = r.value;
-  const forms = [v.toString(), hex(v), formatSize(v)].filter((f, i, all) => f !== w && all.indexOf(f) === i);
+  const forms = [v.toString(), hex(v), sizeLiteral(v)].filter((f, i, all) => f !== w && all.indexOf(f) === i);
   return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: a, end: b };
 }
 
