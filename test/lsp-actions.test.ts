@@ -205,3 +205,56 @@ describe('lsp: code actions for a client without versioned document changes', fu
     }
   });
 });
+
+describe('lsp: code actions for a client without code action literals', function () {
+  this.timeout(30000);
+  // Such a client takes only `Command[]` from textDocument/codeAction (LSP 3.17, CodeActionClientCapabilities).
+  const withoutLiterals = (applyEdit: boolean): typeof PUSH_CAPABILITIES => ({
+    ...PUSH_CAPABILITIES,
+    textDocument: { ...PUSH_CAPABILITIES.textDocument, codeAction: {} },
+    workspace: { ...PUSH_CAPABILITIES.workspace, applyEdit },
+  });
+
+  it('answers with commands that carry the fix; executing one applies it through workspace/applyEdit and removes the diagnostic', async () => {
+    const { client, init } = await LspClient.start({ capabilities: withoutLiterals(true) });
+    try {
+      assert.deepStrictEqual(init.capabilities.executeCommandProvider?.commands, ['bartopo.applyEdit']);
+      const uri = 'file:///commands.bartopo';
+      await client.open(uri, NEC);
+      const p = await client.waitForDiagnostics(uri, 1);
+      const d = p.diagnostics.find((x) => x.code === 'subpage-unaligned')!;
+      const commands = await client.request<{ title: string; command: string; arguments?: unknown[]; edit?: unknown }[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+      assert.ok(commands.length > 0, 'commands offered');
+      for (const c of commands) {
+        assert.strictEqual(c.command, 'bartopo.applyEdit', c.title);
+        assert.strictEqual(c.edit, undefined, 'a command, not a code action literal');
+      }
+      const c = commands.find((x) => x.title.startsWith('Align ohci1.bar0'))!;
+      await client.request('workspace/executeCommand', { command: c.command, arguments: c.arguments });
+      assert.strictEqual(client.appliedEdits.length, 1);
+      const v = await client.applyEdits(uri, LspClient.editsOf(client.appliedEdits[0], uri));
+      const after = await client.waitForCurrentDiagnostics(uri, v);
+      assert.ok(!after.diagnostics.some((x) => x.code === 'subpage-unaligned' && x.range.start.line === d.range.start.line), 'the diagnostic is gone');
+      // Anything else is refused with an error, not run.
+      await assert.rejects(client.request('workspace/executeCommand', { command: 'bartopo.applyEdit', arguments: ['not an edit'] }));
+      await assert.rejects(client.request('workspace/executeCommand', { command: 'rm -rf', arguments: [] }));
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('offers nothing to a client that can neither take literals nor apply edits', async () => {
+    const { client, init } = await LspClient.start({ capabilities: withoutLiterals(false) });
+    try {
+      assert.strictEqual(init.capabilities.executeCommandProvider, undefined);
+      const uri = 'file:///nothing.bartopo';
+      await client.open(uri, NEC);
+      const p = await client.waitForDiagnostics(uri, 1);
+      const d = p.diagnostics.find((x) => x.code === 'subpage-unaligned')!;
+      const out = await client.request<unknown[]>('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
+      assert.deepStrictEqual(out, []);
+    } finally {
+      await client.stop();
+    }
+  });
+});

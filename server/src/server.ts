@@ -24,7 +24,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { CODE_ACTION_KINDS, CodeActions } from './lsp/codeActions';
+import { APPLY_EDIT_COMMAND, asCommands, CODE_ACTION_KINDS, CodeActions, editOfCommand } from './lsp/codeActions';
 import { getCodeLenses } from './lsp/codeLens';
 import { getCompletions } from './lsp/completion';
 import { getDefinition, getReferences, prepareRename, rename } from './lsp/definition';
@@ -73,6 +73,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let diagnostics: Diagnostics | undefined;
   let actions: CodeActions | undefined;
   let markdownHover = true;
+  /** The client takes code action literals (else: commands, see `APPLY_EDIT_COMMAND`). */
+  let literalActions = true;
   let pushedSettings: unknown; // settings a client without workspace/configuration sent
   let currentKey = settingsKey(DEFAULT_SETTINGS);
   let resolveReady: () => void = () => {};
@@ -166,12 +168,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     markdownHover = !formats || formats.length === 0 || formats.includes('markdown');
     diagnostics = new Diagnostics(connection, store, pull, !!caps.workspace?.diagnostics?.refreshSupport);
     actions = new CodeActions(!!caps.workspace?.workspaceEdit?.documentChanges);
-    const literal = !!td?.codeAction?.codeActionLiteralSupport;
+    literalActions = !!td?.codeAction?.codeActionLiteralSupport;
+    const literal = literalActions;
+    // Without literals, actions go out as commands that carry their edit: only useful if the client applies edits.
+    const commandActions = !literal && !!caps.workspace?.applyEdit;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         ...(pull ? { diagnosticProvider: { identifier: 'bartopo', interFileDependencies: false, workspaceDiagnostics: false } } : {}),
         codeActionProvider: literal ? { codeActionKinds: CODE_ACTION_KINDS } : true,
+        ...(commandActions ? { executeCommandProvider: { commands: [APPLY_EDIT_COMMAND] } } : {}),
         hoverProvider: true,
         inlayHintProvider: true,
         documentSymbolProvider: { label: 'bartopo' },
@@ -252,7 +258,19 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onCodeAction(
     guard(connection, 'codeAction', [], async (params) => {
       const s = await stateOf(params.textDocument.uri);
-      return s && actions ? actions.get(s, params) : [];
+      if (!s || !actions) return [];
+      const found = actions.get(s, params);
+      if (literalActions) return found;
+      return caps.workspace?.applyEdit ? asCommands(found) : [];
+    }),
+  );
+
+  connection.onExecuteCommand(
+    guard(connection, 'executeCommand', null, async (params) => {
+      const edit = params.command === APPLY_EDIT_COMMAND ? editOfCommand(params.arguments) : undefined;
+      if (!edit) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command or arguments: ${String(params.command)}`);
+      await connection.workspace.applyEdit(edit);
+      return null;
     }),
   );
 

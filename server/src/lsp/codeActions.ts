@@ -7,7 +7,7 @@
 // edit is reduced to the lines that actually change, so applying it keeps
 // every other line and comment as it was.
 
-import { CodeAction, CodeActionKind, CodeActionParams, Diagnostic as LspDiagnostic, TextEdit as LspTextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { CodeAction, CodeActionKind, CodeActionParams, Command, Diagnostic as LspDiagnostic, TextEdit as LspTextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { computeFixes, Diagnostic, fixAll, Fix, guestRefactors, isRuleId } from '../engine';
 import { DiagnosticData, SOURCE } from '../protocol';
 import { diffEdits, localLineEdits, toLspEdits, toSpan } from './convert';
@@ -26,6 +26,30 @@ export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, REORDER_KIND, FIX_ALL
  */
 const FIX_ALL_STEPS = 1000;
 const FIX_ALL_BUDGET_MS = 750;
+
+/**
+ * For a client that takes no code action literals (no `codeActionLiteralSupport`: it accepts only
+ * `Command[]` from a code action request), each action is a command that carries its workspace edit;
+ * executing it sends the edit back with `workspace/applyEdit`.
+ */
+export const APPLY_EDIT_COMMAND = 'bartopo.applyEdit';
+
+/** The actions as commands (see `APPLY_EDIT_COMMAND`); actions without an edit have nothing to run and are left out. */
+export function asCommands(actions: CodeAction[]): Command[] {
+  const out: Command[] = [];
+  for (const a of actions) if (a.edit) out.push({ title: a.title, command: APPLY_EDIT_COMMAND, arguments: [a.edit] });
+  return out;
+}
+
+/** The workspace edit an `APPLY_EDIT_COMMAND` carries, if its arguments are one (a client may send anything). */
+export function editOfCommand(args: unknown): WorkspaceEdit | undefined {
+  const e = Array.isArray(args) ? (args[0] as unknown) : undefined;
+  if (typeof e !== 'object' || e === null) return undefined;
+  const w = e as WorkspaceEdit;
+  const changesOk = w.changes === undefined || (typeof w.changes === 'object' && w.changes !== null);
+  const docOk = w.documentChanges === undefined || Array.isArray(w.documentChanges);
+  return changesOk && docOk && (w.changes !== undefined || w.documentChanges !== undefined) ? w : undefined;
+}
 
 function isData(v: unknown): v is DiagnosticData {
   return typeof v === 'object' && v !== null && typeof (v as DiagnosticData).rule === 'string' && typeof (v as DiagnosticData).version === 'number';
