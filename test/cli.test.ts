@@ -30,6 +30,19 @@ describe('bartopo CLI', () => {
     assert.match(r.stdout, /0 errors, 0 warnings, 0 infos in 1 file/);
   });
 
+  it('--verdicts lists four VFs of a VF BAR and counts the others by host verdict, never leaving them out silently', () => {
+    // 100 VFs of 4K from 0x2_0000_0000 on a 64K host: 16 per page, none mmapped (sub-page VF BARs share their pages).
+    const text = 'host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x1_0000_0000\n  sriov vfs 100 {\n    bar 0 mem64 size 4K at 0x2_0000_0000\n  }\n}\n';
+    const r = run(['check', '--verdicts', tmpFile('vfs.bartopo', text)]);
+    const rows = r.stdout.split('\n').filter((l) => /^\s+(a\.|…)/.test(l));
+    assert.deepStrictEqual(
+      rows.map((l) => l.trim().split(/\s+/)[0]),
+      ['a.bar0', 'a.vf0.bar0', 'a.vf1.bar0', 'a.vf2.bar0', 'a.vf3.bar0', '…'],
+      r.stdout,
+    );
+    assert.match(rows[5], /… 96 more VFs \(a\.vf4\.bar0 to a\.vf99\.bar0\): 96 no-mmap/);
+  });
+
   it('exits 1 when there are errors, with file:line:col: severity rule: message', () => {
     const f = tmpFile('bad.bartopo', WITH_ERROR);
     const r = run(['check', f]);

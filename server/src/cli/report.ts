@@ -59,12 +59,30 @@ export function formatText(files: CheckedFile[], opts: { color: boolean; verdict
   return out.join('\n') + '\n';
 }
 
+/** VFs of one VF BAR listed one per row in the verdict table; the rest are counted in one row. */
+const VFS_SHOWN = 4;
+
 function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string): string[] {
   const P = f.analysis.topology.host.pageSize;
-  const reports = barReports(f.analysis, { maxVfs: 4 });
   const guests = f.analysis.topology.guests.map((g) => g.name);
   const rows: string[][] = [['BAR', 'size', 'host address', 'host', ...guests]];
-  for (const b of reports) {
+  // A VF BAR shows its first VFS_SHOWN VFs, then one row that counts the rest by host verdict (VFs are never assigned by name).
+  let hidden: { row: string[]; first: string; last: string; n: number; verdicts: Map<string, number> } | undefined;
+  const closeHidden = (): void => {
+    if (!hidden) return;
+    const counts = [...hidden.verdicts].map(([v, n]) => `${n} ${v}`).join(', ');
+    hidden.row[0] = `… ${hidden.n} more VFs (${hidden.first} to ${hidden.last}): ${counts}`;
+    hidden = undefined;
+  };
+  forEachBarReport(f.analysis, {}, (b) => {
+    if (b.vf !== undefined && b.vf >= VFS_SHOWN) {
+      if (!hidden) rows.push((hidden = { row: [''], first: b.id, last: b.id, n: 0, verdicts: new Map() }).row);
+      hidden.last = b.id;
+      hidden.n++;
+      hidden.verdicts.set(b.hostVerdict, (hidden.verdicts.get(b.hostVerdict) ?? 0) + 1);
+      return;
+    }
+    closeHidden();
     rows.push([
       b.id,
       formatSize(b.size),
@@ -76,8 +94,11 @@ function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string
         return `${p.verdict}${p.address !== undefined ? ' @' + hex(p.address) : ''}`;
       }),
     ]);
-  }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  });
+  closeHidden();
+  // A count row is one cell wide: it takes no part in the column widths.
+  const table = rows.filter((r) => r.length > 1);
+  const widths = rows[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   const colour = (cell: string): string => {
     if (/^(mmap|direct)/.test(cell)) return paint('green', cell);
     if (/^partial/.test(cell)) return paint('yellow', cell);
@@ -86,6 +107,10 @@ function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string
   };
   const lines = [``, paint('bold', `${f.path}: BAR verdicts (host page ${formatSize(P)})`)];
   rows.forEach((r, i) => {
+    if (r.length === 1) {
+      lines.push('  ' + paint('dim', r[0]));
+      return;
+    }
     const cells = r.map((c, j) => c.padEnd(widths[j]));
     lines.push('  ' + (i === 0 ? paint('dim', cells.join('  ')) : cells.map(colour).join('  ')).trimEnd());
   });
