@@ -43,6 +43,18 @@ describe('bartopo CLI', () => {
     assert.match(rows[5], /… 96 more VFs \(a\.vf4\.bar0 to a\.vf99\.bar0\): 96 no-mmap/);
   });
 
+  it('takes a file whose only top-level words are mistyped keywords for a topology with syntax errors, not for a foreign file', () => {
+    for (const [word, meant] of [['devcie', 'device'], ['Device', 'device'], ['gust', 'guest'], ['HOST', 'host']]) {
+      const r = run(['check', tmpFile('typo.bartopo', `${word} a at 01:00.0 {\n  bar 0 mem32 size 4K at 0xf000_0000\n}\n`)]);
+      assert.strictEqual(r.code, 1, `${word}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`error syntax: unknown statement \`${word}\` in the top level; did you mean \`${meant}\`\\?`), r.stdout);
+    }
+    // A different word that merely resembles one (YAML's `hosts:`) is still a foreign file.
+    const yaml = run(['check', tmpFile('inventory.yaml', 'hosts:\n  - a\n  - b\n')]);
+    assert.strictEqual(yaml.code, 2);
+    assert.match(yaml.stderr, /does not look like a \.bartopo topology/);
+  });
+
   it('exits 1 when there are errors, with file:line:col: severity rule: message', () => {
     const f = tmpFile('bad.bartopo', WITH_ERROR);
     const r = run(['check', f]);

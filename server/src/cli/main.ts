@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import { analyze } from '../engine/analyze';
+import { closestWord } from '../engine/suggest';
 import { fixAll } from '../engine/fixes';
 import { LineIndex } from '../engine/lineIndex';
 import { AnalyzeOptions, isRuleId, RuleId, SeverityOverride } from '../engine/types';
@@ -110,10 +111,24 @@ function collectSeverity(v: string, prev: Partial<Record<RuleId, SeverityOverrid
   return { ...prev, [m[1]]: m[2] as SeverityOverride };
 }
 
-/** True when the text has no statement that could belong to a topology. */
+const TOP_LEVEL = ['host', 'device', 'guest'];
+
+/**
+ * True when the text has no statement that could belong to a topology: no `host`, `device` or
+ * `guest`, and no top-level word a typo away from one (`devcie`, `Device`: a topology with a
+ * syntax error, reported as one).
+ */
 function looksForeign(a: ReturnType<typeof analyze>): boolean {
   const f = a.file;
-  return f.hosts.length + f.devices.length + f.guests.length === 0 && a.tree.stmts.length > 0;
+  if (f.hosts.length + f.devices.length + f.guests.length > 0 || a.tree.stmts.length === 0) return false;
+  return !a.tree.stmts.some((s) => nearTopLevelKeyword(s.head()));
+}
+
+/** `devcie`, `Device`, `hots`: a keyword mistyped (other case, a letter off, two swapped), not a different word such as YAML's `hosts:`. */
+function nearTopLevelKeyword(word: string): boolean {
+  const w = word.toLowerCase();
+  const k = closestWord(w, TOP_LEVEL);
+  return k !== undefined && Math.abs(k.length - w.length) <= 1;
 }
 
 export interface Io {

@@ -8,6 +8,7 @@ import { emptyList, fitted } from './fitted';
 import type { Resource } from './host';
 import { Reporter } from './report';
 import { countAtMost } from './sorted';
+import { NameSuggester } from './suggest';
 import { Span } from './types';
 import { Stmt } from './tree';
 import { flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, sizeLiteral, someOf, U64_LIMIT } from './values';
@@ -765,77 +766,8 @@ function describeBars(d: Device): string {
   return idx.length ? ` (it has ${idx.map((i) => 'bar' + i).join(', ')})` : ' (it declares no BARs)';
 }
 
-/** "Did you mean": at most this many edits away, and at most this many looked up per guest (each is a pass over the names of similar length). */
-const MAX_SUGGEST_EDITS = 3;
+/** "Did you mean" lookups per guest, at most (each is a pass over the names of similar length). */
 const MAX_SUGGESTIONS_PER_GUEST = 8;
-
-/**
- * Suggestions of device names for unknown ones. The names are grouped by
- * length on first need (once per topology, shared by its guests), and a name
- * is compared only with names whose length is within the allowed number of
- * edits, by an edit distance computed in a band and given up once over it.
- */
-export class NameSuggester {
-  private byLength: Map<number, string[]> | undefined;
-  private row0: number[] = [];
-  private row1: number[] = [];
-
-  constructor(private readonly names: ReadonlyMap<string, Device>) {}
-
-  /** ` Did you mean \`x\`?`, or '' when no name is close enough. */
-  suggest(name: string): string {
-    const k = Math.min(MAX_SUGGEST_EDITS, Math.max(1, Math.floor(name.length / 3)));
-    if (!this.byLength) {
-      this.byLength = new Map();
-      for (const c of this.names.keys()) {
-        const l = this.byLength.get(c.length);
-        if (l) l.push(c);
-        else this.byLength.set(c.length, [c]);
-      }
-    }
-    let best: string | undefined;
-    let bestD = k + 1;
-    for (let len = Math.max(0, name.length - k); len <= name.length + k; len++) {
-      for (const c of this.byLength.get(len) ?? []) {
-        const dist = this.distance(name, c, Math.min(bestD, k));
-        // Ties go to the first name in alphabetical order: the answer must not depend on the map's order.
-        if (dist < bestD || (dist === bestD && best !== undefined && c < best)) {
-          bestD = dist;
-          best = c;
-        }
-      }
-    }
-    return best !== undefined && bestD <= k ? ` Did you mean \`${best}\`?` : '';
-  }
-
-  /** Edit distance of `a` and `b` if at most `k`, else k + 1: O(length × k). */
-  private distance(a: string, b: string, k: number): number {
-    const over = k + 1;
-    const n = a.length;
-    const m = b.length;
-    if (Math.abs(n - m) > k) return over;
-    let prev = this.row0;
-    let cur = this.row1;
-    for (let j = 0; j <= m; j++) prev[j] = j <= k ? j : over;
-    for (let i = 1; i <= n; i++) {
-      const lo = Math.max(1, i - k);
-      const hi = Math.min(m, i + k);
-      cur[lo - 1] = lo === 1 ? (i <= k ? i : over) : over;
-      let rowMin = cur[lo - 1];
-      for (let j = lo; j <= hi; j++) {
-        const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1));
-        cur[j] = v > over ? over : v;
-        if (cur[j] < rowMin) rowMin = cur[j];
-      }
-      if (hi < m) cur[hi + 1] = over;
-      if (rowMin > k) return over;
-      const t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[m] > over ? over : prev[m];
-  }
-}
 
 /** Windows sorted by start, with the furthest end among each one and those before it: "is [a, b) inside a window?" by binary search. */
 interface WindowIndex {

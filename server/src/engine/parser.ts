@@ -5,6 +5,7 @@
 
 import { fitted } from './fitted';
 import { Scanner, Tok } from './lexer';
+import { closestWord } from './suggest';
 import { parseTree, Stmt, Tree } from './tree';
 import {
   AssignBarNode,
@@ -322,7 +323,8 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
       where !== 'the top level' && ['host', 'device', 'guest'].includes(t.text)
         ? ` (\`${t.text}\` blocks go at the top level)`
         : '';
-    errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; expected one of ${hint}` });
+    const close = moved ? undefined : closestWord(t.text.toLowerCase(), allowed);
+    errors.push({ span: spanOf(t), message: `unknown statement \`${t.text}\` in ${where}${moved}; ${close !== undefined ? `did you mean \`${close}\`? Expected` : 'expected'} one of ${hint}` });
   };
 
   const parseBar = (s: Stmt, a: Args, vf = false): BarNode => {
