@@ -367,6 +367,97 @@ describe('lsp: pull diagnostics', function () {
   });
 });
 
+describe('lsp: a client that reuses version numbers', function () {
+  this.timeout(30000);
+  // LSP asks for increasing versions, but a client that sends the same number (or a lower one) again still
+  // gets the diagnostics of the text it sent: versions are the client's labels, not the server's identity of a text.
+  const CLEAN_DOC = 'device a at 00:01.0 {\n  group 1\n  bar 0 mem32 size 4K at 0x1000\n}\n';
+  const send = (client: LspClient, uri: string, version: number, from: string, to: string, text: string): Promise<void> => {
+    const at = positionOf(text, from);
+    return client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + from.length } }, text: to }] });
+  };
+  const lastRules = (client: LspClient, uri: string): string[] => {
+    const all = client.publishes(uri);
+    return all.length ? rules(all[all.length - 1].diagnostics) : [];
+  };
+  const settle = async (client: LspClient, uri: string, want: string[]): Promise<void> => {
+    for (let i = 0; i < 100 && JSON.stringify(lastRules(client, uri)) !== JSON.stringify(want); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+
+  it('push: an edit sent with the version of the open, then edits numbered backwards, are each published', async () => {
+    const { client } = await LspClient.start();
+    try {
+      const uri = 'file:///reused.bartopo';
+      await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'bartopo', version: 1, text: CLEAN_DOC } });
+      await client.waitForDiagnostics(uri, 1);
+      assert.deepStrictEqual(lastRules(client, uri), []);
+      // Version 1 again: 4K becomes 3K, not a power of two.
+      await send(client, uri, 1, 'size 4K', 'size 3K', CLEAN_DOC);
+      await settle(client, uri, ['bar-size']);
+      assert.deepStrictEqual(lastRules(client, uri), ['bar-size']);
+      // Back to 4K at version 5, then misaligned at version 2, then back to clean at version 2 again.
+      const t3k = CLEAN_DOC.replace('size 4K', 'size 3K');
+      await send(client, uri, 5, 'size 3K', 'size 4K', t3k);
+      await settle(client, uri, []);
+      assert.deepStrictEqual(lastRules(client, uri), []);
+      await send(client, uri, 2, '0x1000', '0x1800', CLEAN_DOC);
+      await settle(client, uri, ['bar-alignment']);
+      assert.deepStrictEqual(lastRules(client, uri), ['bar-alignment']);
+      await send(client, uri, 2, '0x1800', '0x2000', CLEAN_DOC.replace('0x1000', '0x1800'));
+      await settle(client, uri, []);
+      assert.deepStrictEqual(lastRules(client, uri), []);
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('pull: a result id is never `unchanged` for a text with other diagnostics under a reused version', async () => {
+    const caps = {
+      workspace: { ...PUSH_CAPABILITIES.workspace, diagnostics: { refreshSupport: true } },
+      textDocument: { ...PUSH_CAPABILITIES.textDocument, diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },
+    };
+    const { client } = await LspClient.start({ capabilities: caps });
+    try {
+      const uri = 'file:///reused-pull.bartopo';
+      await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'bartopo', version: 1, text: CLEAN_DOC } });
+      const r1 = await client.request<{ kind: string; resultId: string; items: Diagnostic[] }>('textDocument/diagnostic', { textDocument: { uri } });
+      assert.deepStrictEqual(rules(r1.items), []);
+      await send(client, uri, 1, 'size 4K', 'size 3K', CLEAN_DOC);
+      const r2 = await client.request<{ kind: string; resultId: string; items: Diagnostic[] }>('textDocument/diagnostic', { textDocument: { uri }, previousResultId: r1.resultId });
+      assert.strictEqual(r2.kind, 'full');
+      assert.deepStrictEqual(rules(r2.items), ['bar-size']);
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+describe('lsp: a client that stops reading', function () {
+  this.timeout(30000);
+  it('keeps running, quietly, when its output is closed and edits keep coming; ends when its input ends', async () => {
+    const { client } = await LspClient.start();
+    const uri = 'file:///deaf.bartopo';
+    // The client closes the server's stdout (it stops reading) but keeps writing to its stdin, raw.
+    client.proc.stdout!.destroy();
+    const frame = (o: object): Buffer => {
+      const b = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...o }));
+      return Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`), b]);
+    };
+    const write = (o: object): boolean => client.proc.stdin!.write(frame(o));
+    write({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'bartopo', version: 1, text: 'device a at 00:01.0 {\n  bar 0 mem32 size 3K\n}\n' } } });
+    for (let v = 2; v < 40; v++) {
+      write({ method: 'textDocument/didChange', params: { textDocument: { uri, version: v }, contentChanges: [{ range: { start: { line: 1, character: 21 }, end: { line: 1, character: 22 } }, text: v % 2 ? 'K' : 'M' }] } });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.strictEqual(client.proc.exitCode, null, `the server died: ${client.stderr.slice(-2000)}`);
+    assert.ok(!/uncaught exception/.test(client.stderr), client.stderr.slice(-2000));
+    client.proc.stdin!.end();
+    const code = await Promise.race([client.exited, new Promise((r) => setTimeout(() => r('still running'), 10000))]);
+    assert.notStrictEqual(code, 'still running', 'the server ends when its input ends');
+  });
+});
+
 describe('lsp: a realistic large file', function () {
   this.timeout(60000);
   it('answers each keystroke with fresh diagnostics quickly (hundreds of devices)', async () => {

@@ -26,6 +26,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { APPLY_EDIT_COMMAND, asCommands, CODE_ACTION_KINDS, CodeActions, editOfCommand } from './lsp/codeActions';
 import { getCodeLenses } from './lsp/codeLens';
+import { describeError, logError } from './lsp/log';
 import { getCompletions } from './lsp/completion';
 import { getDefinition, getReferences, prepareRename, rename } from './lsp/definition';
 import { Diagnostics } from './lsp/diagnostics';
@@ -81,7 +82,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const ready = new Promise<void>((r) => (resolveReady = r));
   const limitsReported = new Set<string>();
 
-  const log = (m: string): void => connection.console.error(`bartopo: ${m}`);
+  const log = (m: string): void => logError(connection, `bartopo: ${m}`);
 
   /** Last semantic tokens sent per document (for delta requests). */
   const sentTokens = new SentTokens();
@@ -221,20 +222,20 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }),
   );
 
-  // TextDocuments fires onDidChangeContent after onDidOpen too; only real edits are debounced.
-  const openedAt = new Map<string, number>();
+  // TextDocuments fires onDidChangeContent right after onDidOpen, in the same turn, for the opened text; only real
+  // edits are debounced. (Not told apart by version: a client may send an edit with the version it opened with.)
+  const openEcho = new Set<string>();
   documents.onDidOpen(
     guardSync(connection, 'didOpen', (e) => {
       const uri = e.document.uri;
-      openedAt.set(uri, e.document.version);
+      openEcho.add(uri);
       void ready.then(() => diagnostics?.opened(uri));
     }),
   );
   documents.onDidChangeContent(
     guardSync(connection, 'didChange', (e) => {
       const uri = e.document.uri;
-      if (openedAt.get(uri) === e.document.version) return;
-      openedAt.delete(uri);
+      if (openEcho.delete(uri)) return;
       void ready.then(() => diagnostics?.changed(uri));
     }),
   );
@@ -242,7 +243,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     guardSync(connection, 'didClose', (e) => {
       store.delete(e.document.uri);
       sentTokens.forget(e.document.uri);
-      openedAt.delete(e.document.uri);
+      openEcho.delete(e.document.uri);
       diagnostics?.closed(e.document.uri);
       for (const k of [...limitsReported]) if (k.startsWith(e.document.uri + '|')) limitsReported.delete(k);
     }),
@@ -417,7 +418,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onRequest(ImportSysfsRequest, importing(ImportSysfsRequest, (p: ImportSysfsParams) => runImportSysfs(p)));
 
   // Last line of defence: log, never die, on anything that escapes a handler.
-  process.on('uncaughtException', (e) => log(`uncaught exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+  process.on('uncaughtException', (e) => log(`uncaught exception: ${describeError(e)}`));
   process.on('unhandledRejection', (e) => log(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
   documents.listen(connection);

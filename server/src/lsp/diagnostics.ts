@@ -28,6 +28,7 @@ import {
 } from 'vscode-languageserver';
 import { prepareFixes } from '../engine';
 import { diagnosticsByKey, diagnosticsVersion, DocState, DocumentStore, lspDiagnostics } from './documents';
+import { describeError, logError } from './log';
 
 /** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
@@ -47,7 +48,7 @@ export class Diagnostics {
   private readonly timers = new Map<string, { cancel(): void }>();
   /** When each document was last analysed (performance.now()). */
   private readonly lastRun = new Map<string, number>();
-  /** Version whose diagnostics were last published, per document (push mode). */
+  /** The analysis (`diagnosticsVersion`) whose diagnostics were last published, per document (push mode). */
   private readonly published = new Map<string, number>();
   /** Pending preparation of quick fixes, per document. */
   private readonly preparing = new Map<string, ReturnType<typeof setTimeout>>();
@@ -143,7 +144,7 @@ export class Diagnostics {
         prepareFixes(s.analysis);
         diagnosticsByKey(s); // how code actions find the diagnostic a client sends
       } catch (e) {
-        this.connection.console.error(`bartopo: preparing the fixes of ${s.uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        logError(this.connection, `bartopo: preparing the fixes of ${s.uri} failed: ${describeError(e)}`);
       }
     }, PREPARE_AFTER_MS);
     t.unref?.();
@@ -160,7 +161,7 @@ export class Diagnostics {
       this.publish(s);
       this.prepareLater(s);
     } catch (e) {
-      this.connection.console.error(`bartopo: validating ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      logError(this.connection, `bartopo: validating ${uri} failed: ${describeError(e)}`);
     }
   }
 

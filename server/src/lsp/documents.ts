@@ -10,11 +10,15 @@ import { paramsProblem } from './params';
 import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, FixAllResult, LineIndex } from '../engine';
 import { ConvertedDiagnostics, DiagnosticsSnapshot, sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from './convert';
 import { analysisKey, analyzeOptions, DEFAULT_SETTINGS, Settings } from './settings';
+import { describeError, logError } from './log';
 
 /** Everything known about one version of one document. */
 export interface DocState {
   uri: string;
+  /** The client's version number (published with the diagnostics; a client may reuse one for another text). */
   version: number;
+  /** The store's own number for this analysis, never reused: what publishing and pull result ids compare. */
+  seq: number;
   text: string;
   analysis: Analysis;
   index: LineIndex;
@@ -25,8 +29,8 @@ export interface DocState {
   ms: number;
   /**
    * Set when this version's LSP diagnostics show exactly what an earlier
-   * version's did (a keystroke in a comment or a label): that version's
-   * number. What the client already shows stays valid and is not sent again.
+   * version's did (a keystroke in a comment or a label): that analysis's
+   * `seq`. What the client already shows stays valid and is not sent again.
    */
   sameAs?: number;
   /** Where this version's diagnostics are (the next version's are compared with it first). */
@@ -77,6 +81,8 @@ export class DocumentStore {
   /** A number per opening of a document (versions start again when it is reopened); part of result ids too. */
   private readonly openings = new Map<string, number>();
   private lastOpening = 0;
+  /** The last analysis's `seq`. */
+  private lastSeq = 0;
 
   constructor(
     readonly documents: TextDocuments<TextDocument>,
@@ -144,6 +150,7 @@ export class DocumentStore {
     const state: DocState = {
       uri,
       version: doc.version,
+      seq: ++this.lastSeq,
       text,
       analysis,
       // The previous version's line index, updated where the texts differ (no scan of the whole text).
@@ -238,9 +245,12 @@ export class DocumentStore {
   }
 }
 
-/** The version whose diagnostics a state shows (its own, or the earlier one they are identical to). */
+/**
+ * The analysis whose diagnostics a state shows (its own, or the earlier one they are identical to), by `seq`:
+ * a client's version numbers cannot tell two texts apart when the client reuses one.
+ */
 export function diagnosticsVersion(s: DocState): number {
-  return s.sameAs ?? s.version;
+  return s.sameAs ?? s.seq;
 }
 
 /** LSP diagnostics of a state, converted once. */
@@ -297,7 +307,7 @@ export function guard<P extends unknown[], R>(connection: Connection, name: stri
       return await f(...args);
     } catch (e) {
       if (isCancellation(e)) throw e;
-      connection.console.error(`bartopo: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      logError(connection, `bartopo: ${name} failed: ${describeError(e)}`);
       return fallback;
     }
   };
@@ -309,7 +319,7 @@ export function guardSync<P extends unknown[]>(connection: Connection, name: str
     try {
       f(...args);
     } catch (e) {
-      connection.console.error(`bartopo: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      logError(connection, `bartopo: ${name} failed: ${describeError(e)}`);
     }
   };
 }
