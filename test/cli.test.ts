@@ -270,6 +270,13 @@ describe('bartopo CLI', () => {
     assert.ok(fs.readFileSync(f, 'utf8').includes('# The VMM places each BAR in its own guest page'), 'comments survive');
   });
 
+  it('bartopo fix ends with the count line also when there is nothing to fix', () => {
+    const r = run(['fix', tmpFile('clean.bartopo', CLEAN)]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.strictEqual(r.stdout, CLEAN);
+    assert.match(r.stderr, /^0 fixes in \d+ rounds?\n$/);
+  });
+
   it('bartopo fix keeps a UTF-8 byte order mark, written back or printed', () => {
     const source = fs.readFileSync(path.join(EXAMPLES_DIR, 'page-match-guest.bartopo'), 'utf8');
     const f = tmpFile('bom.bartopo', '\ufeff' + source);

@@ -194,7 +194,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         budgetMs: o.budget > 0 ? o.budget * 1000 : undefined,
       });
       for (const t of applied) io.err(`fixed: ${t}\n`);
-      if (applied.length > 0) io.err(`${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
+      io.err(`${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
       if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
       // A byte order mark the file had is kept, as the editor's formatting keeps it.
       if (o.write) {
