@@ -389,6 +389,17 @@ describe('importLspci format variants', () => {
     assert.deepStrictEqual(m.devices[1].bars[0].flags, ['disabled', 'enhanced']);
   });
 
+  it('writes a [disabled] expansion ROM with a comment that says so (the README: no flag is dropped silently)', () => {
+    const text = ['02:00.0 VGA compatible controller: Some GPU', '\tExpansion ROM at f3000000 [disabled] [size=128K]'].join('\n');
+    const r = importLspci(text);
+    const p = parseOk(r.text, 'rom');
+    const d = dev(p, '0000:02:00.0', 'rom');
+    assert.deepStrictEqual([d.roms[0]?.size?.value, d.roms[0]?.address?.value], [128n << 10n, 0xf3000000n]);
+    assert.match(r.text, /# Expansion ROM is \[disabled\]: its decoding is off until the ROM is read/);
+    // An enabled ROM gets no such comment.
+    assert.doesNotMatch(importLspci(text.replace(' [disabled]', '')).text, /Expansion ROM is \[disabled\]/);
+  });
+
   it('keeps a "32-bit" BAR printed above 4 GiB as mem32, with a comment (pseries / EA CPU addresses)', () => {
     const text = ['00:08.0 Ethernet controller: Red Hat, Inc. Virtio network device (rev 01)', '\tRegion 1: Memory at 200080020000 (32-bit, non-prefetchable) [size=4K]'].join('\n');
     const { r, d } = only(text);

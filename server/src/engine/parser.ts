@@ -371,10 +371,13 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
               ca.end();
               break;
             }
-            case 'arch':
-              h.arch = ca.word('an architecture such as x86_64, ppc64le or arm64');
+            case 'arch': {
+              const v = ca.word('an architecture such as x86_64, ppc64le or arm64');
+              if (v && h.arch) file.repeated.push({ span: spanOf(ck), message: '`arch` is given twice in this host block; the first one counts' });
+              else if (v) h.arch = v;
               ca.end();
               break;
+            }
             case 'msix-mappable': {
               const v = ca.choice('`yes` or `no`', YES_NO);
               if (v && h.msixMappable) file.repeated.push({ span: spanOf(ck), message: '`msix-mappable` is given twice in this host block; the first one counts' });
@@ -422,18 +425,22 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
               ca.end();
               break;
             }
-            case 'name':
-              d.label = ca.string('a device description');
+            case 'name': {
+              const v = ca.string('a device description');
+              if (v && d.label) file.repeated.push({ span: spanOf(ck), message: `\`name\` is given twice in device ${d.name?.value ?? ''}; the first one counts` });
+              else if (v) d.label = v;
               ca.end();
               break;
-            case 'id':
-              d.id = ca.word('a vendor:device id such as 1033:0035');
-              if (d.id && !/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/.test(d.id.value)) {
-                errors.push({ span: spanOf(d.id.span), message: `\`id\`: \`${d.id.value}\` is not a vendor:device id (four hex digits each, e.g. 1033:0035)` });
-                d.id = undefined;
-              }
+            }
+            case 'id': {
+              const v = ca.word('a vendor:device id such as 1033:0035');
+              if (v && !/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/.test(v.value)) {
+                errors.push({ span: spanOf(v.span), message: `\`id\`: \`${v.value}\` is not a vendor:device id (four hex digits each, e.g. 1033:0035)` });
+              } else if (v && d.id) file.repeated.push({ span: spanOf(ck), message: `\`id\` is given twice in device ${d.name?.value ?? ''}; the first one counts` });
+              else if (v) d.id = v;
               ca.end();
               break;
+            }
             case 'msix': {
               const m: DeviceNode['msix'][number] = { entries: undefined, tableBar: undefined, tableOffset: undefined, pbaBar: undefined, pbaOffset: undefined, stmt: c };
               if (ca.keyword('entries')) m.entries = ca.integer('the number of MSI-X vectors');

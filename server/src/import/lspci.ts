@@ -1008,6 +1008,8 @@ function writeDevice(w: BartopoWriter, d: LspciDevice, names: NameAllocator): { 
   if (d.rom) {
     const rom = d.rom;
     const fl = rom.flags.filter((f) => f !== 'disabled');
+    // [disabled] is a ROM BAR's usual state (its enable bit is set only while the ROM is read): noted, as every flag is.
+    if (rom.flags.includes('disabled')) w.comment('Expansion ROM is [disabled]: its decoding is off until the ROM is read (the usual state); the address is where it decodes when on');
     if (fl.length) w.comment(`Expansion ROM flags: ${rom.flags.map((f) => (f === 'unassigned' || f === 'ignored' ? `<${f}>` : `[${f}]`)).join(' ')}${fl.includes('virtual') ? ' ([virtual]: a shadow copy or a resource the kernel tracks, not read from the ROM BAR)' : ''}`);
     if (rom.size === undefined) {
       w.comment(`rom size ?${rom.address !== undefined ? ` at ${hex(rom.address)}` : ''}  — not written: lspci printed no ROM size (line ${rom.line})`);
