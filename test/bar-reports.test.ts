@@ -111,3 +111,21 @@ describe('bar reports of VF BARs the model rejects', () => {
     assert.match(rs[0].hostReason, /past the end of the 64-bit address space/);
   });
 });
+
+describe('bar reports of two devices declared with one name', () => {
+  it('give each device\'s VFs the verdicts of its own aperture', () => {
+    // Both named `a` (a duplicate error). The first has 4K VFs on 64K pages (they share pages: no-mmap); the
+    // second has 64K VFs (a page each: mmap). Each keeps its own verdicts.
+    const text = 'host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  sriov vfs 2 {\n    bar 0 mem64 size 4K at 0x20_0000\n  }\n}\ndevice a at 02:00.0 {\n  sriov vfs 2 {\n    bar 0 mem64 size 64K at 0x80_0000\n  }\n}\n';
+    const rs = barReports(analyze(text));
+    assert.deepStrictEqual(
+      rs.map((r) => [r.id, r.host, r.hostVerdict]),
+      [
+        ['a.vf0.bar0', 0x20_0000n, 'no-mmap'],
+        ['a.vf1.bar0', 0x20_1000n, 'no-mmap'],
+        ['a.vf0.bar0', 0x80_0000n, 'mmap'],
+        ['a.vf1.bar0', 0x81_0000n, 'mmap'],
+      ],
+    );
+  });
+});

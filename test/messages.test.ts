@@ -6,6 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
+import { computeFixes } from '../server/src/engine/fixes';
 import { Diagnostic } from '../server/src/engine/types';
 import { FIXTURES_DIR } from './paths';
 
@@ -140,7 +141,80 @@ describe('messages that say what to do', () => {
     const ds = analyze('device a at 01:00.0 {\n  bar 0 mem32 size 3000 at 0xf000_0000\n  bar 1 mem32 size 8 at 0xf000_1000\n  bar 2 mem32 size 3K at 0xf000_2000\n}\n').diagnostics;
     const sizes = ds.filter((d) => d.rule === 'bar-size').map((d) => d.message);
     assert.ok(sizes.some((m) => m.includes('size 3000 bytes is not a power of two')), sizes.join('\n'));
-    assert.ok(sizes.some((m) => m.includes('at least 16 bytes; 8 bytes is too small. Use size 16 or more.')), sizes.join('\n'));
+    assert.ok(sizes.some((m) => m.includes('at least 16 bytes; 8 bytes is too small. Use 16 bytes or more.')), sizes.join('\n'));
     assert.ok(sizes.some((m) => m.includes('size 3K is not a power of two')), sizes.join('\n'));
+  });
+});
+
+describe('messages checked against the facts of the input (a message audit)', () => {
+  const ds = (text: string): Diagnostic[] => analyze(text).diagnostics;
+  const msgs = (text: string, rule: string): string[] => ds(text).filter((d) => d.rule === rule).map((d) => d.message);
+
+  it('a mem32 VF BAR 5 after a mem64 VF BAR 4 is the upper half of bar 4, not "declared twice"', () => {
+    const m = msgs('device n at 01:00.0 {\n  bar 0 mem64 size 1M at 0x1_0000_0000\n  sriov vfs 2 {\n    bar 4 mem64 size 16K at 0x2_0000_0000\n    bar 5 mem32 size 16K at 0xf000_0000\n  }\n}\n', 'duplicate');
+    assert.strictEqual(m.length, 1, m.join('\n'));
+    assert.ok(m[0].includes('VF slot 5 is already the upper half of the 64-bit n.vf*.bar4') && !m[0].includes('declared twice'), m[0]);
+  });
+
+  it('advises the largest offset that fits: BAR size minus the length (8-byte aligned for the PBA), also when the offset is past the BAR', () => {
+    // A 4K region at 0x20000 of a 128K BAR: at most 0x20000 - 0x1000 = 0x1f000.
+    const region = msgs('device n at 01:00.0 {\n  bar 0 mem64 size 128K at 0x1_0000_0000\n  region db bar 0 offset 0x20000 size 4K\n}\n', 'region-outside-bar');
+    assert.ok(region[0].includes('at most 0x1f000'), region[0]);
+    // A PBA of 8 bytes at 0x20000: at most 0x20000 - 8 = 0x1fff8.
+    const pba = msgs('device n at 01:00.0 {\n  bar 0 mem64 size 128K at 0x1_0000_0000\n  msix entries 16 table bar 0 offset 0x0 pba bar 0 offset 0x20000\n}\n', 'msix-layout');
+    assert.ok(pba.some((m) => m.includes('at most 0x1fff8')), pba.join('\n'));
+  });
+
+  it('guest-window-full says when the window holds no aligned range at all, and where it could start', () => {
+    const m = msgs('device a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x1_0000_0000\n}\nguest m {\n  window 0x2_0000_1000 size 64K\n  assign a\n}\n', 'guest-window-full');
+    assert.ok(m[0].includes('holds no 64K-aligned range of 64K') && m[0].includes('0x200000000 or 0x200010000') && !m[0].includes('placed'), m[0]);
+  });
+
+  it('a VF aperture past 2^64 is one error, in the singular for one VF; no range past 2^64 is printed by other rules', () => {
+    const text = 'host h {\n  window w 0x8000_0000 size 1G\n}\ndevice d at 01:00.0 {\n  bar 0 mem64 size 1M at 0x8000_0000\n  bar 2 mem32 size 8K at 0xffff_ffff_ffff_f000\n  sriov vfs 1 {\n    bar 0 mem64 size 16K at 0xffff_ffff_ffff_c000\n  }\n}\ndevice e at 02:00.0 {\n  bar 0 mem64 size 1M at 0x8010_0000\n  sriov vfs 1 {\n    bar 0 mem64 size 16K at 0xffff_ffff_ffff_f000\n  }\n}\n';
+    const all = ds(text);
+    const vf = all.filter((d) => d.rule === 'address-overflow' && d.subject === 'e.vf*.bar0');
+    assert.strictEqual(vf.length, 1, vf.map((d) => d.message).join('\n'));
+    assert.ok(vf[0].message.includes('1 VF of 16K from 0xfffffffffffff000 runs past'), vf[0].message);
+    for (const d of all) assert.ok(!/0x[0-9a-f]{17,}/.test(d.message), d.message);
+    assert.ok(!all.some((d) => (d.rule === 'bar32-above-4g' || d.rule === 'bar-outside-window') && d.subject === 'd.bar2'), 'an overflowing range is no address range');
+  });
+
+  it('writes an 8K, an 18K and a 128-byte range, never "a 8K" or "a 128 bytes range"', () => {
+    const m = [
+      ...msgs('device a at 01:00.0 {\n  bar 0 mem64 size 8K at 0xffff_ffff_ffff_e000\n  bar 2 mem64 size 128 at 0xffff_ffff_ffff_ffc0\n}\n', 'address-overflow'),
+      ...msgs('device a at 01:00.0 {\n  bar 0 mem64 size 8K at 0xffff_ffff_ffff_f000\n  bar 2 mem64 size 128 at 0xffff_ffff_ffff_ffc0\n}\n', 'address-overflow'),
+    ];
+    assert.ok(m.some((x) => x.includes('an 8K range')), m.join('\n'));
+    assert.ok(m.some((x) => x.includes('a 128-byte range')), m.join('\n'));
+    for (const x of m) assert.ok(!/\ba 8|\ba 1[18]\b|\d bytes range/.test(x), x);
+  });
+
+  it('suggests a device name two swapped letters away (`nci` for `nic`)', () => {
+    const m = msgs('device nic at 01:00.0 {\n  bar 0 mem64 size 64K at 0x1_0000_0000\n}\nguest g {\n  window 0x8000_0000 size 1G\n  assign nci\n}\n', 'unknown-reference');
+    assert.ok(m[0].endsWith('Did you mean `nic`?'), m[0]);
+  });
+
+  it('lists two guests as "a and b" and keeps the clause after the list apart', () => {
+    const text = 'host h {\n  page-size 64K\n  msix-mappable no\n}\ndevice nic at 01:00.0 {\n  bar 0 mem64 size 64K at 0x1_0000_0000\n  msix entries 16 table bar 0 offset 0x1000 pba bar 0 offset 0x2000\n  region db bar 0 offset 0x0 size 4K hot\n}\nguest a {\n  window 0x8000_0000 size 1G\n  assign nic\n}\nguest b {\n  window 0x8000_0000 size 1G\n  assign nic\n}\n';
+    const m = msgs(text, 'msix-page-shared');
+    assert.ok(m[0].includes('traps in guests a and b, and every access'), m[0]);
+  });
+
+  it('syntax messages read as sentences', () => {
+    const m = msgs('host h {\n  page-size 4K\ndevice a at 01:00.0 {\n  bar 7 mem32 size 4K at 0x1000\n}\n', 'syntax');
+    assert.ok(m.includes('this `{` is never closed: add `}` before the `device` statement that follows'), m.join('\n'));
+    assert.ok(m.includes('`bar`: BAR index 7 is out of range; a function has BARs 0 to 5'), m.join('\n'));
+  });
+});
+
+describe('alignment advice for a VF BAR near 2^64', () => {
+  it('offers only addresses whose whole VF aperture fits below 2^64, in the message and as quick fixes', () => {
+    // 2 VFs of 4K at 0xffff_ffff_ffff_e800: aligned down 0x…e000 (aperture ends at 2^64) fits; up 0x…f000 does not.
+    const a = analyze('device a at 01:00.0 {\n  sriov vfs 2 {\n    bar 0 mem64 size 4K at 0xffff_ffff_ffff_e800\n  }\n}\n');
+    const d = one(a.diagnostics, 'bar-alignment', 'a.vf*.bar0');
+    assert.ok(d.message.endsWith('Use 0xffffffffffffe000.'), d.message);
+    const titles = computeFixes(a, d).map((f) => f.title);
+    assert.deepStrictEqual(titles, ['Align address down to 0xffffffffffffe000 (a multiple of 4K)']);
   });
 });

@@ -343,7 +343,7 @@ describe('robustness', function () {
       const a = analyze(text);
       checkRanges(text, a);
       const msix = a.diagnostics.find((d) => d.rule === 'msix-page-shared')!;
-      assert.ok(msix.message.includes('in guests vm0, vm1, vm2 and 997 more and every access'), msix.message);
+      assert.ok(msix.message.includes('in guests vm0, vm1, vm2 and 997 more, and every access'), msix.message);
       const shared = a.diagnostics.find((d) => d.rule === 'subpage-shared' && d.subject === 's0.bar0')!;
       assert.ok(/shares the rest of that 64K page with s1\.bar0 0x80000100-0x800001ff, s2\.bar0 0x80000200-0x800002ff, s3\.bar0 0x80000300-0x800003ff and 196 more:/.test(shared.message), shared.message);
       assert.ok(shared.related!.length <= 8, `${shared.related!.length} related locations`);

@@ -231,8 +231,14 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
     } else for (const [bar, p] of ga.placements) place(ga, bar, p);
   }
   const noPlacements: Map<string, GuestPlacement> = new Map();
-  const vfApertures = new Map<string, Resource>();
-  for (const res of a.host.resources) if (res.kind === 'vf' && (!chosen || chosen.includes(res.device))) vfApertures.set(`${res.device.name}/${res.vfIndex}`, res);
+  // By device model, not by name: a name declared twice (an error) names two devices with apertures of their own.
+  const vfApertures = new Map<Device, Map<number, Resource>>();
+  for (const res of a.host.resources) {
+    if (res.kind !== 'vf' || (chosen && !chosen.includes(res.device))) continue;
+    let m = vfApertures.get(res.device);
+    if (!m) vfApertures.set(res.device, (m = new Map()));
+    m.set(res.vfIndex!, res);
+  }
   for (const d of devices) {
     const bars = [...d.bars].sort((x, y) => x.span.start - y.span.start);
     const sr = d.sriov;
@@ -259,7 +265,7 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
       // Listed like a PF BAR: also with an invalid size (its size as written) or an aperture past 2^64 (its address as written).
       const size = vb.size ?? vb.node.size?.value;
       if (vb.kind === 'io' || size === undefined) continue;
-      const res = vfApertures.get(`${d.name}/${vb.index}`);
+      const res = vfApertures.get(d)?.get(vb.index);
       const written = vb.node.address?.value;
       const template = new VfBarTemplate(`${d.name}.vf`, `.bar${vb.index}`, d.name, vb.index, vb.kind, vb.prefetch, size, vb.base ?? written, vb.span);
       const noAperture = vb.size === undefined ? invalidVf : written !== undefined ? overflowVf : unassignedVf;

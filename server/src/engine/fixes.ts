@@ -579,13 +579,15 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
     }
   }
   if (!span || addr === undefined || !size) return [];
+  // A VF BAR's address is VF 0's: the whole aperture (its VFs, one size each) must fit below 2^64.
+  const extent = t.vf && !t.guest && dev.sriov ? size * dev.sriov.vfs : size;
   const like = a.text.slice(span.start, span.end);
   const out: Fix[] = [];
   for (const [dir, v] of [
     ['down', alignDown(addr, size)],
     ['up', alignDown(addr, size) + size],
   ] as const) {
-    if (v + size > U64_END) continue; // past the end of the 64-bit address space
+    if (v + extent > U64_END) continue; // past the end of the 64-bit address space
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
     const res = check.verify(a, d, edits);
     if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });

@@ -157,13 +157,18 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
   };
   // Where the search for a free guest page starts: the last page found (the space below it only fills up), so all searches together walk the window once.
   let freePageFrom = wStart;
-  const full = (p: Placed): void => {
-    r?.add(
-      'guest-window-full',
-      p.span,
-      `guest ${g.name}: ${p.bar.id} (${formatSize(p.bar.size!)}) does not fit in the guest window ${formatRange(wStart, g.window!.size)} after the BARs placed before it; it gets no guest address. Enlarge the window or assign fewer devices.`,
-      { subject: p.bar.id, target: { device: p.bar.device.name, bar: p.bar.index, guest: g.name } },
-    );
+  /** `p` needs `need` bytes aligned to `need` (its size, or a whole page under page-match) and none is left. */
+  const full = (p: Placed, need: bigint): void => {
+    const first = alignUp(wStart, need);
+    // Even an empty window may hold no such range: too small, or starting where the first aligned range runs past its end.
+    const why =
+      first + need > wEnd
+        ? `holds no ${formatSize(need)}-aligned range of ${formatSize(need)}; it gets no guest address. ${need > g.window!.size ? 'Enlarge the window' : `Start the window at a multiple of ${formatSize(need)} (${hex(wStart - (wStart % need))} or ${hex(first)}) or enlarge it`}.`
+        : `has no room left for it after the BARs placed or reserved before it; it gets no guest address. Enlarge the window or assign fewer devices.`;
+    r?.add('guest-window-full', p.span, `guest ${g.name}: ${p.bar.id} (${formatSize(p.bar.size!)}) does not fit: the guest window ${formatRange(wStart, g.window!.size)} ${why}`, {
+      subject: p.bar.id,
+      target: { device: p.bar.device.name, bar: p.bar.index, guest: g.name },
+    });
   };
   for (const p of walk) {
     const size = p.bar.size!;
@@ -176,7 +181,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
         const at = lowestFit(freePageFrom, P, P);
         if (at === undefined) {
           freePageFrom = wEnd;
-          full(p);
+          full(p, P);
           continue;
         }
         freePageFrom = at;
@@ -193,7 +198,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     }
     const at = lowestFit(cursor, size, size);
     if (at === undefined) {
-      full(p);
+      full(p, size);
       continue;
     }
     p.address = at;
@@ -430,7 +435,7 @@ function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: 
     ? 'Relocate the table (`msix relocate`, QEMU x-msix-relocation) or move the registers to another page.'
     : 'Move the registers to another page of the BAR (`msix relocate` cannot help while the host does not map the table page; Linux 4.16 and later does, with `msix-mappable yes`).';
   return () =>
-    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where} and every access to ${reg.name} exits to the VMM. ${todo}`;
+    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where}, and every access to ${reg.name} exits to the VMM. ${todo}`;
 }
 
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */

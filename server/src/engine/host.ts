@@ -7,7 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { fitted } from './fitted';
-import { flat, formatRange, formatSize, hex, someOf, U64_LIMIT } from './values';
+import { aSized, flat, formatRange, formatSize, hex, someOf, U64_LIMIT } from './values';
 
 export interface Resource {
   start: bigint;
@@ -520,7 +520,7 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
     r.add(
       'sriov-vf-subpage',
       vb.node.size!.span,
-      `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: ${effect}. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; a ${formatSize(vb.size)} VF BAR here means the device or this description does not.`,
+      `${d.name}.vf*.bar${vb.index} is ${formatSize(vb.size)}, smaller than the ${formatSize(P)} host page: ${effect}. Linux programs the SR-IOV System Page Size to the host page so that VF BARs span a page each; ${aSized(vb.size)} VF BAR here means the device or this description does not.`,
       { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index, vf: true } },
     );
   }
@@ -546,7 +546,7 @@ function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides:
   r.add(
     'page-shared-across-groups',
     res.addrSpan,
-    `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} of ${groupLabel(res.device)} and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
+    `host page ${hex(pageAddr)} (${formatSize(P)}) holds ${res.id} (${groupLabel(res.device)}) and ${others}: handing this page to a guest would give it another IOMMU group's registers and break isolation. Give each group's BARs pages of their own.`,
     {
       subject: res.id,
       target: res.bar ? { device: res.device.name, bar: res.bar.index } : undefined,
@@ -610,7 +610,7 @@ function decisionsFor(P: bigint): Record<'io' | 'invalid' | 'unplaced' | 'overfl
       unplaced: { verdict: 'no-mmap', reason: 'it has no host address', neighbours: none, neighbourCount: 0 },
       overflow: { verdict: 'no-mmap', reason: 'it runs past the end of the 64-bit address space', neighbours: none, neighbourCount: 0 },
       big: { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page`, neighbours: none, neighbourCount: 0 },
-      alone: { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none, neighbourCount: 0 },
+      alone: { verdict: 'mmap', reason: `it starts ${aSized(P)} page that nothing else uses, so vfio-pci reserves the remainder`, neighbours: none, neighbourCount: 0 },
     };
     for (const x of Object.values(d)) Object.freeze(x);
     sharedDecisions.set(P, d);
@@ -625,7 +625,7 @@ function decideHost(b: Bar, P: bigint, pages: PageBuckets): HostDecision {
   if (b.host === undefined) return shared.unplaced;
   if (b.host + b.size > U64_LIMIT) return shared.overflow;
   if (b.size >= P) return shared.big;
-  if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than a ${formatSize(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [], neighbourCount: 0 };
+  if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than ${aSized(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [], neighbourCount: 0 };
   const list = resourcesIn(pages, b.host / P);
   // The BAR's own resource is in its page's list exactly once (a sub-page BAR at a page start has one page), so
   // the others are counted without reading them all: n BARs at one address cost O(n), not O(n²).
@@ -650,7 +650,7 @@ class OffsetInPage implements VfHostDecision {
     private readonly pageSize: bigint,
   ) {}
   get reason(): string {
-    return `it is smaller than a ${formatSize(this.pageSize)} page and starts at offset ${hex(this.offset)} in its page`;
+    return `it is smaller than ${aSized(this.pageSize)} page and starts at offset ${hex(this.offset)} in its page`;
   }
 }
 
@@ -669,5 +669,5 @@ export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: PageBuc
   if (apertureInPage > size) return NEXT_VF_IN_PAGE;
   const others = resourcesIn(pages, page).filter((x) => x !== res);
   if (others.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page` };
-  return { verdict: 'mmap', reason: `it starts a ${formatSize(P)} page that nothing else uses` };
+  return { verdict: 'mmap', reason: `it starts ${aSized(P)} page that nothing else uses` };
 }

@@ -11,7 +11,7 @@ import { countAtMost } from './sorted';
 import { NameSuggester } from './suggest';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, sizeLiteral, someOf, U64_LIMIT } from './values';
+import { aSized, flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -189,7 +189,7 @@ interface TopologyReuse {
 
 /** How messages name `d`'s IOMMU group (made when needed: 40,000 devices would keep 40,000 such strings). */
 export function groupLabel(d: Device): string {
-  return d.group.startsWith('solo:') ? `its own group (${d.name} has no \`group\`)` : `group ${d.group}`;
+  return d.group.startsWith('solo:') ? `its own group: ${d.name} has no \`group\`` : `group ${d.group}`;
 }
 
 /** The BAR `d` declares in slot `index` (a search of at most six: no per-device index array to keep). */
@@ -280,6 +280,8 @@ function checkBarNumbers(
   kind: BarKind,
   subject: string,
   target: { device: string; bar: number; vf?: boolean },
+  /** How many BARs of this size follow the address (a VF BAR: its VFs' whole aperture must fit below 2^64). */
+  count = 1n,
 ): bigint | undefined {
   let size: bigint | undefined;
   if (node.size) {
@@ -288,15 +290,16 @@ function checkBarNumbers(
     if (!isPowerOfTwo(s)) {
       r.add('bar-size', node.size.span, `${id}: size ${s === 0n ? '0' : formatSize(s)} is not a power of two; a BAR decodes a naturally aligned power-of-two window. Use e.g. ${formatSize(nextPow2(s < min ? min : s))}.`, { subject, target });
     } else if (s < min) {
-      r.add('bar-size', node.size.span, `${id}: ${kind === 'io' ? 'an I/O' : 'a memory'} BAR is at least ${formatSize(min)}; ${formatSize(s)} is too small. Use size ${sizeLiteral(min)} or more.`, { subject, target });
+      r.add('bar-size', node.size.span, `${id}: ${kind === 'io' ? 'an I/O' : 'a memory'} BAR is at least ${formatSize(min)}; ${formatSize(s)} is too small. Use ${formatSize(min)} or more.`, { subject, target });
     } else size = s;
   }
   if (node.address && size !== undefined) {
     const a = node.address.value;
     if (a % size !== 0n) {
-      r.add('bar-alignment', node.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. ${alignedChoices(a, size)}`, { subject, target });
+      r.add('bar-alignment', node.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. ${alignedChoices(a, size, count)}`, { subject, target });
     }
-    if (a + size > U64_LIMIT) {
+    // A VF BAR's range is part of its aperture (all its VFs): buildSriov reports that once.
+    if (a + size > U64_LIMIT && !target.vf) {
       r.add('address-overflow', node.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject, target });
     }
   }
@@ -304,14 +307,17 @@ function checkBarNumbers(
 }
 
 /** What to do about a range of `size` that runs past 2^64: the highest address it may start at. */
-function belowTop(size: bigint, what = `a ${formatSize(size)} range`): string {
+function belowTop(size: bigint, what = `${aSized(size)} range`): string {
   return size <= U64_LIMIT ? `Lower the address: ${what} starts at ${hex(U64_LIMIT - size)} at the highest.` : `Make it smaller: ${what} is larger than the 64-bit address space.`;
 }
 
 /** `Use A or B.`: the aligned addresses below and above `a`; the one above only when the BAR there still ends within 64 bits. */
-function alignedChoices(a: bigint, size: bigint): string {
+function alignedChoices(a: bigint, size: bigint, count = 1n): string {
   const down = a - (a % size);
-  return down + 2n * size <= U64_LIMIT ? `Use ${hex(down)} or ${hex(down + size)}.` : `Use ${hex(down)}.`;
+  const fits = [down, down + size].filter((v) => v + count * size <= U64_LIMIT);
+  if (fits.length > 0) return `Use ${fits.map(hex).join(' or ')}.`;
+  const top = U64_LIMIT - count * size;
+  return top >= 0n ? `Use a multiple of ${formatSize(size)} at or below ${hex(top - (top % size))}.` : 'Make it smaller: it does not fit in the 64-bit address space.';
 }
 
 function nextPow2(v: bigint): bigint {
@@ -359,7 +365,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       if (!w.name || !w.address || !w.size) continue;
       const prev = seen.get(w.name.value);
       if (prev) {
-        r.add('duplicate', w.name.span, `window \`${w.name.value}\` is declared twice.`, { related: [{ span: prev, message: 'first declaration' }] });
+        r.add('duplicate', w.name.span, `window \`${w.name.value}\` is declared twice; the first one counts. Rename or remove one.`, { related: [{ span: prev, message: 'first declaration' }] });
         continue;
       }
       seen.set(w.name.value, w.name.span);
@@ -476,7 +482,7 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
       const other = byPci.get(key);
       if (other) {
         clean = false;
-        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${formatPci(p)}; one address is one function.`, {
+        r.add('duplicate', dn.pci.span, `${name} and ${other.name} are both at PCI address ${formatPci(p)}; one address is one function. Correct the address of one (\`lspci -D\` lists them).`, {
           subject: name,
           related: [{ span: other.node.pci!.span, message: `${other.name} is at ${formatPci(p)}` }],
         });
@@ -621,8 +627,10 @@ function resolvesAsBefore(gn: GuestNode, cached: GuestSource, deviceByName: Map<
 /** bar32-above-4g and bar-outside-window of one device's BARs, ROM and VF apertures. */
 function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
   const r = new Recorder();
+  // A range past 2^64 is reported as address-overflow and is no address range: no window or 4 GiB question about it.
+  const fits = (start: bigint, size: bigint): boolean => start + size <= U64_LIMIT;
   for (const b of d.bars) {
-    if (b.host === undefined || b.size === undefined || b.kind === 'io') continue;
+    if (b.host === undefined || b.size === undefined || b.kind === 'io' || !fits(b.host, b.size)) continue;
     if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(windows, b.host, b.size, 'translated32')) {
       r.add(
         'bar32-above-4g',
@@ -640,14 +648,14 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
       r.add(
         'bar32-above-4g',
         vb.node.address!.span,
-        `${d.name}.vf*.bar${vb.index} is a 32-bit VF BAR but its ${d.sriov!.vfs} VFs' ${formatRange(vb.base, total)} end above 4 GiB; a mem32 VF BAR register cannot place them there. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
+        `${d.name}.vf*.bar${vb.index} is a 32-bit VF BAR but ${d.sriov!.vfs === 1n ? `its one VF's BAR ${formatRange(vb.base, total)} ends` : `its ${d.sriov!.vfs} VFs' BARs ${formatRange(vb.base, total)} end`} above 4 GiB; a mem32 VF BAR register cannot place them there. Move it below 4 GiB, declare it mem64, or declare the host's translated 32-bit window (\`window mmio32 ADDR size SIZE\`, at most 4G) that contains it.`,
         { subject: `${d.name}.vf*.bar${vb.index}`, target: { device: d.name, bar: vb.index, vf: true } },
       );
     }
   }
   if (windows.length > 0) {
-    for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io') checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
-    if (d.rom?.host !== undefined && d.rom.size !== undefined) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
+    for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io' && fits(b.host, b.size)) checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
+    if (d.rom?.host !== undefined && d.rom.size !== undefined && fits(d.rom.host, d.rom.size)) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
     for (const vb of d.sriov?.bars ?? []) {
       if (vb.base === undefined || vb.size === undefined) continue;
       checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index, vf: true });
@@ -703,7 +711,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     }
     const prevA = assigned.get(dn);
     if (prevA) {
-      r.add('duplicate', an.device.span, `guest ${name} assigns ${dn} twice.`, { subject: name, related: [{ span: prevA, message: 'first assign' }] });
+      r.add('duplicate', an.device.span, `guest ${name} assigns ${dn} twice; the first one counts. Remove this one.`, { subject: name, related: [{ span: prevA, message: 'first assign' }] });
       continue;
     }
     assigned.set(dn, an.device.span);
@@ -722,7 +730,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
         continue;
       }
       if (b.kind === 'io') {
-        if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory.`, { subject: b.id });
+        if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory. Remove its \`at\`.`, { subject: b.id });
         continue;
       }
       if (listedIdx.has(idx)) {
@@ -823,7 +831,7 @@ function buildBars(d: Device, r: Sink): void {
         bn.index.span,
         upper
           ? `${d.name}: slot ${idx} is already the upper half of the 64-bit ${d.name}.bar${idx - 1}; a mem64 BAR takes two slots.`
-          : `${d.name}: BAR ${idx} is declared twice.`,
+          : `${d.name}: BAR ${idx} is declared twice; the first one counts. Remove one, or give this one a free index.`,
         { subject, related: first ? [{ span: first.span, message: upper ? `64-bit ${first.id}` : `first ${first.id}` }] : [] },
       );
       continue;
@@ -897,7 +905,7 @@ function buildMsix(d: Device, r: Sink): void {
   };
   d.msix = msix;
   if (n < 1n || n > 2048n) {
-    r.add('msix-layout', m.entries.span, `${d.name}: MSI-X has 1 to 2048 vectors; ${n} is out of range.`, { subject, target });
+    r.add('msix-layout', m.entries.span, `${d.name}: MSI-X has 1 to 2048 vectors; ${n} is out of range. Use the capability's table size (\`lspci -vvv\`: MSI-X: Count=N).`, { subject, target });
     return;
   }
   const tb = checkRef(d, r, m.tableBar, 'the MSI-X table');
@@ -905,16 +913,16 @@ function buildMsix(d: Device, r: Sink): void {
   if (!tb) return;
   const place = (what: string, b: Bar, off: bigint, len: bigint, offSpan: Span): boolean => {
     if (b.kind === 'io') {
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} is in ${b.id}, an I/O BAR; it must live in a memory BAR.`, { subject, target });
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} is in ${b.id}, an I/O BAR; it must live in a memory BAR. Name the memory BAR the capability gives (\`lspci -vvv\`: Vector table / PBA: BAR=N).`, { subject, target });
       return false;
     }
     let ok = true;
     if (off % 8n !== 0n) {
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} offset ${hex(off)} is not 8-byte aligned (its low 3 bits hold the BAR index).`, { subject, target });
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} offset ${hex(off)} is not 8-byte aligned (its low 3 bits hold the BAR index). Use ${hex(off - (off % 8n))}, or the offset the capability gives (\`lspci -vvv\`).`, { subject, target });
       ok = false;
     }
     if (b.size !== undefined && off + len > b.size) {
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${len > b.size ? `Give ${b.id} a size of at least ${formatSize(nextPow2(len))}` : off >= b.size ? `Use an offset below ${hex(b.size)}` : `Use an offset of at most ${hex(b.size - len)}`}, as the device's capability says.`, {
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${len > b.size ? `Give ${b.id} a size of at least ${formatSize(nextPow2(len))}` : `Use an offset of at most ${hex((b.size - len) - ((b.size - len) % 8n))}`}, as the device's capability says.`, {
         subject,
         target,
         related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }],
@@ -947,7 +955,7 @@ function buildRegions(d: Device, r: Sink): void {
     const name = rn.name.value;
     const prev = names.get(name);
     if (prev) {
-      r.add('duplicate', rn.name.span, `${d.name}: region \`${name}\` is declared twice.`, { subject: `${d.name}.${name}`, related: [{ span: prev, message: 'first declaration' }] });
+      r.add('duplicate', rn.name.span, `${d.name}: region \`${name}\` is declared twice; the first one counts. Rename or remove one.`, { subject: `${d.name}.${name}`, related: [{ span: prev, message: 'first declaration' }] });
       continue;
     }
     names.set(name, rn.name.span);
@@ -959,7 +967,7 @@ function buildRegions(d: Device, r: Sink): void {
       r.add(
         'region-outside-bar',
         rn.size.span,
-        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}), so nothing can be said about its page. ${region.size > b.size ? `Check its size (at most ${formatSize(b.size)}) or the BAR it names` : region.offset >= b.size ? `Use an offset below ${hex(b.size)}` : `Use an offset of at most ${hex(b.size - region.size)}`}.`,
+        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}), so nothing can be said about its page. ${region.size > b.size ? `Check its size (at most ${formatSize(b.size)}) or the BAR it names` : `Use an offset of at most ${hex(b.size - region.size)}`}.`,
         { subject: `${d.name}.${name}`, related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }] },
       );
       continue;
@@ -976,7 +984,7 @@ function buildRom(d: Device, r: Sink): void {
   let size: bigint | undefined;
   const s = rn.size.value;
   if (!isPowerOfTwo(s) || s < 2048n) {
-    r.add('bar-size', rn.size.span, `${id}: an expansion ROM is a power of two of at least 2K; ${s === 0n ? '0' : formatSize(s)} is not.`, { subject: id });
+    r.add('bar-size', rn.size.span, `${id}: an expansion ROM is a power of two of at least 2K; ${formatSize(s)} is not. Use e.g. ${formatSize(nextPow2(s < 2048n ? 2048n : s))} (the size \`lspci -vvv\` prints for the Expansion ROM).`, { subject: id });
   } else size = s;
   if (rn.address && size !== undefined) {
     const a = rn.address.value;
@@ -998,25 +1006,37 @@ function buildSriov(d: Device, r: Sink): void {
     sriov.vfs = 0n;
     return;
   }
-  const seen = new Set<number>();
+  // Slot index → the VF BAR statement that took it (a mem64 VF BAR takes its index and the next).
+  const seen = new Map<number, { index: number; span: Span }>();
   for (const bn of sn.bars) {
     if (!bn.index || !bn.kind || !bn.size) continue;
     const idx = bn.index.value;
     const id = `${d.name}.vf*.bar${idx}`;
-    if (seen.has(idx)) {
-      r.add('duplicate', bn.index.span, `${d.name}: VF BAR ${idx} is declared twice.`, { subject: id });
+    const taken = seen.get(idx);
+    if (taken) {
+      const upper = taken.index !== idx;
+      r.add(
+        'duplicate',
+        bn.index.span,
+        upper
+          ? `${d.name}: VF slot ${idx} is already the upper half of the 64-bit ${d.name}.vf*.bar${taken.index}; a mem64 BAR takes two slots. Use another index, or make bar ${taken.index} mem32.`
+          : `${d.name}: VF BAR ${idx} is declared twice; the first one counts. Remove one, or give this one a free index.`,
+        { subject: id, related: [{ span: taken.span, message: upper ? `64-bit ${d.name}.vf*.bar${taken.index}` : `first ${d.name}.vf*.bar${idx}` }] },
+      );
       continue;
     }
-    seen.add(idx);
+    const here = { index: idx, span: stmtSpan(bn.stmt) };
+    seen.set(idx, here);
     if (bn.kind === 'mem64') {
-      if (idx === 5) r.add('bar64-slot', bn.index.span, `${id}: a 64-bit VF BAR cannot start at index 5.`, { subject: id });
-      else if (seen.has(idx + 1)) r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1}, which another VF BAR uses.`, { subject: id });
-      seen.add(idx + 1);
+      if (idx === 5) r.add('bar64-slot', bn.index.span, `${id}: a 64-bit VF BAR uses two slots (5 and 6), and there is no slot 6. Move it to an index 0-4 or make it mem32.`, { subject: id });
+      else if (seen.has(idx + 1)) r.add('duplicate', bn.index.span, `${id} is 64-bit and needs slot ${idx + 1}, which another VF BAR uses. Use another index, or make it mem32.`, { subject: id, related: [{ span: seen.get(idx + 1)!.span, message: `${d.name}.vf*.bar${idx + 1}` }] });
+      else seen.set(idx + 1, here);
     }
-    const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx, vf: true });
+    const size = checkBarNumbers(r, id, bn, bn.kind, id, { device: d.name, bar: idx, vf: true }, vfs);
     let base = size !== undefined ? bn.address?.value : undefined;
     if (base !== undefined && size !== undefined && base + size * vfs > U64_LIMIT) {
-      r.add('address-overflow', bn.address!.span, `${id}: ${vfs} VFs of ${formatSize(size)} from ${hex(base)} run past the end of the 64-bit address space. ${belowTop(size * vfs, `the ${formatSize(size * vfs)} of ${vfs} VF BARs`)}`, { subject: id });
+      const what = vfs === 1n ? `1 VF of ${formatSize(size)} from ${hex(base)} runs` : `${vfs} VFs of ${formatSize(size)} from ${hex(base)} run`;
+      r.add('address-overflow', bn.address!.span, `${id}: ${what} past the end of the 64-bit address space. ${belowTop(size * vfs, vfs === 1n ? undefined : `the ${formatSize(size * vfs)} of ${vfs} VF BARs`)}`, { subject: id });
       base = undefined;
     }
     sriov.bars.push({ device: d, index: idx, kind: bn.kind, prefetch: bn.prefetch, size, base, span: stmtSpan(bn.stmt), node: bn });

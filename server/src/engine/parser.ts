@@ -167,7 +167,7 @@ class Args {
     if (!this.takeWord(expected)) return undefined;
     const r = readInteger(this.text, this.wStart, this.wEnd);
     if (r instanceof ValueError) return this.fail(this.wStart, this.wEnd, `${this.what}: ${r.message}`);
-    if (r > BigInt(max)) return this.fail(this.wStart, this.wEnd, `${this.what}: ${expected} must be 0-${max}, found ${r}`);
+    if (r > BigInt(max)) return this.fail(this.wStart, this.wEnd, `${this.what}: BAR index ${r} is out of range; a function has BARs 0 to ${max}`);
     return valAt(Number(r), this.wStart, this.wEnd);
   }
 
@@ -365,7 +365,7 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
               if (v && (!isPowerOfTwo(v.value) || v.value < 4096n)) {
                 errors.push({ span: spanOf(v.span), message: `\`page-size\`: ${s.source.text.slice(v.span.start, v.span.end)} is not a power of two of at least 4K (use 4K, 16K or 64K)` });
               } else if (v) {
-                if (h.pageSize) file.repeated.push({ span: spanOf(ck), message: '`page-size` is given twice in this host block; the first one counts' });
+                if (h.pageSize) file.repeated.push({ span: spanOf(ck), message: '`page-size` is given twice in this host block; the first one counts.' });
                 else h.pageSize = v;
               }
               ca.end();
@@ -373,14 +373,14 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
             }
             case 'arch': {
               const v = ca.word('an architecture such as x86_64, ppc64le or arm64');
-              if (v && h.arch) file.repeated.push({ span: spanOf(ck), message: '`arch` is given twice in this host block; the first one counts' });
+              if (v && h.arch) file.repeated.push({ span: spanOf(ck), message: '`arch` is given twice in this host block; the first one counts.' });
               else if (v) h.arch = v;
               ca.end();
               break;
             }
             case 'msix-mappable': {
               const v = ca.choice('`yes` or `no`', YES_NO);
-              if (v && h.msixMappable) file.repeated.push({ span: spanOf(ck), message: '`msix-mappable` is given twice in this host block; the first one counts' });
+              if (v && h.msixMappable) file.repeated.push({ span: spanOf(ck), message: '`msix-mappable` is given twice in this host block; the first one counts.' });
               else if (v) h.msixMappable = val(v.value === 'yes', v.span);
               ca.end();
               break;
@@ -427,7 +427,7 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
             }
             case 'name': {
               const v = ca.string('a device description');
-              if (v && d.label) file.repeated.push({ span: spanOf(ck), message: `\`name\` is given twice in device ${d.name?.value ?? ''}; the first one counts` });
+              if (v && d.label) file.repeated.push({ span: spanOf(ck), message: `\`name\` is given twice in ${d.name ? `device ${d.name.value}` : 'this device block'}; the first one counts.` });
               else if (v) d.label = v;
               ca.end();
               break;
@@ -436,7 +436,7 @@ function parseStatementsNow(stmts: readonly Stmt[], file: FileNode, errors: Synt
               const v = ca.word('a vendor:device id such as 1033:0035');
               if (v && !/^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/.test(v.value)) {
                 errors.push({ span: spanOf(v.span), message: `\`id\`: \`${v.value}\` is not a vendor:device id (four hex digits each, e.g. 1033:0035)` });
-              } else if (v && d.id) file.repeated.push({ span: spanOf(ck), message: `\`id\` is given twice in device ${d.name?.value ?? ''}; the first one counts` });
+              } else if (v && d.id) file.repeated.push({ span: spanOf(ck), message: `\`id\` is given twice in ${d.name ? `device ${d.name.value}` : 'this device block'}; the first one counts.` });
               else if (v) d.id = v;
               ca.end();
               break;

@@ -13,6 +13,7 @@ export class NameSuggester {
   private byLength: Map<number, string[]> | undefined;
   private row0: number[] = [];
   private row1: number[] = [];
+  private row2: number[] = [];
 
   constructor(private readonly names: ReadonlyMap<string, unknown>) {}
 
@@ -48,28 +49,39 @@ export class NameSuggester {
     return best !== undefined && bestD <= k ? best : undefined;
   }
 
-  /** Edit distance of `a` and `b` if at most `k`, else k + 1: O(length × k). */
+  /**
+   * Edit distance of `a` and `b` if at most `k`, else k + 1: O(length × k). Two adjacent letters
+   * swapped count as one edit (`nci` for `nic`), as a typo makes them (optimal string alignment).
+   */
   private distance(a: string, b: string, k: number): number {
     const over = k + 1;
     const n = a.length;
     const m = b.length;
     if (Math.abs(n - m) > k) return over;
-    let prev = this.row0;
+    let before = this.row2; // row i - 2
+    let prev = this.row0; // row i - 1
     let cur = this.row1;
+    for (let j = 0; j <= m + 1; j++) before[j] = over;
     for (let j = 0; j <= m; j++) prev[j] = j <= k ? j : over;
+    prev[m + 1] = over;
     for (let i = 1; i <= n; i++) {
       const lo = Math.max(1, i - k);
       const hi = Math.min(m, i + k);
       cur[lo - 1] = lo === 1 ? (i <= k ? i : over) : over;
       let rowMin = cur[lo - 1];
+      const ai = a.charCodeAt(i - 1);
       for (let j = lo; j <= hi; j++) {
-        const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1));
+        const bj = b.charCodeAt(j - 1);
+        let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ai === bj ? 0 : 1));
+        if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj && before[j - 2] + 1 < v) v = before[j - 2] + 1;
         cur[j] = v > over ? over : v;
         if (cur[j] < rowMin) rowMin = cur[j];
       }
-      if (hi < m) cur[hi + 1] = over;
+      // Cells outside the band are over the limit (they are read by the next two rows).
+      for (let j = hi + 1; j <= m + 1; j++) cur[j] = over;
       if (rowMin > k) return over;
-      const t = prev;
+      const t = before;
+      before = prev;
       prev = cur;
       cur = t;
     }

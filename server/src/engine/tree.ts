@@ -157,7 +157,7 @@ export function parseTree(text: string, from = 0, to = text.length, source: Sour
               const f = top();
               errors.push({
                 span: { start: f.block!.open, end: f.block!.open + 1 },
-                message: `this \`{\` is never closed: add \`}\` before line of \`${word}\``,
+                message: `this \`{\` is never closed: add \`}\` before the \`${word}\` statement that follows`,
               });
               closeFrame(undefined);
             }

@@ -215,6 +215,14 @@ export function sizeLiteral(v: bigint): string {
   return v.toString();
 }
 
+/** `a 4K`, `an 8K`, `a 128-byte`: a size with its article, to go before a noun (`… range`, `… page`). */
+export function aSized(v: bigint): string {
+  const s = formatSize(v);
+  const adjective = s.endsWith(' bytes') || s.endsWith(' byte') ? `${v}-byte` : s;
+  // Read aloud, 8…, 11 and 18 (eight, eleven, eighteen) begin with a vowel.
+  return /^(8|1[18](?!\d))/.test(adjective) ? `an ${adjective}` : `a ${adjective}`;
+}
+
 /** A size as messages write it: `4K`, `64K`, `1M`, and `256 bytes` when no binary unit divides it (never a bare number). */
 export function formatSize(v: bigint): string {
   const s = sizeLiteral(v);
@@ -247,8 +255,9 @@ export function alignDown(v: bigint, a: bigint): bigint {
  * length of the whole list when `items` holds only its beginning.
  */
 export function someOf<T>(items: readonly T[], name: (x: T) => string, shown = 3, total = items.length): string {
-  const names = items.slice(0, shown).map(name).join(', ');
-  return total <= shown ? names : `${names} and ${total - shown} more`;
+  const names = items.slice(0, shown).map(name);
+  if (total > shown) return `${names.join(', ')} and ${total - shown} more`;
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 /**
