@@ -218,3 +218,12 @@ describe('alignment advice for a VF BAR near 2^64', () => {
     assert.deepStrictEqual(titles, ['Align address down to 0xffffffffffffe000 (a multiple of 4K)']);
   });
 });
+
+describe('msix-4k-sharing across two BARs', () => {
+  it('gives host addresses when the region and the table are in different BARs (offsets alone share nothing)', () => {
+    // bar0 256 bytes at 0xfe00_0000 holds the table at 0x0; bar1 256 bytes at 0xfe00_0100 holds the region at 0x0:
+    // both in the 4 KiB range 0xfe00_0000.
+    const a = analyze('device s at 01:00.0 {\n  bar 0 mem32 size 256 at 0xfe00_0000\n  bar 1 mem32 size 256 at 0xfe00_0100\n  msix entries 8 table bar 0 offset 0x0 pba bar 0 offset 0x80\n  region status bar 1 offset 0x0 size 16\n}\n');
+    saysAll(one(a.diagnostics, 'msix-4k-sharing', 's.status'), ['bar1 0x0-0xf, host 0xfe000100-0xfe00010f', 'table (bar0 0x0-0x7f, host 0xfe000000-0xfe00007f)']);
+  });
+});

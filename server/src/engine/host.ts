@@ -567,6 +567,8 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
   for (const reg of d.regions) {
     if (!reg.valid) continue;
     const shared: string[] = [];
+    // In two BARs, offsets alone show no common range: the host addresses do.
+    let regionHost: bigint | undefined;
     for (const [what, barIdx, off, len] of parts) {
       let a0: bigint, a1: bigint, b0: bigint, b1: bigint;
       if (barIdx === reg.bar) {
@@ -584,13 +586,17 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
         b1 = b0 + reg.size;
       }
       const K4 = 4096n;
-      if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) shared.push(`${what} (bar${barIdx} ${formatRange(off, len)})`);
+      if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) {
+        const cross = barIdx !== reg.bar;
+        if (cross) regionHost = b0;
+        shared.push(`${what} (bar${barIdx} ${formatRange(off, len)}${cross ? `, host ${formatRange(a0, len)}` : ''})`);
+      }
     }
     if (shared.length === 0) continue;
     r.add(
       'msix-4k-sharing',
       reg.span,
-      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too. Check the region's offset against the device's datasheet; a device that really mixes them needs its registers moved by firmware, or the table relocated in the guest (\`msix relocate\`).`,
+      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}${regionHost !== undefined ? `, host ${formatRange(regionHost, reg.size)}` : ''}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too. Check the region's offset against the device's datasheet; a device that really mixes them needs its registers moved by firmware, or the table relocated in the guest (\`msix relocate\`).`,
       { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
     );
   }
