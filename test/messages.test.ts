@@ -227,3 +227,17 @@ describe('msix-4k-sharing across two BARs', () => {
     saysAll(one(a.diagnostics, 'msix-4k-sharing', 's.status'), ['bar1 0x0-0xf, host 0xfe000100-0xfe00010f', 'table (bar0 0x0-0x7f, host 0xfe000000-0xfe00007f)']);
   });
 });
+
+describe('related information of guest-page-conflict', () => {
+  it('points at the other BAR\'s declaration when both were placed by one assign, and says where it went', () => {
+    // 16K host pages; a.bar0 and a.bar1 are 4K at host offsets 0x0 and 0x1000 of two different host pages, so
+    // listed packs them into one guest page 0x4000_0000 at 0x0 and 0x1000: each conflicts with the other.
+    const text = 'host h {\n  page-size 16K\n}\ndevice a at 01:00.0 {\n  bar 0 mem32 size 4K at 0x8000_4000\n  bar 1 mem32 size 4K at 0x8000_9000\n}\nguest sd {\n  window 0x4000_0000 size 1M\n  assign a\n}\n';
+    const a = analyze(text);
+    const d = one(a.diagnostics, 'guest-page-conflict', 'a.bar0');
+    assert.strictEqual(d.related.length, 1);
+    const rel = d.related[0];
+    assert.strictEqual(text.slice(rel.span.start, rel.span.end), 'bar 1 mem32 size 4K at 0x8000_9000');
+    assert.strictEqual(rel.message, 'a.bar1 at 0x40001000, in the same guest page');
+  });
+});

@@ -515,7 +515,12 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1), {
       subject: b.id,
       target,
-      related: conflicts.map((q) => ({ span: q.span, message: `${q.bar.id} in the same guest page` })),
+      // Where the other BAR's placement is written; when that is this BAR's own assign (two BARs of one device
+      // placed by the allocator), the other BAR's declaration instead (a link to where the diagnostic already is helps nobody).
+      related: conflicts.map((q) => ({
+        span: q.span.start === p.span.start && q.span.end === p.span.end ? q.bar.span : q.span,
+        message: `${q.bar.id} at ${hex(q.address!)}, in the same guest page`,
+      })),
     });
   }
   const direct = total - BigInt(blocked.size);
