@@ -667,7 +667,8 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
 function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number; vf?: boolean }): void {
   if (inWindow(windows, start, size, 'all')) return;
   const names = someOf(windows, (w) => `${w.name} ${formatRange(w.start, w.size)}`);
-  r.add('bar-outside-window', span, `${id} ${formatRange(start, size)} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
+  const what = target.vf ? `${id} (VF BARs ${formatRange(start, size)})` : `${id} ${formatRange(start, size)}`;
+  r.add('bar-outside-window', span, `${what} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
     subject: id,
     target,
   });
