@@ -72,6 +72,16 @@ describe('lsp: editor features', function () {
       assert.ok(v.includes('vm0: the table page **traps**'), v);
     });
 
+    it('on an MSI-X line: a table page the MSI-X mode would let map still traps when its BAR traps in that guest', async () => {
+      // 256-byte BAR at offset 0x2000 of a 64K host page: the host does not mmap it, so under `msix paravirt` the table page still traps.
+      const text = 'host h {\n  page-size 64K\n}\ndevice ehci at 00:01.2 {\n  bar 0 mem32 size 256 at 0x80012000\n  msix entries 4 table bar 0 offset 0x80 pba bar 0 offset 0xc0\n}\nguest vm0 {\n  window 0x1_0000_0000 size 1G\n  msix paravirt\n  assign ehci\n}\n';
+      const uri = await openDoc(text);
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'msix entries', 3) });
+      const v = (h.contents as MarkupContent).value;
+      assert.ok(v.includes('vm0: the table page **traps** with the rest of bar0 (the host does not mmap it'), v);
+      assert.ok(!v.includes('maps directly'), v);
+    });
+
     it('on an assigned device, a device name, a guest and a size literal', async () => {
       const a = await hover('assign ohci1', 8);
       assert.ok(a.includes('**ohci1.bar0** in guest vm0: `0x200080001000-0x200080001fff` — **trapped**'), a);
@@ -217,6 +227,14 @@ describe('lsp: editor features', function () {
           assert.ok(r.end.line <= 3 && r.end.character === 0, JSON.stringify(r));
         }
       }
+    });
+
+    it('an optional group is offered by its first keyword only: `pba` after the table offset, not the `bar` inside the group', async () => {
+      const msix = 'device d at 00:01.0 {\n  bar 0 mem32 size 4K at 0x80000000\n  msix entries 4 table bar 0 offset 0 |\n}\n';
+      assert.deepStrictEqual(await labels(msix), ['pba']);
+      assert.deepStrictEqual(await labels(msix.replace('offset 0 |', 'offset 0 pba |')), ['bar']);
+      // `at` and the address it takes: after `at`, addresses; without it, nothing is expected.
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  rom size 64K |\n}\n'), ['at']);
     });
 
     it('free BAR slots, policies and MSI-X modes', async () => {

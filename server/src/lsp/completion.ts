@@ -12,11 +12,12 @@ import { DocState } from './documents';
 import { enclosingBlock } from './nav';
 
 type Slot =
-  | { kw: string; optional?: boolean }
+  /** A keyword; an optional one starts a group of itself and the `group` slots after it, all present or all absent. */
+  | { kw: string; optional?: boolean; group?: number }
   | { value: 'name' | 'int' | 'addr' | 'pci' | 'string' | 'id' | 'pagesize' | 'arch' | 'yesno' | 'kind' | 'barsize' | 'winsize' | 'romsize' | 'policy' | 'msixmode' | 'device' | 'freeidx' | 'vfidx' | 'barref' | 'assignidx' };
 
 const kw = (k: string): Slot => ({ kw: k });
-const opt = (k: string): Slot => ({ kw: k, optional: true });
+const opt = (k: string, group = 0): Slot => ({ kw: k, optional: true, group });
 const v = (value: Extract<Slot, { value: string }>['value']): Slot => ({ value });
 
 type Context = 'top' | 'host' | 'device' | 'sriov' | 'guest' | 'assign' | 'unknown';
@@ -37,14 +38,14 @@ const PATTERNS: Record<Context, Record<string, Slot[]>> = {
     group: [kw('group'), v('int')],
     name: [kw('name'), v('string')],
     id: [kw('id'), v('id')],
-    bar: [kw('bar'), v('freeidx'), v('kind'), opt('prefetch'), kw('size'), v('barsize'), opt('at'), v('addr')],
-    msix: [kw('msix'), kw('entries'), v('int'), kw('table'), kw('bar'), v('barref'), kw('offset'), v('addr'), opt('pba'), kw('bar'), v('barref'), kw('offset'), v('addr')],
+    bar: [kw('bar'), v('freeidx'), v('kind'), opt('prefetch'), kw('size'), v('barsize'), opt('at', 1), v('addr')],
+    msix: [kw('msix'), kw('entries'), v('int'), kw('table'), kw('bar'), v('barref'), kw('offset'), v('addr'), opt('pba', 4), kw('bar'), v('barref'), kw('offset'), v('addr')],
     region: [kw('region'), v('name'), kw('bar'), v('barref'), kw('offset'), v('addr'), kw('size'), v('barsize'), opt('hot')],
-    rom: [kw('rom'), kw('size'), v('romsize'), opt('at'), v('addr')],
+    rom: [kw('rom'), kw('size'), v('romsize'), opt('at', 1), v('addr')],
     sriov: [kw('sriov'), kw('vfs'), v('int')],
   },
   sriov: {
-    bar: [kw('bar'), v('vfidx'), v('kind'), opt('prefetch'), kw('size'), v('barsize'), opt('at'), v('addr')],
+    bar: [kw('bar'), v('vfidx'), v('kind'), opt('prefetch'), kw('size'), v('barsize'), opt('at', 1), v('addr')],
   },
   guest: {
     window: [kw('window'), v('addr'), kw('size'), v('winsize')],
@@ -53,7 +54,7 @@ const PATTERNS: Record<Context, Record<string, Slot[]>> = {
     assign: [kw('assign'), v('device')],
   },
   assign: {
-    bar: [kw('bar'), v('assignidx'), opt('at'), v('addr')],
+    bar: [kw('bar'), v('assignidx'), opt('at', 1), v('addr')],
   },
   unknown: {},
 };
@@ -123,12 +124,13 @@ function statementWords(line: string): { words: string[]; partial: string } | un
 
 /** The next slots a statement of this pattern can take after `words`. */
 function nextSlots(pattern: Slot[], words: string[]): Slot[] {
+  const skip = (s: Slot): number => 1 + ('kw' in s ? (s.group ?? 0) : 0); // an absent optional group, whole
   let i = 0;
   for (const w of words) {
     while (i < pattern.length) {
       const s = pattern[i];
       if ('kw' in s && s.optional && s.kw !== w) {
-        i++;
+        i += skip(s);
         continue;
       }
       break;
@@ -136,12 +138,13 @@ function nextSlots(pattern: Slot[], words: string[]): Slot[] {
     if (i >= pattern.length) return [];
     i++;
   }
+  // What may come next: each optional group's keyword in turn, then the first slot that is not optional.
   const out: Slot[] = [];
   while (i < pattern.length) {
     const s = pattern[i];
     out.push(s);
     if (!('kw' in s && s.optional)) break;
-    i++;
+    i += skip(s);
   }
   return out;
 }

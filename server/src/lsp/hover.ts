@@ -158,11 +158,27 @@ function msixHover(s: DocState, h: Extract<Hit, { kind: 'msix' }>): string[] {
   if (guests.length === 0) {
     out.push(`No guest assigns ${d.name}. Under the default \`msix emulate\` the table page${tablePages.length > 1 ? 's' : ''} would trap.`);
   } else {
+    const tableBar = barAt(d, m.tableBar);
     for (const g of guests) {
-      const traps = g.msix === 'emulate' || !mappable;
-      const why = g.msix === 'emulate' ? 'the VMM emulates the table (`msix emulate`)' : !mappable ? 'the host kernel does not let user space map it (`msix-mappable no`)' : `\`msix ${g.msix}\` with \`msix-mappable yes\``;
       const many = tablePages.length > 1;
-      out.push(`- ${g.name}: the table page${many ? 's' : ''} ${traps ? (many ? '**trap**' : '**traps**') : many ? 'map directly' : 'maps directly'} — ${why}`);
+      const trap = many ? '**trap**' : '**traps**';
+      const pages = `the table page${many ? 's' : ''}`;
+      if (g.msix === 'emulate' || !mappable) {
+        const why = g.msix === 'emulate' ? 'the VMM emulates the table (`msix emulate`)' : 'the host kernel does not let user space map it (`msix-mappable no`)';
+        out.push(`- ${g.name}: ${pages} ${trap} — ${why}`);
+        continue;
+      }
+      // The MSI-X mode lets the table page map; whether it does is the BAR's own verdict in this guest.
+      const placed = tableBar ? a.guests.find((ga) => ga.guest === g)?.placements.get(tableBar) : undefined;
+      const mode = `\`msix ${g.msix}\` with \`msix-mappable yes\``;
+      if (!placed || placed.verdict === 'trapped') {
+        const why = placed?.reasons[0] ?? 'the BAR is not placed in this guest';
+        out.push(`- ${g.name}: ${pages} ${trap} with the rest of bar${m.tableBar} (${why}), although ${mode} would let ${many ? 'them' : 'it'} map`);
+      } else if (placed.verdict === 'partial') {
+        out.push(`- ${g.name}: ${mode} lets ${pages} map, but bar${m.tableBar} maps only ${placed.directPages} of ${placed.totalPages} pages here (${placed.reasons[0] ?? 'see its hover'}): ${pages} map${many ? '' : 's'} directly only if not among the trapped ones`);
+      } else {
+        out.push(`- ${g.name}: ${pages} ${many ? 'map directly' : 'maps directly'} — ${mode}`);
+      }
     }
   }
   out.push('', '_The PBA does not force a trap: QEMU emulates it only while a masked vector is pending._');
