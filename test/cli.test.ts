@@ -1,6 +1,7 @@
 // The `bartopo` CLI as a user runs it: a real child process on real files.
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
+import { pathToFileURL } from 'url';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -83,6 +84,35 @@ describe('bartopo CLI', () => {
       assert.strictEqual(r.stderr.trim().split('\n').length, 1, `one line, no stack trace: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
     }
+  });
+
+  it('map and fix refuse a file that is not a topology as check does; fix --write refuses a pipe and a file it may not write', function () {
+    const yaml = tmpFile('inventory.yaml', 'hosts:\n  - a\n');
+    for (const args of [['map', yaml], ['fix', yaml], ['fix', '--write', yaml]]) {
+      const r = run(args);
+      assert.strictEqual(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /does not look like a \.bartopo topology/);
+      assert.strictEqual(r.stdout, '');
+    }
+    assert.strictEqual(fs.readFileSync(yaml, 'utf8'), 'hosts:\n  - a\n');
+    // A pipe was read, not a place to write: refused before any work, nothing lost, nothing hangs.
+    const piped = spawnSync('sh', ['-c', `cat "$1" | "$2" "$3" fix --write /dev/stdin`, 'sh', path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo'), process.execPath, BIN], { encoding: 'utf8', timeout: 20000 });
+    assert.strictEqual(piped.status, 2, piped.stdout + piped.stderr);
+    assert.match(piped.stderr, /--write needs a regular file/);
+    assert.strictEqual(piped.stderr.trim().split('\n').length, 1, piped.stderr);
+    // A read-only file: one line, no "internal error". (root writes any file whatever its mode: then run as `nobody`.)
+    const f = tmpFile('ro.bartopo', fs.readFileSync(path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo'), 'utf8'));
+    fs.chmodSync(path.dirname(f), 0o755);
+    fs.chmodSync(f, 0o444);
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const ro = spawnSync(process.execPath, [BIN, 'fix', '--write', f], { cwd: REPO_ROOT, encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    if (ro.error || (asRoot && ro.status !== 2 && /Cannot find module|EACCES.*bartopo\.js/.test(ro.stderr))) {
+      console.log(`      skipped the read-only case: cannot run the CLI as an unprivileged user here (${ro.error?.message ?? ro.stderr.trim().split('\n')[0]})`);
+      return;
+    }
+    assert.strictEqual(ro.status, 2, ro.stdout + ro.stderr);
+    assert.match(ro.stderr, /ro\.bartopo: cannot write: permission denied\n$/);
+    assert.doesNotMatch(ro.stderr, /internal error/);
   });
 
   it('exits 2 with a one-line error for a file it may not read', function () {
@@ -241,9 +271,19 @@ describe('bartopo CLI', () => {
     assert.strictEqual(res.level, 'error');
     assert.ok(res.message.text.length > 0);
     const loc = res.locations[0].physicalLocation;
-    assert.strictEqual(loc.artifactLocation.uri, f);
+    // An absolute path is a file:// URI (SARIF's artifactLocation.uri is a URI reference).
+    assert.strictEqual(loc.artifactLocation.uri, pathToFileURL(f).href);
     assert.strictEqual(loc.region.startLine, 2);
     assert.strictEqual(loc.region.startColumn, '  bar 0 mem64 size 1M at '.length + 1);
+  });
+
+  it('--format sarif writes a relative path as a URI reference, each segment percent-encoded', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-sarif-'));
+    fs.mkdirSync(path.join(dir, 'my topo'));
+    fs.writeFileSync(path.join(dir, 'my topo', 'a b#c%d.bartopo'), WITH_ERROR);
+    const r = run(['check', '--format', 'sarif', 'my topo/a b#c%d.bartopo'], dir);
+    const uri = JSON.parse(r.stdout).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri;
+    assert.strictEqual(uri, 'my%20topo/a%20b%23c%25d.bartopo');
   });
 
   it('checks every bundled example without errors', () => {

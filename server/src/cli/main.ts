@@ -113,6 +113,31 @@ function collectSeverity(v: string, prev: Partial<Record<RuleId, SeverityOverrid
 
 const TOP_LEVEL = ['host', 'device', 'guest'];
 
+/** The analysis of a file's text, or a usage error when the text is not a topology at all (every command reads topologies so). */
+function analyzeTopology(path: string, text: string, options: AnalyzeOptions): ReturnType<typeof analyze> {
+  const analysis = analyze(text, options);
+  if (text.trim() !== '' && looksForeign(analysis)) throw new UsageError(`${path}: does not look like a .bartopo topology (no host, device or guest statement)`);
+  return analysis;
+}
+
+/** `--write` goes back to a regular file only: a pipe or device (`/dev/stdin`, `<(…)`) was read, not a place to write. */
+function checkWritable(path: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    return; // reading it says why
+  }
+  if (!st.isFile()) throw new UsageError(`${path}: --write needs a regular file; this is a pipe or device (leave out --write to print the result)`);
+}
+
+/** A write error as a one-line usage error. */
+function writeError(path: string, e: unknown): UsageError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'read-only file system' : err.code === 'ENOSPC' ? 'no space left on device' : err.message;
+  return new UsageError(`${path}: cannot write: ${why}`);
+}
+
 /**
  * True when the text has no statement that could belong to a topology: no `host`, `device` or
  * `guest`, and no top-level word a typo away from one (`devcie`, `Device`: a topology with a
@@ -164,8 +189,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const checked: CheckedFile[] = [];
       for (const path of files) {
         const text = readTopology(path);
-        const analysis = analyze(text, options);
-        if (text.trim() !== '' && looksForeign(analysis)) throw new UsageError(`${path}: does not look like a .bartopo topology (no host, device or guest statement)`);
+        const analysis = analyzeTopology(path, text, options);
         checked.push({ path, analysis, lines: new LineIndex(text) });
       }
       if (o.format === 'json') writeJson(checked, io.out);
@@ -185,8 +209,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
     .option('--budget <seconds>', 'stop after this many seconds (0: no limit); the fixes made so far are kept', parseBudget, 60)
     .action((path: string, o: { write: boolean; pageSize?: bigint; budget: number }) => {
+      if (o.write) checkWritable(path);
       const { text, bom } = readTopologyFile(path);
-      const before = analyze(text, { pageSize: o.pageSize });
+      const before = analyzeTopology(path, text, { pageSize: o.pageSize });
       // Every diagnostic may get one fix, and a fix may leave a warning another fix takes up: twice as many steps.
       // Fixes are made in rounds, each checked by analysing again (see fixAll); on huge files that is still seconds: the time is bounded too.
       const { text: fixed, applied, complete, rounds } = fixAll(before, {
@@ -195,10 +220,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       });
       for (const t of applied) io.err(`fixed: ${t}\n`);
       io.err(`${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
-      if (!complete) io.err(`stopped after ${applied.length} fixes; run \`bartopo fix\` again for the rest\n`);
+      if (!complete) io.err(`stopped after ${applied.length} fix${applied.length === 1 ? '' : 'es'}; run \`bartopo fix\` again for the rest\n`);
       // A byte order mark the file had is kept, as the editor's formatting keeps it.
       if (o.write) {
-        if (fixed !== text) fs.writeFileSync(path, (bom ? '\ufeff' : '') + fixed);
+        try {
+          if (fixed !== text) fs.writeFileSync(path, (bom ? '\ufeff' : '') + fixed);
+        } catch (e) {
+          throw writeError(path, e);
+        }
       } else io.out((bom ? '\ufeff' : '') + fixed);
       code = analyze(fixed, { pageSize: o.pageSize }).diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
     });
@@ -211,13 +240,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--svg <out>', 'write an SVG picture to OUT (- for standard output)')
     .action((path: string, o: { pageSize?: bigint; svg?: string }) => {
       const text = readTopology(path);
-      const map = buildPageMap(analyze(text, { pageSize: o.pageSize }));
+      const map = buildPageMap(analyzeTopology(path, text, { pageSize: o.pageSize }));
       if (o.svg === '-') io.out(renderSvg(map, { title: path }));
       else if (o.svg) {
         try {
           fs.writeFileSync(o.svg, renderSvg(map, { title: path }));
         } catch (e) {
-          throw new UsageError(`${o.svg}: cannot write: ${(e as Error).message}`);
+          throw writeError(o.svg, e);
         }
         io.err(`wrote ${o.svg} (${map.pages.length} page${map.pages.length === 1 ? '' : 's'})\n`);
       } else io.out(renderText(map));

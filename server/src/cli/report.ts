@@ -2,6 +2,7 @@
 // (section 6) and SARIF 2.1.0 for code scanning.
 
 import { SarifBuilder, SarifResultBuilder, SarifRuleBuilder, SarifRunBuilder } from 'node-sarif-builder';
+import { pathToFileURL } from 'url';
 import { styleText } from 'util';
 import { Analysis, barReports, forEachBarReport } from '../engine/analyze';
 import { LineIndex } from '../engine/lineIndex';
@@ -61,6 +62,20 @@ export function formatText(files: CheckedFile[], opts: { color: boolean; verdict
 
 /** VFs of one VF BAR listed one per row in the verdict table; the rest are counted in one row. */
 const VFS_SHOWN = 4;
+
+/**
+ * A path as SARIF's `artifactLocation.uri` wants it: a URI reference, so each segment is
+ * percent-encoded (`a b#c.bartopo` is `a%20b%23c.bartopo`, not a path with a fragment); an
+ * absolute path becomes a `file://` URI. Backslashes (Windows) separate segments.
+ */
+export function sarifUri(path: string): string {
+  const p = path.replace(/\\/g, '/');
+  if (p.startsWith('/')) return pathToFileURL(p).href;
+  return p
+    .split('/')
+    .map((seg) => encodeURIComponent(seg))
+    .join('/');
+}
 
 function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string): string[] {
   const P = f.analysis.topology.host.pageSize;
@@ -188,7 +203,7 @@ export function formatSarif(files: CheckedFile[], version: string): string {
         level: d.severity === 'info' ? 'note' : d.severity,
         messageText: d.message,
         ruleId: d.rule,
-        fileUri: f.path.replace(/\\/g, '/'),
+        fileUri: sarifUri(f.path),
         startLine: s.line + 1,
         startColumn: s.character + 1,
         endLine: e.line + 1,
