@@ -52,6 +52,22 @@ describe('page map', () => {
     assert.ok(svg.trim().endsWith('</svg>'));
   });
 
+  it('draws every page of a VF aperture whose VF BARs are smaller than a page, the inner ones too', () => {
+    // 16 VFs of 16K from 0x2_0000_0000 on 64K pages: 256K, four pages of four VF BARs each.
+    const m = buildPageMap(analyze('host h {\n  page-size 64K\n}\ndevice nic at 01:00.0 {\n  group 1\n  bar 0 mem64 size 1M at 0x1_0000_0000\n  sriov vfs 16 {\n    bar 0 mem64 size 16K at 0x2_0000_0000\n  }\n}\n'));
+    assert.deepStrictEqual(
+      m.pages.map((p) => p.start),
+      [0x2_0000_0000n, 0x2_0001_0000n, 0x2_0002_0000n, 0x2_0003_0000n],
+    );
+    for (const p of m.pages) assert.deepStrictEqual(p.items.map((i) => i.id), ['nic.vf*.bar0']);
+  });
+
+  it('SVG: a title with characters XML forbids (a control character in a path) stays well-formed', () => {
+    const svg = renderSvg(map, { title: 'topo\u0001name\ud800.bartopo' });
+    assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(svg), 'no control character');
+    assert.ok(svg.includes('topo\ufffdname\ufffd.bartopo'));
+  });
+
   it('an empty map says so', () => {
     const m = buildPageMap(analyze(`device a at 00:01.0 {\n  bar 0 mem32 size 1M at 0xe0000000\n}\n`));
     assert.strictEqual(m.pages.length, 0);

@@ -61,9 +61,22 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
     // (A page the host buckets hold is listed from them below; only the table BAR's inner pages need this list.)
     for (let k = t0; k <= t1; k++) tablePages.set(k, [r]);
   }
-  const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  // The inner pages of a VF aperture whose VF BARs are smaller than a page: each holds several VF BARs (the host
+  // buckets hold a resource's first and last page only).
+  const vfInnerPages = new Map<bigint, Resource[]>();
+  for (const r of a.host.resources) {
+    if (r.kind !== 'vf' || (r.vfSize ?? P) >= P || r.end <= r.start) continue;
+    const p0 = r.start / P;
+    const p1 = (r.end - 1n) / P;
+    for (let k = p0 + 1n; k < p1; k++) {
+      const l = vfInnerPages.get(k);
+      if (l) l.push(r);
+      else vfInnerPages.set(k, [r]);
+    }
+  }
+  const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys(), ...vfInnerPages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (const key of keys) {
-    const list = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : tablePages.get(key)!;
+    const list = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : [...(tablePages.get(key) ?? []), ...(vfInnerPages.get(key) ?? [])];
     const subpage = list.filter((r) => r.kind === 'bar' && r.end - r.start < P);
     const vfSub = list.filter((r) => r.kind === 'vf' && (r.vfSize ?? P) < P);
     const holdsTable = tablePages.has(key);
