@@ -244,6 +244,24 @@ describe('importSysfs on a fake sysfs tree', () => {
     assert.deepStrictEqual(analyze(r.text).diagnostics.filter((x) => x.severity === 'error').map((x) => x.message), []);
   });
 
+  it('notes a resource line that ends before it starts, and writes an SR-IOV capability beyond 65,535 VFs as a comment', () => {
+    // Line 0 runs backwards; the device says it supports 65,536 VFs (the language allows 1 to 65,535).
+    const odd: FakeDev = {
+      bdf: '0000:03:00.0',
+      resource: [line(0xfe400000n, 0xfe3fffffn, 0x200n), line(0xfe500000n, 0xfe500fffn, 0x200n), ...Array<string>(5).fill(ZERO), line(0xa_0000_0000n, 0xa_0000_0000n + 65536n * 0x4000n - 1n, 0x200n), ...Array<string>(9).fill(ZERO)],
+      cls: '0x020000',
+      totalvfs: 65536,
+      numvfs: 0,
+    };
+    const r = importSysfs(tree([odd]), {});
+    assert.match(r.text, /# BAR 0 resource 0xfe400000-0xfe3fffff ends before it starts: not a range, not written/);
+    assert.match(r.text, /# not imported \(eth_03_00_0: `sriov vfs` is 1 to 65535; 65536 is out of range\.\): sriov vfs 65536 \{/);
+    const d = devices(r.text).get('0000:03:00.0')!;
+    assert.deepStrictEqual(d.bars.map((b) => b.index?.value), [1]);
+    assert.strictEqual(d.sriovs.length, 0);
+    assert.deepStrictEqual(analyze(r.text).diagnostics.filter((x) => x.severity === 'error').map((x) => x.message), []);
+  });
+
   it('takes lines 7+ as bridge windows on a kernel without SR-IOV support (11 resource lines)', () => {
     const old: FakeDev = {
       bdf: '0000:00:1c.0',

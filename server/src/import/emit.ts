@@ -395,8 +395,20 @@ export function commentOutRejected(text: string): { text: string; deviceBars: nu
       const l = countAtMost(starts, d.span.start) - 1;
       const line = lines[l];
       const body = line.trimStart();
-      if (body.startsWith('#') || /[{}]/.test(line)) continue;
+      if (body.startsWith('#')) continue;
       const indent = line.slice(0, line.length - body.length);
+      // A statement with a block inside a device (`sriov vfs 65536 {`): the statement and its block, down to the `}`
+      // at its indent, become comments together, so the braces stay balanced.
+      if (indent.length > 0 && /\{\s*$/.test(line) && !/}/.test(line)) {
+        let end = l + 1;
+        while (end < lines.length && !(lines[end].trim() === '}' && lines[end].startsWith(indent) && !lines[end].startsWith(indent + ' '))) end++;
+        if (end >= lines.length) continue;
+        lines[l] = `${indent}# not imported (${d.message.replace(/\s+/g, ' ')}): ${body}`;
+        for (let k = l + 1; k <= end; k++) lines[k] = `${indent}#   ${lines[k].trimStart()}`;
+        changed = true;
+        continue;
+      }
+      if (/[{}]/.test(line)) continue;
       lines[l] = `${indent}# not imported (${d.message.replace(/\s+/g, ' ')}): ${body}`;
       if (indent === '  ' && /^bar\s/.test(body)) deviceBars++;
       changed = true;

@@ -188,6 +188,12 @@ export function readSysfsDevice(dir: string, pci: PciAddr, warnings: ImportWarni
     // With CONFIG_PCI_IOV there are 6 VF BAR lines (7-12) before the bridge windows; without it, 11 lines in all.
     const hasIov = lineCount >= 13;
     for (const r of res) {
+      // A line whose end is below its start is no range: said, never dropped silently.
+      if (r.end < r.start && (r.index <= 6 || (hasIov && r.index <= 12))) {
+        const what = r.index <= 5 ? `BAR ${r.index}` : r.index === 6 ? 'expansion ROM' : `VF BAR ${r.index - 7}`;
+        d.notes.push(`${what} resource ${hex(r.start)}-${hex(r.end)} ends before it starts: not a range, not written`);
+        continue;
+      }
       if (r.index <= 5) {
         const b = toBar(r, r.index);
         if (b) d.bars.push(b);
