@@ -329,6 +329,24 @@ describe('bartopo CLI', () => {
     assert.strictEqual(written, printed.stdout);
   });
 
+  it('bartopo map draws at most --max-pages pages (1,000 unless told) and says when it left some out', () => {
+    // 40 devices, each with a 1K BAR alone at the start of its own 4K page: 40 pages to draw.
+    const devs = Array.from({ length: 40 }, (_, i) => `device d${i} at 00:${(i + 1).toString(16).padStart(2, '0')}.0 {\n  group ${i}\n  bar 0 mem32 size 1K at 0x${(0xf000_0000 + i * 0x1000).toString(16)}\n}\n`).join('');
+    const f = tmpFile('many.bartopo', devs);
+    const all = run(['map', f]);
+    assert.strictEqual((all.stdout.match(/^host page /gm) ?? []).length, 40, all.stdout.slice(0, 400));
+    assert.doesNotMatch(all.stdout, /not drawn/);
+    const few = run(['map', '--max-pages', '3', f]);
+    assert.strictEqual((few.stdout.match(/^host page /gm) ?? []).length, 3);
+    assert.match(few.stdout, /… first 3 pages; more are not drawn \(--max-pages 0 draws all\)\n$/);
+    assert.strictEqual((run(['map', '--max-pages', '0', f]).stdout.match(/^host page /gm) ?? []).length, 40);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-map-')), 'few.svg');
+    const svg = run(['map', '--max-pages', '3', '--svg', out, f]);
+    assert.match(svg.stderr, /wrote .*few\.svg \(3 pages: first 3 pages; more are not drawn/);
+    assert.strictEqual((fs.readFileSync(out, 'utf8').match(/<g class="page"/g) ?? []).length, 3);
+    assert.strictEqual(run(['map', '--max-pages', 'many', f]).code, 2);
+  });
+
   it('bartopo map prints the shared pages and writes an SVG', () => {
     const r = run(['map', path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo')]);
     assert.strictEqual(r.code, 0, r.stderr);

@@ -93,6 +93,14 @@ export function readTopologyFile(path: string): { text: string; bom: boolean } {
   return { text, bom };
 }
 
+/** Pages `bartopo map` draws unless told otherwise: an SVG of 40,000 devices' shared pages would be tens of MB. */
+const MAP_MAX_PAGES = 1000;
+
+function parseMaxPages(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 1_000_000_000) throw new InvalidArgumentError('expected a whole number of pages (0: all)');
+  return Number(v);
+}
+
 function parsePageSize(v: string): bigint {
   const r = parseSize(v);
   if (!r.ok || !isPowerOfTwo(r.value) || r.value < 4096n) throw new InvalidArgumentError(`expected a power of two of at least 4K, such as 4K, 16K or 64K`);
@@ -238,18 +246,25 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<file>', '.bartopo file')
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
     .option('--svg <out>', 'write an SVG picture to OUT (- for standard output)')
-    .action((path: string, o: { pageSize?: bigint; svg?: string }) => {
+    .option('--max-pages <n>', `draw at most N pages (0: all; default ${MAP_MAX_PAGES})`, parseMaxPages, MAP_MAX_PAGES)
+    .action((path: string, o: { pageSize?: bigint; svg?: string; maxPages: number }) => {
       const text = readTopology(path);
-      const map = buildPageMap(analyzeTopology(path, text, { pageSize: o.pageSize }));
-      if (o.svg === '-') io.out(renderSvg(map, { title: path }));
+      const limit = o.maxPages > 0 ? o.maxPages : undefined;
+      const map = buildPageMap(analyzeTopology(path, text, { pageSize: o.pageSize }), { maxPages: limit === undefined ? undefined : limit + 1 });
+      // One page past the limit says there are more; it is not drawn.
+      const truncated = limit !== undefined && map.pages.length > limit;
+      if (truncated) map.pages.length = limit;
+      const more = truncated ? `first ${limit} pages; more are not drawn (--max-pages 0 draws all)` : '';
+      const title = truncated ? `${path} — ${more}` : path;
+      if (o.svg === '-') io.out(renderSvg(map, { title }));
       else if (o.svg) {
         try {
-          fs.writeFileSync(o.svg, renderSvg(map, { title: path }));
+          fs.writeFileSync(o.svg, renderSvg(map, { title }));
         } catch (e) {
           throw writeError(o.svg, e);
         }
-        io.err(`wrote ${o.svg} (${map.pages.length} page${map.pages.length === 1 ? '' : 's'})\n`);
-      } else io.out(renderText(map));
+        io.err(`wrote ${o.svg} (${map.pages.length} page${map.pages.length === 1 ? '' : 's'}${truncated ? `: ${more}` : ''})\n`);
+      } else io.out(renderText(map) + (truncated ? `… ${more}\n` : ''));
       code = 0;
     });
 
