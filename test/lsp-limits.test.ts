@@ -97,6 +97,21 @@ describe('lsp: limits and abuse', function () {
     }
   });
 
+  it('file-too-large takes its severity from bartopo.severity like every rule (off: nothing shown)', async () => {
+    const text = 'device a at 00:01.0 {\n  bar 0 mem32 size 4K at 0x1000\n}\n'.repeat(400);
+    for (const [level, want] of [['error', [1]], ['info', [3]], ['off', []]] as const) {
+      const { client: c } = await LspClient.start({ settings: { maxFileSizeMB: 0.01, severity: { 'file-too-large': level } } });
+      try {
+        const uri = `file:///too-large-${level}.bartopo`;
+        await c.open(uri, text);
+        const p = await c.waitForDiagnostics(uri, 1);
+        assert.deepStrictEqual(p.diagnostics.map((d) => d.severity), want, level);
+      } finally {
+        await c.stop();
+      }
+    }
+  });
+
   it('malformed requests get errors, not a crash', async () => {
     await assert.rejects(client.request('textDocument/hover', null));
     await assert.rejects(client.request('bartopo/noSuchMethod', {}));

@@ -174,6 +174,18 @@ describe('lsp: page map and import requests', function () {
       assert.strictEqual(e.code, -32602);
     });
 
+    it('stops at 5,000 resources and says the map is cut: 6,000 BARs overlapping at one address make one page', async () => {
+      const devs = Array.from({ length: 6000 }, (_, i) => `device d${i} at ${(Math.floor(i / 32) + 1).toString(16).padStart(2, '0')}:${(i % 32).toString(16).padStart(2, '0')}.0 {\n  bar 0 mem32 size 1K at 0xf0000000\n}\n`).join('');
+      const uri = 'file:///pagemap-overlap.bartopo';
+      await client.open(uri, devs);
+      await client.waitForDiagnostics(uri, 1);
+      const r = await client.request<PageMapResult>('bartopo/pageMap', { uri });
+      assert.strictEqual(r.truncated, true);
+      assert.strictEqual(items(r.svg).length, 5000);
+      assert.ok(r.svg.includes('first 5000 resources'), r.svg.slice(0, 300));
+      assert.ok(r.svg.length < 3_000_000, `${r.svg.length} characters`);
+    });
+
     it('draws an empty map (and says so) for a file with no shared page', async () => {
       const uri = 'file:///pagemap-empty.bartopo';
       await client.open(uri, 'host h {\n  page-size 4K\n}\ndevice a at 00:01.0 {\n  bar 0 mem32 size 64K at 0x80000000\n}\n');

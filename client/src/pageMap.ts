@@ -83,6 +83,7 @@ export class PageMapView implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length > 0 && this.isTarget(e.document.uri)) this.schedule();
       }),
+      vscode.workspace.onDidCloseTextDocument((d) => this.closed(d.uri)),
     ];
   }
 
@@ -153,6 +154,11 @@ export class PageMapView implements vscode.Disposable {
     if (!uri || !Number.isFinite(start) || !Number.isFinite(end)) return undefined;
     let doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
     if (!doc) {
+      // An untitled document that was closed is gone: opening its URI would make a new, empty one.
+      if (vscode.Uri.parse(uri).scheme === 'untitled') {
+        void vscode.window.showWarningMessage(`bartopo: ${fileName(vscode.Uri.parse(uri))} is no longer open.`);
+        return undefined;
+      }
       try {
         doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
       } catch {
@@ -189,6 +195,16 @@ export class PageMapView implements vscode.Disposable {
   }
 
   // ---------------------------------------------------------------------------
+
+  /** The mapped document was closed: the map it showed is no longer of anything open, so it is cleared, not left clickable. */
+  private closed(uri: vscode.Uri): void {
+    if (!this.isTarget(uri)) return;
+    clearTimeout(this.timer);
+    this.last = undefined;
+    this.posted = undefined;
+    this.rendered = undefined;
+    void this.panel?.webview.postMessage({ type: 'message', text: `${fileName(uri)} was closed. Open a .bartopo file to see its page map.` });
+  }
 
   private isTarget(uri: vscode.Uri | string): boolean {
     return !!this.target && this.target.toString() === uri.toString();

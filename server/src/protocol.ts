@@ -89,6 +89,8 @@ export interface PageMapResult {
 
 /** Most host pages a page map draws. */
 export const PAGE_MAP_MAX_PAGES = 400;
+/** Most resources (BARs, tables, regions) the editor's page map draws: a page where thousands of BARs overlap stays a drawing of a few MB. */
+export const PAGE_MAP_MAX_ITEMS = 5000;
 
 /** A remark of an importer about its input: 1-based line of the input, 0 when no line applies. */
 export interface ImportWarningItem {

@@ -466,6 +466,24 @@ describe('bartopo extension in VS Code', function () {
       await waitForMap(a, (s) => s.uri === uri.toString(), `${MAP_EXAMPLE} again`);
     });
 
+    it('the page map of a document that is closed is cleared, not left clickable', async () => {
+      const a = await api();
+      const text = fs.readFileSync(path.join(REPO_ROOT, 'examples', MAP_EXAMPLE), 'utf8');
+      const doc = await vscode.workspace.openTextDocument({ language: 'bartopo', content: text });
+      await vscode.window.showTextDocument(doc, { preview: false });
+      const drawn = waitForMap(a, (s) => s.uri === doc.uri.toString(), 'the untitled document');
+      await vscode.commands.executeCommand('bartopo.showPageMap');
+      await drawn;
+      await discard(doc);
+      const deadline = Date.now() + 10_000;
+      while (a.pageMap.current() !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(a.pageMap.current(), undefined, 'the closed document\'s map is still shown');
+      // A click that was on its way opens nothing (an untitled URI would open a new empty document).
+      const before = vscode.workspace.textDocuments.filter((d) => !d.isClosed).length;
+      await a.pageMap.receive({ type: 'reveal', start: 0, end: 1, id: 'x' });
+      assert.strictEqual(vscode.workspace.textDocuments.filter((d) => !d.isClosed).length, before, 'a document was opened');
+    });
+
     it('bartopo.importLspci with a file opens an untitled bartopo document with the devices', async () => {
       const dump = [
         '01:00.0 Non-Volatile memory controller [0108]: Samsung Electronics Co Ltd NVMe SSD Controller SM981/PM981/PM983 [144d:a808] (prog-if 02 [NVM Express])',

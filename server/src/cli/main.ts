@@ -95,6 +95,7 @@ export function readTopologyFile(path: string): { text: string; bom: boolean } {
 
 /** Pages `bartopo map` draws unless told otherwise: an SVG of 40,000 devices' shared pages would be tens of MB. */
 const MAP_MAX_PAGES = 1000;
+const MAP_ITEMS_PER_PAGE = 20;
 
 function parseMaxPages(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 1_000_000_000) throw new InvalidArgumentError('expected a whole number of pages (0: all)');
@@ -250,11 +251,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action((path: string, o: { pageSize?: bigint; svg?: string; maxPages: number }) => {
       const text = readTopology(path);
       const limit = o.maxPages > 0 ? o.maxPages : undefined;
-      const map = buildPageMap(analyzeTopology(path, text, { pageSize: o.pageSize }), { maxPages: limit === undefined ? undefined : limit + 1 });
+      // With a page limit, items are limited too (MAP_ITEMS_PER_PAGE per page on average): thousands of BARs overlapping in one page draw as many items.
+      const maxItems = limit === undefined ? undefined : limit * MAP_ITEMS_PER_PAGE;
+      const map = buildPageMap(analyzeTopology(path, text, { pageSize: o.pageSize }), { maxPages: limit === undefined ? undefined : limit + 1, maxItems });
       // One page past the limit says there are more; it is not drawn.
-      const truncated = limit !== undefined && map.pages.length > limit;
-      if (truncated) map.pages.length = limit;
-      const more = truncated ? `first ${limit} pages; more are not drawn (--max-pages 0 draws all)` : '';
+      const morePages = limit !== undefined && map.pages.length > limit;
+      if (morePages) map.pages.length = limit;
+      const truncated = morePages || !!map.itemsCut;
+      const more = map.itemsCut ? `first ${maxItems} resources; more are not drawn (--max-pages 0 draws all)` : morePages ? `first ${limit} pages; more are not drawn (--max-pages 0 draws all)` : '';
       const title = truncated ? `${path} — ${more}` : path;
       if (o.svg === '-') io.out(renderSvg(map, { title }));
       else if (o.svg) {

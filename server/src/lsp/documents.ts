@@ -53,13 +53,16 @@ export interface DocState {
  * and every other document, for seconds): it gets an empty analysis and one
  * diagnostic that says why and what to do.
  */
-function tooLarge(text: string, maxMB: number): Analysis | undefined {
+function tooLarge(text: string, maxMB: number, settings: Settings): Analysis | undefined {
   const mb = text.length / (1024 * 1024);
   if (mb <= maxMB) return undefined;
   const empty = analyze('');
+  // Its severity can be overridden like any rule's (`bartopo.severity`); `off` shows nothing.
+  const level = settings.severity['file-too-large'];
+  if (level === 'off') return empty;
   const diagnostic: Diagnostic = {
     rule: 'file-too-large',
-    severity: 'warning',
+    severity: level ?? 'warning',
     message: `This file is ${mb.toFixed(1)} MB; the editor analyses files up to ${maxMB} MB (setting bartopo.maxFileSizeMB), so it shows no diagnostics here. Check it with \`bartopo check\` on the command line, or split it.`,
     span: { start: 0, end: 0 },
     related: [],
@@ -137,7 +140,7 @@ export class DocumentStore {
     const previous = before?.analysis;
     if (cached) this.states.delete(uri);
     try {
-      analysis = tooLarge(text, this.settings.maxFileSizeMB) ?? analyze(text, analyzeOptions(this.settings), previous);
+      analysis = tooLarge(text, this.settings.maxFileSizeMB, this.settings) ?? analyze(text, analyzeOptions(this.settings), previous);
     } catch (e) {
       // The engine promises not to throw; if it does, this document gets no features rather than a dead server.
       this.log(`analysis of ${uri} (version ${doc.version}) failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

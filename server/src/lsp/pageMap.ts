@@ -5,7 +5,7 @@
 import { formatSize } from '../engine/values';
 import { buildPageMap } from '../pagemap/model';
 import { renderSvg } from '../pagemap/render';
-import { PAGE_MAP_MAX_PAGES, PageMapResult } from '../protocol';
+import { PAGE_MAP_MAX_ITEMS, PAGE_MAP_MAX_PAGES, PageMapResult } from '../protocol';
 import { DocState } from './documents';
 
 const cache = new WeakMap<DocState, PageMapResult>();
@@ -25,10 +25,11 @@ export function getPageMap(s: DocState, maxPages = PAGE_MAP_MAX_PAGES): PageMapR
   const hit = cache.get(s);
   if (hit) return hit;
   // One page more than drawn tells whether the map was cut short.
-  const map = buildPageMap(s.analysis, { maxPages: maxPages + 1 });
-  const truncated = map.pages.length > maxPages;
-  if (truncated) map.pages.length = maxPages;
-  const title = `${titleOf(s.uri)}${truncated ? ` — first ${maxPages} pages` : ''}`;
+  const map = buildPageMap(s.analysis, { maxPages: maxPages + 1, maxItems: PAGE_MAP_MAX_ITEMS });
+  const morePages = map.pages.length > maxPages;
+  if (morePages) map.pages.length = maxPages;
+  const truncated = morePages || !!map.itemsCut;
+  const title = `${titleOf(s.uri)}${map.itemsCut ? ` — first ${PAGE_MAP_MAX_ITEMS} resources` : morePages ? ` — first ${maxPages} pages` : ''}`;
   const r: PageMapResult = {
     svg: renderSvg(map, { title }),
     pages: map.pages.length,

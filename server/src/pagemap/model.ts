@@ -40,6 +40,8 @@ export interface MapPage {
 export interface PageMap {
   pageSize: bigint;
   pages: MapPage[];
+  /** Set when `maxItems` stopped the map: the last page may hold fewer items than it has, and later pages are left out. */
+  itemsCut?: boolean;
 }
 
 function clip(a: bigint, b: bigint, lo: bigint, hi: bigint): [bigint, bigint] | undefined {
@@ -48,7 +50,11 @@ function clip(a: bigint, b: bigint, lo: bigint, hi: bigint): [bigint, bigint] | 
   return s < e ? [s, e] : undefined;
 }
 
-export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): PageMap {
+/**
+ * The host pages worth drawing. `maxPages` stops after that many pages; `maxItems` after that many items in all
+ * (a page where thousands of BARs overlap would otherwise make a drawing of tens of MB).
+ */
+export function buildPageMap(a: Analysis, opts: { maxPages?: number; maxItems?: number } = {}): PageMap {
   const P = a.topology.host.pageSize;
   const pages: MapPage[] = [];
   // Pages holding an MSI-X table are on the map too: under table emulation they trap whole.
@@ -74,6 +80,8 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
       else vfInnerPages.set(k, [r]);
     }
   }
+  let itemCount = 0;
+  let itemsCut = false;
   const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys(), ...vfInnerPages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (const key of keys) {
     const list = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : [...(tablePages.get(key) ?? []), ...(vfInnerPages.get(key) ?? [])];
@@ -113,7 +121,14 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
       if (m && m.pbaValid && m.pbaBar === r.bar.index && m.pbaOffset !== undefined) inner(`${d.name}.msix-pba`, 'msix-pba', r.start + m.pbaOffset, m.pbaSize, m.span);
       for (const reg of d.regions) if (reg.valid && reg.bar === r.bar.index) inner(`${d.name}.${reg.name}`, 'region', r.start + reg.offset, reg.size, reg.span, reg.hot);
     };
-    for (const r of list) add(r);
+    for (const r of list) {
+      if (opts.maxItems !== undefined && itemCount + items.length >= opts.maxItems) {
+        itemsCut = true;
+        break;
+      }
+      add(r);
+    }
+    itemCount += items.length;
     items.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
     const groups = [...new Set(list.map((r) => r.device.group))];
     const why =
@@ -125,7 +140,7 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number } = {}): Pag
             ? `holds a BAR smaller than the ${formatSize(P)} page`
             : `holds the MSI-X table of ${list[0].device.name}`;
     pages.push({ start: lo, size: P, items, groups, crossGroup: groups.length > 1, why });
-    if (opts.maxPages !== undefined && pages.length >= opts.maxPages) break;
+    if (itemsCut || (opts.maxPages !== undefined && pages.length >= opts.maxPages)) break;
   }
-  return { pageSize: P, pages };
+  return { pageSize: P, pages, ...(itemsCut ? { itemsCut } : {}) };
 }
