@@ -7,6 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
 import { computeFixes } from '../server/src/engine/fixes';
+import { readable } from '../server/src/engine/report';
+import * as fc from 'fast-check';
 import { Diagnostic } from '../server/src/engine/types';
 import { FIXTURES_DIR } from './paths';
 
@@ -239,5 +241,23 @@ describe('related information of guest-page-conflict', () => {
     const rel = d.related[0];
     assert.strictEqual(text.slice(rel.span.start, rel.span.end), 'bar 1 mem32 size 4K at 0x8000_9000');
     assert.strictEqual(rel.message, 'a.bar1 at 0x40001000, in the same guest page');
+  });
+});
+
+describe('readable (messages quoting very long words)', () => {
+  it('gives what the regex alone gives, on random texts of words, blanks and punctuation of any length', () => {
+    const regexOnly = (m: string): string => {
+      if (m.length <= 80) return m;
+      const out = m.replace(/[^\s`'"(),;:]{81,}/g, (w) => `${w.slice(0, 40)}…${w.slice(-20)} (${w.length.toLocaleString('en-US')} characters)`);
+      return out.length <= 2000 ? out : `${out.slice(0, 1999)}…`;
+    };
+    const piece = fc.oneof(fc.constantFrom(' ', '\t', '\n', '`', "'", '"', '(', ')', ',', ';', ':', '\u00a0', '\u2003', '\u3000', '\ufeff', '-', '_', '.', 'é', '😀'), fc.string({ minLength: 1, maxLength: 3 }), fc.nat(120).map((n) => 'x'.repeat(n)));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (parts) => {
+        const m = parts.join('');
+        assert.strictEqual(readable(m), regexOnly(m));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -76,6 +76,17 @@ export class IntervalSet {
 
   add(a: bigint, b: bigint): void {
     if (b <= a) return;
+    const n = this.starts.length;
+    // At or after the last interval (ranges added in increasing order): merge with it or append, no splice.
+    if (n === 0 || a > this.starts[n - 1]) {
+      if (n > 0 && this.ends[n - 1] >= a) {
+        if (b > this.ends[n - 1]) this.ends[n - 1] = b;
+      } else {
+        this.starts.push(a);
+        this.ends.push(b);
+      }
+      return;
+    }
     let i = this.lastBefore(a);
     // Merge with the previous interval if it touches.
     if (i >= 0 && this.ends[i] >= a) {
@@ -126,7 +137,15 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
     }
   }
   // Sorted once (added one by one out of order, each would splice).
-  const used = IntervalSet.of(reserved);
+  const reservedSet = IntervalSet.of(reserved);
+  // What the allocator places, in two lists: BARs placed as under `listed` (from `cursor`) and the guest pages
+  // page-match picks (from `freePageFrom`). Each cursor only moves up, so each list is appended to; one set holding
+  // them with the reserved ranges would splice its arrays for every BAR placed in a hole between explicit BARs.
+  const byCursor = new IntervalSet();
+  const byPage = new IntervalSet();
+  const used = {
+    overlapping: (a: bigint, b: bigint): [bigint, bigint] | undefined => reservedSet.overlapping(a, b) ?? byCursor.overlapping(a, b) ?? byPage.overlapping(a, b),
+  };
   let walk = placed.filter((p) => !p.explicit && !p.unplaceable && p.bar.size !== undefined);
   if (walk.length === 0) return placed;
   if (!g.window) {
@@ -187,7 +206,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
         freePageFrom = at;
         gp = at;
         guestPageOf.set(hp, gp);
-        used.add(gp, gp + P);
+        byPage.add(gp, gp + P);
       }
       p.address = gp + off;
       // "The previous BAR's end", for a BAR the allocator placed (in a page it picked, now or for a neighbour): one
@@ -202,7 +221,7 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
       continue;
     }
     p.address = at;
-    used.add(at, at + size);
+    byCursor.add(at, at + size);
     cursor = at + size;
   }
   return placed;

@@ -27,9 +27,29 @@ const MAX_MESSAGE = 2000;
  * have been sent 1,000 of them).
  */
 export function readable(message: string): string {
-  if (message.length <= MAX_QUOTED_WORD) return message;
+  if (message.length <= MAX_QUOTED_WORD || (message.length <= MAX_MESSAGE && !hasLongWord(message))) return message;
   const out = message.replace(/[^\s`'"(),;:]{81,}/g, (w) => `${w.slice(0, 40)}…${w.slice(-20)} (${w.length.toLocaleString('en-US')} characters)`);
   return out.length <= MAX_MESSAGE ? out : `${out.slice(0, MAX_MESSAGE - 1)}…`;
+}
+
+/** Characters that end a word for `readable` (as in its regex: blanks, quotes and punctuation). */
+function endsQuotedWord(c: number): boolean {
+  // \s in the regex is these blanks and line breaks, Unicode ones included.
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 96 || c === 39 || c === 34 || c === 40 || c === 41 || c === 44 || c === 59 || c === 58 || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0x1680;
+}
+
+/**
+ * Whether a run of more than MAX_QUOTED_WORD word characters occurs: one pass, no allocation. (The
+ * regex alone tries every start of every word: most messages are read once per finding, and a big
+ * file has tens of thousands.)
+ */
+function hasLongWord(message: string): boolean {
+  let run = 0;
+  for (let i = 0; i < message.length; i++) {
+    if (endsQuotedWord(message.charCodeAt(i))) run = 0;
+    else if (++run > MAX_QUOTED_WORD) return true;
+  }
+  return false;
 }
 
 /** `related` with `readable` messages: the same array when none changes. */
