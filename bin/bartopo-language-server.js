@@ -35,7 +35,8 @@ Options:
 
 Settings (workspace/configuration section "bartopo", or initializationOptions):
   pageSize, severity, msixMappable, maxDiagnostics, debounceMs,
-  inlayHints.endAddress, inlayHints.guestAddress, codeLens, maxItemsComputed
+  inlayHints.endAddress, inlayHints.guestAddress, codeLens, maxItemsComputed,
+  maxFileSizeMB (docs/editor.md, "Settings")
 `);
   process.exit(0);
 }

@@ -243,7 +243,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   program
     .command('map')
-    .description('draw the host pages that hold more than one resource or a sub-page BAR (text, or SVG with --svg)')
+    .description('draw the host pages that hold more than one resource, a sub-page BAR or an MSI-X table (text, or SVG with --svg)')
     .argument('<file>', '.bartopo file')
     .option('-p, --page-size <size>', "override the host's page size", parsePageSize)
     .option('--svg <out>', 'write an SVG picture to OUT (- for standard output)')
