@@ -98,6 +98,20 @@ describe('quick fixes', () => {
     assert.match(applyEdits(a.text, place.edits), /bar 0 at 0x80000000\n/);
   });
 
+  it('offers no Place fix that moves another BAR into a trap (the title would not say so)', () => {
+    // listed: a 16K at 0x8000_0000, b 32K at 0x8000_8000 (offset 0x8000, host offset 0: mismatch), c 16K at 0x8001_0000 (direct).
+    // Placing b alone at 0x8002_0000 takes it out of the walk: c moves up to 0x8000_4000 and traps instead.
+    const text = 'host h {\n  page-size 64K\n  window w 0x1000_0000 size 256M\n}\ndevice a at 01:00.0 {\n  bar 0 mem32 size 16K at 0x1000_0000\n}\ndevice b at 02:00.0 {\n  bar 0 mem32 size 32K at 0x1001_0000\n}\ndevice c at 03:00.0 {\n  bar 0 mem32 size 16K at 0x1002_0000\n}\nguest vm {\n  window 0x8000_0000 size 1G\n  assign a\n  assign b\n  assign c\n}\n';
+    const a = analyze(text);
+    const d = a.diagnostics.find((x) => x.rule === 'guest-offset-mismatch' && x.subject === 'b.bar0')!;
+    assert.ok(d, a.diagnostics.map((x) => `${x.rule} ${x.subject}`).join('\n'));
+    for (const f of computeFixes(a, d)) {
+      const after = analyze(applyEdits(text, f.edits));
+      const trapped = after.guests[0] ? [...after.guests[0].placements].filter(([, p]) => p.verdict === 'trapped').map(([b]) => b.id) : [];
+      assert.ok(!trapped.includes('c.bar0'), `${f.title} makes c.bar0 trap`);
+    }
+  });
+
   it('reorders assign statements and bar lines so that listed placement matches offsets', () => {
     const text = SCENARIOS['listed order that reordering fixes'];
     const a = analyze(text);

@@ -352,16 +352,15 @@ function placeFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   }
   const above = alignUp(top > start ? top : start, align);
   if (above + need <= end && !candidates.includes(above + hOff)) candidates.push(above + hOff);
-  let fallback: Fix | undefined;
+  // Only a placement that adds no finding: giving the BAR an explicit address takes it out of the allocator's walk,
+  // and the BARs after it move up; one that makes another BAR trap (a new warning) trades a trap for a trap, and
+  // its title would not say so.
   for (const addr of candidates) {
     const edits = setGuestAddress(a, ga.guest, bar, addr);
     const v = check.verify(a, d, edits);
-    if (!v.ok) continue;
-    const fix: Fix = { title: `Place ${bar.id} at ${hex(addr)} in guest ${ga.guest.name} (offset ${hex(hOff)} matches the host)`, kind: 'quickfix', isPreferred: false, edits };
-    if (v.clean) return [fix];
-    fallback = fallback ?? fix;
+    if (v.ok && v.clean) return [{ title: `Place ${bar.id} at ${hex(addr)} in guest ${ga.guest.name} (offset ${hex(hOff)} matches the host)`, kind: 'quickfix', isPreferred: false, edits }];
   }
-  return fallback ? [fallback] : [];
+  return [];
 }
 
 function pageMatchFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
