@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import { pathToFileURL } from 'url';
+import { sarifUri } from '../server/src/cli/report';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -50,10 +51,13 @@ describe('bartopo CLI', () => {
       assert.strictEqual(r.code, 1, `${word}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`error syntax: unknown statement \`${word}\` in the top level; did you mean \`${meant}\`\\?`), r.stdout);
     }
-    // A different word that merely resembles one (YAML's `hosts:`) is still a foreign file.
-    const yaml = run(['check', tmpFile('inventory.yaml', 'hosts:\n  - a\n  - b\n')]);
-    assert.strictEqual(yaml.code, 2);
-    assert.match(yaml.stderr, /does not look like a \.bartopo topology/);
+    // A word that merely resembles one, on a line that opens no block, is still a foreign file: YAML's `hosts:` and
+    // `host:`, an ssh_config `Host name`, English text.
+    for (const [name, text] of [['inventory.yaml', 'hosts:\n  - a\n  - b\n'], ['config.yaml', 'host: foo\nbar: 1\n'], ['ssh_config', 'Host myserver\n  User me\n'], ['notes.txt', 'ghost town\n']]) {
+      const r = run(['check', tmpFile(name, text)]);
+      assert.strictEqual(r.code, 2, `${name}: ${r.stdout}`);
+      assert.match(r.stderr, /does not look like a \.bartopo topology/);
+    }
   });
 
   it('exits 1 when there are errors, with file:line:col: severity rule: message', () => {
@@ -95,6 +99,8 @@ describe('bartopo CLI', () => {
       assert.strictEqual(r.stdout, '');
     }
     assert.strictEqual(fs.readFileSync(yaml, 'utf8'), 'hosts:\n  - a\n');
+    // A directory is said to be one, with --write as without.
+    assert.match(run(['fix', '--write', path.dirname(yaml)]).stderr, /is a directory, not a \.bartopo file/);
     // A pipe was read, not a place to write: refused before any work, nothing lost, nothing hangs.
     const piped = spawnSync('sh', ['-c', `cat "$1" | "$2" "$3" fix --write /dev/stdin`, 'sh', path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo'), process.execPath, BIN], { encoding: 'utf8', timeout: 20000 });
     assert.strictEqual(piped.status, 2, piped.stdout + piped.stderr);
@@ -284,6 +290,9 @@ describe('bartopo CLI', () => {
     const r = run(['check', '--format', 'sarif', 'my topo/a b#c%d.bartopo'], dir);
     const uri = JSON.parse(r.stdout).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri;
     assert.strictEqual(uri, 'my%20topo/a%20b%23c%25d.bartopo');
+    // Windows paths, whatever the platform: a drive path and a UNC path are file URIs.
+    assert.strictEqual(sarifUri('C:\\Users\\me\\x y.bartopo'), 'file:///C:/Users/me/x%20y.bartopo');
+    assert.strictEqual(sarifUri('\\\\server\\share\\f.bartopo'), 'file://server/share/f.bartopo');
   });
 
   it('checks every bundled example without errors', () => {

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
 import { computeFixes } from '../server/src/engine/fixes';
 import { readable } from '../server/src/engine/report';
+import { aSized } from '../server/src/engine/values';
 import * as fc from 'fast-check';
 import { Diagnostic } from '../server/src/engine/types';
 import { FIXTURES_DIR } from './paths';
@@ -190,6 +191,8 @@ describe('messages checked against the facts of the input (a message audit)', ()
     assert.ok(m.some((x) => x.includes('an 8K range')), m.join('\n'));
     assert.ok(m.some((x) => x.includes('a 128-byte range')), m.join('\n'));
     for (const x of m) assert.ok(!/\ba 8|\ba 1[18]\b|\d bytes range/.test(x), x);
+    // Read aloud: eleven thousand, eighteen thousand, eight hundred; but a hundred and ten thousand.
+    assert.deepStrictEqual([11000n, 18000n, 800n, 110000n, 16n].map(aSized), ['an 11000-byte', 'an 18000-byte', 'an 800-byte', 'a 110000-byte', 'a 16-byte']);
   });
 
   it('suggests a device name two swapped letters away (`nci` for `nic`)', () => {

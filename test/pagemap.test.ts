@@ -62,6 +62,25 @@ describe('page map', () => {
     for (const p of m.pages) assert.deepStrictEqual(p.items.map((i) => i.id), ['nic.vf*.bar0']);
   });
 
+  it('a VF aperture passing through a page that has resources of its own is drawn in it too', () => {
+    // 64 VFs of 4K from 0x2000_0000 on 64K pages (four pages); x.bar0 is inside the aperture's third page.
+    const m = buildPageMap(analyze('host h {\n  page-size 64K\n}\ndevice pf at 01:00.0 {\n  group 1\n  bar 0 mem64 size 1M at 0x1_0000_0000\n  sriov vfs 64 {\n    bar 0 mem64 size 4K at 0x2000_0000\n  }\n}\ndevice x at 02:00.0 {\n  group 2\n  bar 0 mem32 size 4K at 0x2002_0000\n}\n'));
+    const page = m.pages.find((p) => p.start === 0x2002_0000n)!;
+    assert.deepStrictEqual(page.items.map((i) => i.id).sort(), ['pf.vf*.bar0', 'x.bar0']);
+    assert.strictEqual(page.crossGroup, true);
+  });
+
+  it('stopped by its item cap at a page boundary, draws no empty page after the last full one', () => {
+    // 4 one-resource-each... 40 BARs of 64 bytes in page 0xf000_0000, then 2 in each of two more pages; cap 40.
+    const devs = Array.from({ length: 44 }, (_, i) => {
+      const at = i < 40 ? 0xf000_0000 + i * 64 : i < 42 ? 0xf001_0000 + (i - 40) * 64 : 0xf002_0000 + (i - 42) * 64;
+      return `device d${i} at 00:${(i + 1).toString(16).padStart(2, '0')}.0 {\n  group 1\n  bar 0 mem32 size 64 at 0x${at.toString(16)}\n}\n`;
+    }).join('');
+    const m = buildPageMap(analyze(devs), { maxItems: 40 });
+    assert.strictEqual(m.itemsCut, true);
+    assert.deepStrictEqual(m.pages.map((p) => [p.start, p.items.length]), [[0xf000_0000n, 40]]);
+  });
+
   it('SVG: a title with characters XML forbids (a control character in a path) stays well-formed', () => {
     const svg = renderSvg(map, { title: 'topo\u0001name\ud800.bartopo' });
     assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(svg), 'no control character');

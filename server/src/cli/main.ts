@@ -137,6 +137,7 @@ function checkWritable(path: string): void {
   } catch {
     return; // reading it says why
   }
+  if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a .bartopo file`);
   if (!st.isFile()) throw new UsageError(`${path}: --write needs a regular file; this is a pipe or device (leave out --write to print the result)`);
 }
 
@@ -149,13 +150,14 @@ function writeError(path: string, e: unknown): UsageError {
 
 /**
  * True when the text has no statement that could belong to a topology: no `host`, `device` or
- * `guest`, and no top-level word a typo away from one (`devcie`, `Device`: a topology with a
- * syntax error, reported as one).
+ * `guest`, and no top-level statement with a `{ … }` block whose first word is a typo away from
+ * one (`devcie a at 01:00.0 {`: a topology with a syntax error, reported as one; YAML's `host:`
+ * and an ssh_config `Host name` open no block).
  */
 function looksForeign(a: ReturnType<typeof analyze>): boolean {
   const f = a.file;
   if (f.hosts.length + f.devices.length + f.guests.length > 0 || a.tree.stmts.length === 0) return false;
-  return !a.tree.stmts.some((s) => nearTopLevelKeyword(s.head()));
+  return !a.tree.stmts.some((s) => s.block !== undefined && nearTopLevelKeyword(s.head()));
 }
 
 /** `devcie`, `Device`, `hots`: a keyword mistyped (other case, a letter off, two swapped), not a different word such as YAML's `hosts:`. */

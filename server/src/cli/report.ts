@@ -70,11 +70,14 @@ const VFS_SHOWN = 4;
  */
 export function sarifUri(path: string): string {
   const p = path.replace(/\\/g, '/');
+  const encoded = (segments: string[]): string => segments.map((seg) => encodeURIComponent(seg)).join('/');
+  // Windows: a drive path (C:/dir/f) and a UNC path (//server/share/f), whatever the platform this runs on.
+  const drive = /^([A-Za-z]):\//.exec(p);
+  if (drive) return `file:///${drive[1]}:/${encoded(p.slice(3).split('/'))}`;
+  const unc = /^\/\/([^/]+)\/(.*)$/.exec(p);
+  if (unc) return `file://${encodeURIComponent(unc[1])}/${encoded(unc[2].split('/'))}`;
   if (p.startsWith('/')) return pathToFileURL(p).href;
-  return p
-    .split('/')
-    .map((seg) => encodeURIComponent(seg))
-    .join('/');
+  return encoded(p.split('/'));
 }
 
 function verdictTable(f: CheckedFile, paint: (style: Style, s: string) => string): string[] {

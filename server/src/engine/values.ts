@@ -219,8 +219,9 @@ export function sizeLiteral(v: bigint): string {
 export function aSized(v: bigint): string {
   const s = formatSize(v);
   const adjective = s.endsWith(' bytes') || s.endsWith(' byte') ? `${v}-byte` : s;
-  // Read aloud, 8…, 11 and 18 (eight, eleven, eighteen) begin with a vowel.
-  return /^(8|1[18](?!\d))/.test(adjective) ? `an ${adjective}` : `a ${adjective}`;
+  // Read aloud, 8… (eight, eighty, eight hundred…) and 11 or 18 followed by whole thousands (eleven, eighteen
+  // thousand, eleven million…) begin with a vowel.
+  return /^(8|1[18](\d{3})*(?!\d))/.test(adjective) ? `an ${adjective}` : `a ${adjective}`;
 }
 
 /** A size as messages write it: `4K`, `64K`, `1M`, and `256 bytes` when no binary unit divides it (never a bare number). */

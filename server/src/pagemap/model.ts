@@ -84,7 +84,10 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number; maxItems?: 
   let itemsCut = false;
   const keys = [...new Set([...a.host.pages.keys(), ...tablePages.keys(), ...vfInnerPages.keys()])].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (const key of keys) {
-    const list = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : [...(tablePages.get(key) ?? []), ...(vfInnerPages.get(key) ?? [])];
+    // The page's own bucket when it has one (it holds the table BARs of its pages), and the VF apertures passing through it.
+    const own = a.host.pages.has(key) ? resourcesIn(a.host.pages, key) : (tablePages.get(key) ?? []);
+    const through = vfInnerPages.get(key);
+    const list = through ? [...own, ...through.filter((r) => !own.includes(r))] : own;
     const subpage = list.filter((r) => r.kind === 'bar' && r.end - r.start < P);
     const vfSub = list.filter((r) => r.kind === 'vf' && (r.vfSize ?? P) < P);
     const holdsTable = tablePages.has(key);
@@ -128,6 +131,8 @@ export function buildPageMap(a: Analysis, opts: { maxPages?: number; maxItems?: 
       }
       add(r);
     }
+    // The cap reached before this page's first resource: the page is not drawn at all (not drawn empty).
+    if (items.length === 0 && itemsCut) break;
     itemCount += items.length;
     items.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
     const groups = [...new Set(list.map((r) => r.device.group))];
