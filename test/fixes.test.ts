@@ -98,6 +98,16 @@ describe('quick fixes', () => {
     assert.match(applyEdits(a.text, place.edits), /bar 0 at 0x80000000\n/);
   });
 
+  it('writes an address in the style of the one it replaces: grouped with `_` when the file grouped it, short or long', () => {
+    for (const [at, down] of [['0xf7c0_1000', '0xf7c0_0000'], ['0xf7c01000', '0xf7c00000'], ['0x21_0000_1000', '0x21_0000_0000']]) {
+      const text = `device a at 01:00.0 {\n  bar 0 mem64 size 8K at ${at}\n}\n`;
+      const a = analyze(text);
+      const d = a.diagnostics.find((x) => x.rule === 'bar-alignment')!;
+      const f = computeFixes(a, d).find((x) => x.title.startsWith('Align address down'))!;
+      assert.strictEqual(f.edits[0].newText, down, at);
+    }
+  });
+
   it('offers no Place fix that moves another BAR into a trap (the title would not say so)', () => {
     // listed: a 16K at 0x8000_0000, b 32K at 0x8000_8000 (offset 0x8000, host offset 0: mismatch), c 16K at 0x8001_0000 (direct).
     // Placing b alone at 0x8002_0000 takes it out of the walk: c moves up to 0x8000_4000 and traps instead.

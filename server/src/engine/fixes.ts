@@ -228,7 +228,13 @@ function eol(a: Analysis): string {
 
 /** Formats a new address in the style of the one it replaces (underscores or not). */
 function formatAddressLike(v: bigint, like?: string): string {
-  return like && like.includes('_') ? hexGrouped(v) : hex(v);
+  if (!like || !like.includes('_')) return hex(v);
+  // Grouped as the file writes it: `0xf7c0_0000` stays grouped even with 8 digits or fewer.
+  const digits = v.toString(16);
+  if (digits.length > 8) return hexGrouped(v);
+  const parts: string[] = [];
+  for (let i = digits.length; i > 0; i -= 4) parts.unshift(digits.slice(Math.max(0, i - 4), i));
+  return '0x' + parts.join('_');
 }
 
 /** Indentation step used in the file (two spaces unless the file uses tabs or four). */
