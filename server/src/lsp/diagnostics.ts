@@ -7,10 +7,11 @@
 // checked at once (on the next turn of the event loop); a keystroke that
 // closely follows an analysis waits until `delay` has passed since that
 // analysis, and a newer keystroke replaces the
-// pending run. `delay` is half the document's usual analysis time, 5 to 50 ms.
+// pending run. `delay` is half the document's usual analysis time, 5 ms to 1 s.
 // So an isolated edit costs one analysis and no waiting, and a burst of typing
-// in a file that takes 100 ms to check keeps the server at most about two
-// thirds busy, with diagnostics at most one analysis behind.
+// in a file of any size keeps the server at most about two thirds busy with it
+// (requests for other documents are answered between its analyses), with
+// diagnostics at most one analysis behind.
 //
 // A version whose diagnostics are exactly those the client already holds (the
 // store compares them: see `sameAs` in documents.ts) is not sent again: push
@@ -32,7 +33,7 @@ import { describeError, logError } from './log';
 
 /** Bounds of the adaptive delay, in ms, when `bartopo.debounceMs` is not set. */
 const MIN_DELAY = 5;
-const MAX_DELAY = 50;
+const MAX_DELAY = 1000;
 /** Least wait: none (the run is queued behind the messages already read, see `changed`). */
 const COALESCE = 0;
 /**
