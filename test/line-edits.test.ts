@@ -59,6 +59,36 @@ describe('line edits of fixes', () => {
     );
   });
 
+  it('diffEdits of a big file with changes spread all over (fix-all): applied gives after, in small edits of the changed lines', () => {
+    // 3,000 lines each side: past the exact comparison's size, so the windowed walk runs.
+    const base = Array.from({ length: 3000 }, (_, i) => `  bar ${i % 6} mem64 size 4K at 0x${(i * 4096).toString(16)}\n`);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(2999), fc.constantFrom('replace', 'insert', 'delete'), fc.nat(3)), { minLength: 1, maxLength: 80 }),
+        (changes) => {
+          const after = base.slice();
+          // From the end, so the indexes of the changes still to make stay valid.
+          for (const [at, kind, k] of [...changes].sort((x, y) => y[0] - x[0])) {
+            if (kind === 'replace') after[at] = `  bar ${k} mem64 size 64K at 0x${(at * 65536).toString(16)}\n`;
+            else if (kind === 'insert') after.splice(at, 0, ...Array.from({ length: k + 1 }, (_, q) => `  # inserted ${at}.${q}\n`));
+            else after.splice(at, Math.min(k + 1, after.length - at));
+          }
+          const before = base.join('');
+          const text = after.join('');
+          const edits = diffEdits(before, text);
+          assert.strictEqual(applyEdits(before, edits), text);
+          // Each change is a few lines, not the rest of the file.
+          const written = edits.reduce((s, e) => s + e.newText.length, 0);
+          assert.ok(written <= 80 * 4 * 60, `${written} characters written for ${changes.length} changes`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // Texts that agree nowhere within the window: still correct (one edit for the rest).
+    const other = Array.from({ length: 3000 }, (_, i) => `other ${i}\n`).join('');
+    assert.strictEqual(applyEdits(base.join(''), diffEdits(base.join(''), other)), other);
+  });
+
   it('a fix on one line of a big file is one edit of that line', () => {
     const lines = Array.from({ length: 20000 }, (_, i) => `  bar 0 mem64 size 4K at 0x${(i * 4096).toString(16)}\n`);
     const text = lines.join('');

@@ -230,7 +230,8 @@ export function diffEdits(before: string, after: string): TextEdit[] {
     span: { start: offsets[a0], end: offsets[a1] },
     newText: b.slice(b0, b1).join(''),
   });
-  if (n === 0 || m === 0 || n * m > 4_000_000) return [edit(pre, pre + n, pre, pre + m)];
+  if (n === 0 || m === 0) return [edit(pre, pre + n, pre, pre + m)];
+  if (n * m > 4_000_000) return resyncEdits(a, b, pre, n, m, edit);
   // Longest common subsequence of the middle lines (dynamic programming, suffix form).
   const w = m + 1;
   const lcs = new Uint32Array((n + 1) * w);
@@ -263,6 +264,46 @@ export function diffEdits(before: string, after: string): TextEdit[] {
     else j++;
   }
   flush();
+  return out;
+}
+
+/** Lines looked ahead, in each text, to find where two texts agree again after a difference. */
+const RESYNC_WINDOW = 64;
+
+/**
+ * Line edits for texts too long for the exact comparison (fix-all of a big file): a walk of both
+ * texts that, at a difference, looks up to RESYNC_WINDOW lines ahead in each for the nearest line
+ * where they agree again (a fix changes or adds a few lines in place). O((n + m) × window), and
+ * each changed run is one edit; where no agreement is found within the window, the rest of the
+ * middle is one edit.
+ */
+function resyncEdits(a: string[], b: string[], pre: number, n: number, m: number, edit: (a0: number, a1: number, b0: number, b1: number) => TextEdit): TextEdit[] {
+  const out: TextEdit[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[pre + i] === b[pre + j]) {
+      i++;
+      j++;
+      continue;
+    }
+    // The nearest (di, dj) with a[i + di] === b[j + dj], smallest di + dj first.
+    let found: [number, number] | undefined;
+    for (let d = 1; d <= 2 * RESYNC_WINDOW && !found; d++) {
+      for (let di = Math.max(0, d - RESYNC_WINDOW); di <= Math.min(d, RESYNC_WINDOW); di++) {
+        const dj = d - di;
+        if (i + di < n && j + dj < m && a[pre + i + di] === b[pre + j + dj]) {
+          found = [di, dj];
+          break;
+        }
+      }
+    }
+    if (!found) break;
+    out.push(edit(pre + i, pre + i + found[0], pre + j, pre + j + found[1]));
+    i += found[0];
+    j += found[1];
+  }
+  if (i < n || j < m) out.push(edit(pre + i, pre + n, pre + j, pre + m));
   return out;
 }
 
