@@ -84,6 +84,14 @@ describe('line edits of fixes', () => {
       ),
       { numRuns: 60 },
     );
+    // CRLF and a lone CR: lines keep their endings, so a line whose ending changed is a changed line.
+    const crlf = base.map((l, i) => (i % 3 === 0 ? l.replace('\n', '\r\n') : i % 7 === 0 ? l.replace('\n', '\r') : l));
+    const crlfAfter = crlf.slice();
+    crlfAfter[100] = crlfAfter[100].replace('\r\n', '\n');
+    crlfAfter.splice(2500, 1, '  # a\r\n', '  # b\r\n');
+    const e2 = diffEdits(crlf.join(''), crlfAfter.join(''));
+    assert.strictEqual(applyEdits(crlf.join(''), e2), crlfAfter.join(''));
+    assert.ok(e2.length <= 3, `${e2.length} edits`);
     // Texts that agree nowhere within the window: still correct (one edit for the rest).
     const other = Array.from({ length: 3000 }, (_, i) => `other ${i}\n`).join('');
     assert.strictEqual(applyEdits(base.join(''), diffEdits(base.join(''), other)), other);
