@@ -9,7 +9,7 @@ import { reparse } from './incremental';
 import { Reporter } from './report';
 import { Tree } from './tree';
 import { AnalyzeOptions, BarReport, Diagnostic, GuestPlacement } from './types';
-import { U64_LIMIT } from './values';
+import { endsBelow64 } from './values';
 
 export interface Analysis {
   text: string;
@@ -179,7 +179,7 @@ class VfBarReportRecord implements BarReport {
   get host(): bigint | undefined {
     if (this.t.base === undefined) return undefined;
     const at = this.t.base + BigInt(this.vf) * this.t.size;
-    return at + this.t.size <= U64_LIMIT ? at : undefined; // a VF past 2^64 has no address
+    return endsBelow64(at, this.t.size) ? at : undefined; // a VF past 2^64 has no address
   }
   get hostVerdict(): BarReport['hostVerdict'] {
     return this.decision.verdict;

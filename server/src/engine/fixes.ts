@@ -16,12 +16,11 @@ import { Reporter } from './report';
 import { AssignBarNode, AssignNode, GuestNode } from './ast';
 import { Stmt } from './tree';
 import { Diagnostic, Fix, TextEdit } from './types';
-import { alignDown, alignUp, formatSize, hex, hexGrouped, readInteger, someOf } from './values';
+import { alignDown, alignUp, formatSize, hex, hexGrouped, readInteger, someOf, U64_LIMIT } from './values';
 
 export { applyEdits };
 
 /** The first address past the 64-bit address space. */
-const U64_END = 1n << 64n;
 
 /**
  * Keys of diagnostic objects, made once per object: a finding is never changed after it is made, and an
@@ -228,13 +227,8 @@ function eol(a: Analysis): string {
 
 /** Formats a new address in the style of the one it replaces (underscores or not). */
 function formatAddressLike(v: bigint, like?: string): string {
-  if (!like || !like.includes('_')) return hex(v);
   // Grouped as the file writes it: `0xf7c0_0000` stays grouped even with 8 digits or fewer.
-  const digits = v.toString(16);
-  if (digits.length > 8) return hexGrouped(v);
-  const parts: string[] = [];
-  for (let i = digits.length; i > 0; i -= 4) parts.unshift(digits.slice(Math.max(0, i - 4), i));
-  return '0x' + parts.join('_');
+  return like && like.includes('_') ? hexGrouped(v, 4) : hex(v);
 }
 
 /** Indentation step used in the file (two spaces unless the file uses tabs or four). */
@@ -592,7 +586,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
     ['down', alignDown(addr, size)],
     ['up', alignDown(addr, size) + size],
   ] as const) {
-    if (v + extent > U64_END) continue; // past the end of the 64-bit address space
+    if (v + extent > U64_LIMIT) continue; // past the end of the 64-bit address space
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
     const res = check.verify(a, d, edits);
     if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });

@@ -7,7 +7,7 @@ import { OverlayMap } from './overlayMap';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, HostVerdict, Span } from './types';
 import { fitted } from './fitted';
-import { aSized, flat, formatRange, formatSize, hex, someOf, U64_LIMIT } from './values';
+import { aSized, endsBelow64, flat, formatRange, formatSize, hex, someOf } from './values';
 
 export interface Resource {
   start: bigint;
@@ -127,11 +127,11 @@ export function deviceResources(d: Device): Resource[] {
   out = [];
   for (const b of d.bars) {
     // A range past 2^64 is not an address range (address-overflow reports it): it takes part in no overlap or page.
-    if (b.host === undefined || b.size === undefined || b.host + b.size > U64_LIMIT) continue;
+    if (b.host === undefined || b.size === undefined || !endsBelow64(b.host, b.size)) continue;
     out.push({ start: b.host, end: b.host + b.size, id: b.id, device: d, span: b.span, addrSpan: b.node.address!.span, kind: 'bar', bar: b, space: b.kind === 'io' ? 'io' : 'mem', order: 0 });
   }
   const rom = d.rom;
-  if (rom && rom.host !== undefined && rom.size !== undefined && rom.host + rom.size <= U64_LIMIT) {
+  if (rom && rom.host !== undefined && rom.size !== undefined && endsBelow64(rom.host, rom.size)) {
     out.push({ start: rom.host, end: rom.host + rom.size, id: flat(`${d.name}.rom`), device: d, span: rom.span, addrSpan: rom.span, kind: 'rom', space: 'mem', order: 0 });
   }
   if (d.sriov && d.sriov.vfs > 0n) {
@@ -629,7 +629,7 @@ function decideHost(b: Bar, P: bigint, pages: PageBuckets): HostDecision {
   if (b.kind === 'io') return shared.io;
   if (b.size === undefined) return shared.invalid;
   if (b.host === undefined) return shared.unplaced;
-  if (b.host + b.size > U64_LIMIT) return shared.overflow;
+  if (!endsBelow64(b.host, b.size)) return shared.overflow;
   if (b.size >= P) return shared.big;
   if (b.host % P !== 0n) return { verdict: 'no-mmap', reason: `it is smaller than ${aSized(P)} page and starts at offset ${hex(b.host % P)} in its page`, neighbours: [], neighbourCount: 0 };
   const list = resourcesIn(pages, b.host / P);

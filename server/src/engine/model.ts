@@ -11,7 +11,7 @@ import { countAtMost } from './sorted';
 import { NameSuggester } from './suggest';
 import { Span } from './types';
 import { Stmt } from './tree';
-import { aSized, flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
+import { aSized, endsBelow64, flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
 const FOUR_G = 1n << 32n;
@@ -299,7 +299,7 @@ function checkBarNumbers(
       r.add('bar-alignment', node.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a BAR is naturally aligned. ${alignedChoices(a, size, count)}`, { subject, target });
     }
     // A VF BAR's range is part of its aperture (all its VFs): buildSriov reports that once.
-    if (a + size > U64_LIMIT && !target.vf) {
+    if (!endsBelow64(a, size) && !target.vf) {
       r.add('address-overflow', node.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject, target });
     }
   }
@@ -369,7 +369,7 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
         continue;
       }
       seen.set(w.name.value, w.name.span);
-      if (w.address.value + w.size.value > U64_LIMIT) {
+      if (!endsBelow64(w.address.value, w.size.value)) {
         r.add('address-overflow', w.size.span, `window ${w.name.value}: ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space. ${belowTop(w.size.value)}`);
         continue;
       }
@@ -628,9 +628,8 @@ function resolvesAsBefore(gn: GuestNode, cached: GuestSource, deviceByName: Map<
 function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
   const r = new Recorder();
   // A range past 2^64 is reported as address-overflow and is no address range: no window or 4 GiB question about it.
-  const fits = (start: bigint, size: bigint): boolean => start + size <= U64_LIMIT;
   for (const b of d.bars) {
-    if (b.host === undefined || b.size === undefined || b.kind === 'io' || !fits(b.host, b.size)) continue;
+    if (b.host === undefined || b.size === undefined || b.kind === 'io' || !endsBelow64(b.host, b.size)) continue;
     if (b.kind === 'mem32' && b.host + b.size > FOUR_G && !inWindow(windows, b.host, b.size, 'translated32')) {
       r.add(
         'bar32-above-4g',
@@ -654,8 +653,8 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
     }
   }
   if (windows.length > 0) {
-    for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io' && fits(b.host, b.size)) checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
-    if (d.rom?.host !== undefined && d.rom.size !== undefined && fits(d.rom.host, d.rom.size)) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
+    for (const b of d.bars) if (b.host !== undefined && b.size !== undefined && b.kind !== 'io' && endsBelow64(b.host, b.size)) checkInWindow(r, windows, b.id, b.host, b.size, b.node.address!.span, { device: d.name, bar: b.index });
+    if (d.rom?.host !== undefined && d.rom.size !== undefined && endsBelow64(d.rom.host, d.rom.size)) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
     for (const vb of d.sriov?.bars ?? []) {
       if (vb.base === undefined || vb.size === undefined) continue;
       checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index, vf: true });
@@ -694,7 +693,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
       r.add('duplicate', stmtSpan(w.stmt), `guest ${name}: \`window\` is given twice; the first one counts.`, { subject: name });
       continue;
     }
-    if (w.address.value + w.size.value > U64_LIMIT) {
+    if (!endsBelow64(w.address.value, w.size.value)) {
       r.add('address-overflow', w.size.span, `guest ${name}: window ${hex(w.address.value)} + ${formatSize(w.size.value)} runs past the end of the 64-bit address space; no BAR is placed in it. ${belowTop(w.size.value)}`, { subject: name });
       continue;
     }
@@ -746,7 +745,7 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
             target: { device: dn, bar: idx, guest: name },
           });
         }
-        if (ab.address.value + b.size > U64_LIMIT) {
+        if (!endsBelow64(ab.address.value, b.size)) {
           r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address. ${belowTop(b.size)}`, { subject: b.id });
           listed.push({ bar: b, span: stmtSpan(ab.stmt), unplaceable: true });
           continue;
@@ -990,7 +989,7 @@ function buildRom(d: Device, r: Sink): void {
   if (rn.address && size !== undefined) {
     const a = rn.address.value;
     if (a % size !== 0n) r.add('bar-alignment', rn.address.span, `${id}: address ${hex(a)} is not a multiple of its size ${formatSize(size)}; a ROM BAR is naturally aligned. ${alignedChoices(a, size)}`, { subject: id, target: { device: d.name, bar: -1 } });
-    if (a + size > U64_LIMIT) r.add('address-overflow', rn.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject: id });
+    if (!endsBelow64(a, size)) r.add('address-overflow', rn.address.span, `${id}: ${hex(a)} + ${formatSize(size)} runs past the end of the 64-bit address space. ${belowTop(size)}`, { subject: id });
   }
   d.rom = { size, host: size !== undefined ? rn.address?.value : undefined, span: stmtSpan(rn.stmt) };
 }

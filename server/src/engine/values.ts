@@ -4,6 +4,15 @@
 import { PciAddress } from './ast';
 
 export const U64_LIMIT = 1n << 64n;
+const HALF_U64 = 1n << 63n;
+
+/**
+ * Whether [start, start + size) ends at or below 2^64 (a range past it is `address-overflow` and no address range).
+ * Asked for every BAR of every analysis: two comparisons decide the usual case without the sum's new bigint.
+ */
+export function endsBelow64(start: bigint, size: bigint): boolean {
+  return (start < HALF_U64 && size <= HALF_U64) || start + size <= U64_LIMIT;
+}
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -194,10 +203,10 @@ export function hex(v: bigint): string {
   return '0x' + v.toString(16);
 }
 
-/** Hex with `_` every four digits from the right, as people write long addresses. */
-export function hexGrouped(v: bigint): string {
+/** Hex with `_` every four digits from the right, as people write long addresses: those of more than `plain` digits. */
+export function hexGrouped(v: bigint, plain = 8): string {
   const digits = v.toString(16);
-  if (digits.length <= 8) return '0x' + digits;
+  if (digits.length <= plain) return '0x' + digits;
   const parts: string[] = [];
   for (let i = digits.length; i > 0; i -= 4) parts.unshift(digits.slice(Math.max(0, i - 4), i));
   return '0x' + parts.join('_');
