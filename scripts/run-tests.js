@@ -33,6 +33,7 @@ try {
   console.error(`could not read the test report ${report}: ${e.message}`);
   failed = Math.max(failed, 1);
 }
+fs.rmSync(path.dirname(report), { recursive: true, force: true });
 if (r.status !== 0 && failed === 0) failed = 1;
 console.log(`tests: ${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -4,9 +4,9 @@ import { spawnSync } from 'child_process';
 import { pathToFileURL } from 'url';
 import { sarifUri } from '../server/src/cli/report';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { EXAMPLES_DIR, REPO_ROOT } from './paths';
+import { tempDir } from './tempDir';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'bartopo.js');
 
@@ -16,7 +16,7 @@ function run(args: string[], cwd = REPO_ROOT, input?: string): { code: number; s
 }
 
 function tmpFile(name: string, content: string | Buffer): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-cli-'));
+  const dir = tempDir('bartopo-cli-');
   const p = path.join(dir, name);
   fs.writeFileSync(p, content);
   return p;
@@ -70,7 +70,7 @@ describe('bartopo CLI', () => {
   });
 
   it('exits 2 with a one-line error for a missing file, a directory, invalid UTF-8, binary and foreign files', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-cli-'));
+    const dir = tempDir('bartopo-cli-');
     const cases: [string, RegExp][] = [
       [path.join(dir, 'missing.bartopo'), /cannot read: no such file/],
       [dir, /is a directory/],
@@ -284,7 +284,7 @@ describe('bartopo CLI', () => {
   });
 
   it('--format sarif writes a relative path as a URI reference, each segment percent-encoded', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-sarif-'));
+    const dir = tempDir('bartopo-sarif-');
     fs.mkdirSync(path.join(dir, 'my topo'));
     fs.writeFileSync(path.join(dir, 'my topo', 'a b#c%d.bartopo'), WITH_ERROR);
     const r = run(['check', '--format', 'sarif', 'my topo/a b#c%d.bartopo'], dir);
@@ -349,7 +349,7 @@ describe('bartopo CLI', () => {
     assert.strictEqual((few.stdout.match(/^host page /gm) ?? []).length, 3);
     assert.match(few.stdout, /… first 3 pages; more are not drawn \(--max-pages 0 draws all\)\n$/);
     assert.strictEqual((run(['map', '--max-pages', '0', f]).stdout.match(/^host page /gm) ?? []).length, 40);
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-map-')), 'few.svg');
+    const out = path.join(tempDir('bartopo-map-'), 'few.svg');
     const svg = run(['map', '--max-pages', '3', '--svg', out, f]);
     assert.match(svg.stderr, /wrote .*few\.svg \(3 pages: first 3 pages; more are not drawn/);
     assert.strictEqual((fs.readFileSync(out, 'utf8').match(/<g class="page"/g) ?? []).length, 3);
@@ -360,7 +360,7 @@ describe('bartopo CLI', () => {
     const r = run(['map', path.join(EXAMPLES_DIR, 'nec-usb-x86-4k.bartopo')]);
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stdout, /host page 0xf7c00000-0xf7c00fff \(4K\): holds resources of 2 IOMMU groups/);
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-map-')), 'm.svg');
+    const out = path.join(tempDir('bartopo-map-'), 'm.svg');
     const s = run(['map', '--svg', out, path.join(EXAMPLES_DIR, 'nec-usb-power-64k-packed.bartopo')]);
     assert.strictEqual(s.code, 0, s.stderr);
     const svg = fs.readFileSync(out, 'utf8');
@@ -386,7 +386,7 @@ describe('bartopo CLI', () => {
     const r = run(['import', 'lspci', tmpFile('x.txt', 'hello world\nthis is not lspci\n')]);
     assert.strictEqual(r.code, 2);
     assert.match(r.stderr, /no lspci device found/);
-    const s = run(['import', 'sysfs', fs.mkdtempSync(path.join(os.tmpdir(), 'bartopo-sys-'))]);
+    const s = run(['import', 'sysfs', tempDir('bartopo-sys-')]);
     assert.strictEqual(s.code, 2);
     assert.match(s.stderr, /has no sys\/bus\/pci\/devices/);
   });
