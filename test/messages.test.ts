@@ -32,6 +32,34 @@ describe('messages built when read', () => {
     saysAll(one(a.diagnostics, 'guest-page-conflict', 'a.bar0'), ['guest vm', 'guest page 0x80000000', 'host page 0x200000010000', 'b.bar0 at 0x80001000', 'comes from another']);
   });
 
+  it('offset and page-conflict advice fits how the BAR got its guest address: an explicit `at` is never moved by the allocator', () => {
+    const a = analyze(read('guest-offset-mismatch.bartopo'));
+    const byGuest = (g: string): Diagnostic => {
+      const found = a.diagnostics.filter((d) => d.rule === 'guest-offset-mismatch' && d.target?.guest === g);
+      assert.strictEqual(found.length, 1, g);
+      return found[0];
+    };
+    // skew: d.bar0 has `at 0x8000_1000` (default policy listed): changing the `at` helps, page-match alone does not.
+    const skew = byGuest('skew').message;
+    assert.match(skew, /Change its `at` to a guest address with offset 0x0 in its page, or drop the `at` and use `allocate page-match`/);
+    // packed: the listed allocator put d.bar0 at 0x8000_1000: page-match is the fix.
+    const packed = byGuest('packed').message;
+    assert.match(packed, /Use `allocate page-match` in guest packed .*or give it an explicit guest address with offset 0x0 \(`bar 0 at ADDR` in its assign block\)/);
+    assert.doesNotMatch(packed, /Change its `at`/);
+    // Under page-match already, an explicit BAR is told to drop its `at` so that page-match places it.
+    const pm = analyze('host {\n  page-size 64K\n}\ndevice d at 00:01.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x2000_0001_0000\n}\nguest g {\n  window 0x8000_0000 size 1G\n  allocate page-match\n  assign d {\n    bar 0 at 0x8000_1000\n  }\n}\n');
+    const m = one(pm.diagnostics, 'guest-offset-mismatch', 'd.bar0').message;
+    assert.match(m, /or drop the `at` so that `allocate page-match` places it/);
+    assert.doesNotMatch(m, /use `allocate page-match`/);
+    // guest-page-conflict of an explicit BAR: its `at` must change.
+    const conflict = analyze(
+      'host {\n  page-size 64K\n}\ndevice a at 00:01.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x2000_0001_0000\n  bar 2 mem64 size 4K at 0x2000_0002_0000\n}\nguest g {\n  window 0x8000_0000 size 1G\n  assign a {\n    bar 0 at 0x8000_0000\n    bar 2 at 0x8000_1000\n  }\n}\n',
+    );
+    const c = conflict.diagnostics.filter((d) => d.rule === 'guest-page-conflict');
+    assert.ok(c.length > 0, 'a page conflict');
+    for (const d of c) assert.match(d.message, /Give it a guest page of its own: change its `at` \(an explicit address is never moved by the allocator\)\./);
+  });
+
   it('msix-page-shared names the region, the shared page and the table', () => {
     const a = analyze(read('nic-msix-emulate-64k.bartopo'));
     // Table: 64 entries x 16 bytes = 0x400 bytes at 0x2000 of bar0, in host page 0x2100_0000_0000_0000.

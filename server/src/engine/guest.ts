@@ -435,17 +435,29 @@ function countDeltas(l: Placed[]): Map<bigint, number> {
 // `MessageText` in report.ts). Each takes only the values its text is made of (immutable ones: the
 // models they come from are kept across versions), so a finding keeps a few values instead of its text.
 
-function offsetMismatchMessage(guest: string, id: string, address: bigint, host: bigint, P: bigint): () => string {
+function offsetMismatchMessage(guest: string, id: string, index: number, address: bigint, host: bigint, P: bigint, explicit: boolean, pageMatch: boolean): () => string {
   return () => {
     const gOff = address % P;
     const hOff = host % P;
-    return `guest ${guest}: ${id} is at guest ${hex(address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. Place it at a guest address with offset ${hex(hOff)} (or use \`allocate page-match\`).`;
+    // The allocator never moves a BAR with an explicit address (under any policy), and under `allocate page-match`
+    // it gives every BAR it places its host offset: so the advice depends on which of the two put it here.
+    const todo = explicit
+      ? `Change its \`at\` to a guest address with offset ${hex(hOff)} in its page, or drop the \`at\`${pageMatch ? ' so that `allocate page-match` places it' : ' and use `allocate page-match`'} (an explicit address is never moved by the allocator).`
+      : `Use \`allocate page-match\` in guest ${guest} (it puts each BAR it places at its host offset), or give it an explicit guest address with offset ${hex(hOff)} (\`bar ${index} at ADDR\` in its assign block).`;
+    return `guest ${guest}: ${id} is at guest ${hex(address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. ${todo}`;
   };
 }
 
-function pageConflictMessage(guest: string, id: string, guestPage: bigint, hostPage: bigint, P: bigint, names: string, one: boolean): () => string {
-  return () =>
-    `guest ${guest}: ${id} needs guest page ${hex(guestPage)} to map host page ${hex(hostPage)}, but that ${formatSize(P)} guest page also holds ${names}, which come${one ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${id} traps. Give it a guest page of its own (\`allocate page-match\`).`;
+function pageConflictMessage(guest: string, id: string, guestPage: bigint, hostPage: bigint, P: bigint, names: string, one: boolean, explicit: boolean, pageMatch: boolean): () => string {
+  return () => {
+    // `allocate page-match` gives each host page a guest page of its own, but moves no BAR with an explicit address.
+    const todo = explicit
+      ? `Give it a guest page of its own: change its \`at\` (an explicit address is never moved by the allocator)${pageMatch ? ', or drop it so that `allocate page-match` places it' : ''}.`
+      : pageMatch
+        ? `Move the explicit guest address${one ? '' : 'es'} that put${one ? 's' : ''} ${one ? 'it' : 'them'} in this page: \`allocate page-match\` does not move ${one ? 'it' : 'them'}.`
+        : `Give it a guest page of its own (\`allocate page-match\` in guest ${guest}).`;
+    return `guest ${guest}: ${id} needs guest page ${hex(guestPage)} to map host page ${hex(hostPage)}, but that ${formatSize(P)} guest page also holds ${names}, which come${one ? 's' : ''} from another host page or offset: one guest page maps one host page, so ${id} traps. ${todo}`;
+  };
 }
 
 function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string, mappable: boolean): () => string {
@@ -471,7 +483,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const gOff = p.address % P;
   const target = { device: b.device.name, bar: b.index, guest: g.name };
   if (hOff !== gOff) {
-    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, p.address, b.host, P), { subject: b.id, target });
+    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, b.index, p.address, b.host, P, p.explicit, g.policy === 'page-match'), { subject: b.id, target });
     return trapped(flat(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`));
   }
   const delta = p.address - b.host;
@@ -531,7 +543,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   if (conflicting > 0) {
     const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
     reasons.push(flat(`its guest page also holds ${names}, from another host page or offset`));
-    r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1), {
+    r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1, p.explicit, g.policy === 'page-match'), {
       subject: b.id,
       target,
       // Where the other BAR's placement is written; when that is this BAR's own assign (two BARs of one device
