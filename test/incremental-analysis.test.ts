@@ -396,6 +396,47 @@ describe('incremental analysis', function () {
     assert.deepStrictEqual(picture(analyze(next, {}, prev)), picture(analyze(next)), 'a keystroke after the copy');
   });
 
+  // Statements between the edited one and the one that must be kept (an edit parses its neighbours again too).
+  const FILLER = 'device f1 at 03:00.0 {\n  group 3\n}\ndevice f2 at 04:00.0 {\n  group 4\n}\n';
+  const FILLER2 = 'device f3 at 05:00.0 {\n  group 5\n}\ndevice f4 at 06:00.0 {\n  group 6\n}\n';
+
+  it('keeps a guest that names an unknown device while the device names stay the same, and builds it again when they change', () => {
+    const doc = (other: string, addr: string): string =>
+      `host h {\n  page-size 64K\n}\ndevice nic at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x1_0000_0000\n}\n${FILLER2}device ${other} at 02:00.0 {\n  group 2\n  bar 0 mem64 size 64K at ${addr}\n}\n${FILLER}guest g {\n  window 0x8000_0000 size 1G\n  assign nic\n  assign nci\n}\n`;
+    const unknown = (a: Analysis): string[] => a.diagnostics.filter((d) => d.target?.guest === 'g' || /nci/.test(d.message)).map((d) => d.message);
+    const a = analyze(doc('other', '0x2_0000_0000'));
+    assert.ok(unknown(a).some((m) => m.includes('Did you mean `nic`?')), unknown(a).join('\n'));
+    // A BAR edit in a device the guest does not assign: the guest (and its analysis) is kept, finding and all.
+    const b = analyze(doc('other', '0x3_0000_0000'), {}, a);
+    assert.ok(b.host.change, 'not incremental');
+    assert.strictEqual(b.topology.guests[0], a.topology.guests[0], 'the guest model was built again');
+    assert.strictEqual(b.guests[0], a.guests[0], 'the guest was placed and judged again');
+    assert.deepStrictEqual(picture(b), picture(analyze(doc('other', '0x3_0000_0000'))));
+    // A rename that gives a closer-in-order name (nci2 and nic are both one edit from nci; the first in alphabetical order wins).
+    const c = analyze(doc('nci2', '0x3_0000_0000'), {}, b);
+    assert.notStrictEqual(c.topology.guests[0], b.topology.guests[0]);
+    assert.ok(unknown(c).some((m) => m.includes('Did you mean `nci2`?')), unknown(c).join('\n'));
+    assert.deepStrictEqual(picture(c), picture(analyze(doc('nci2', '0x3_0000_0000'))));
+    // A rename that makes the unknown name known.
+    const d = analyze(doc('nci', '0x3_0000_0000'), {}, c);
+    assert.ok(!unknown(d).some((m) => m.includes('Did you mean')), unknown(d).join('\n'));
+    assert.deepStrictEqual(picture(d), picture(analyze(doc('nci', '0x3_0000_0000'))));
+  });
+
+  it('reports the findings of a kept device as the same diagnostic objects, and as new ones when their severity changes', () => {
+    // Two devices with a finding each (misaligned BARs); an edit in the second keeps the first device's model.
+    const doc = (addr: string): string =>
+      `device a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 1M at 0x1_0001_0000\n}\n${FILLER}device b at 02:00.0 {\n  group 2\n  bar 0 mem64 size 1M at ${addr}\n}\n`;
+    const first = analyze(doc('0x2_0001_0000'));
+    const ofA = (x: Analysis) => x.diagnostics.find((d) => d.subject === 'a.bar0' && d.rule === 'bar-alignment')!;
+    const next = analyze(doc('0x2_0002_0000'), {}, first);
+    assert.strictEqual(ofA(next), ofA(first), 'a new diagnostic object for an unchanged device');
+    assert.deepStrictEqual(picture(next), picture(analyze(doc('0x2_0002_0000'))));
+    const warned = analyze(doc('0x2_0003_0000'), { severities: { 'bar-alignment': 'warning' } }, next);
+    assert.strictEqual(ofA(warned).severity, 'warning');
+    assert.deepStrictEqual(picture(warned), picture(analyze(doc('0x2_0003_0000'), { severities: { 'bar-alignment': 'warning' } })));
+  });
+
   it('after fixes were verified on edited copies, still reuses the guests an edit does not reach', () => {
     // A verification analyses an edited copy that shares the original's nodes; what it
     // builds must not take the place of the original's models (the next keystroke would

@@ -183,13 +183,18 @@ export function hostDiagnostics(h: HostAnalysis): Diagnostic[] {
 /** Most devices an incremental host analysis takes on; beyond, analysing everything is as cheap. */
 const MAX_CHANGED_DEVICES = 64;
 
+/** The resource each bar-overlap finding reports its resource overlapping (the sweep's furthest-reaching one). */
+const overlapWith = new WeakMap<Diagnostic, Resource>();
+
 /**
  * Host address space analysis. With `previous` (the host analysis of an earlier
  * version with the same page size and rule severities), only what the changed
  * devices can affect is computed again: their resources leave and enter the
  * sorted lists and page buckets, and the decisions and findings of every
  * resource in a page they leave or enter are recomputed; the rest is taken
- * over. The overlap sweep always runs over the whole (already sorted) list.
+ * over. The overlap sweep runs again from the first place the lists changed until its
+ * state is what it was there, and keeps the finding of a resource it passes whose
+ * overlapping resource is the same.
  * `previous` is not modified unless `consume` is set (then its maps are
  * updated in place and it must not be used afterwards). The result is the
  * same as without it (tests compare the two); `change` says what was
@@ -272,6 +277,10 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       overlaps.delete(res);
       return;
     }
+    // The finding of a resource the sweep passes again, against the same resource as before, is kept: its text
+    // depends on the two resources only (and the severities, the same for any analysis that takes over the map).
+    const before = overlaps.get(res);
+    if (before !== undefined && overlapWith.get(before) === reach) return;
     const oEnd = res.end < reach.end ? res.end : reach.end;
     const ro = new Reporter(overrides);
     ro.add(
@@ -280,8 +289,10 @@ export function analyzeHost(topo: Topology, overrides: Overrides, previous?: Hos
       `${describe(res)} overlaps ${describe(reach)} at ${formatRange(res.start, oEnd - res.start)}${res.space === 'io' ? ' in I/O space' : ''}: two ${reach.device === res.device ? 'resources of one device' : 'devices'} would decode the same addresses. Move one of them.`,
       { subject: res.id, related: [{ span: reach.addrSpan, message: `${describe(reach)}` }] },
     );
-    if (ro.diagnostics.length > 0) overlaps.set(res, ro.diagnostics[0]);
-    else overlaps.delete(res);
+    if (ro.diagnostics.length > 0) {
+      overlaps.set(res, ro.diagnostics[0]);
+      overlapWith.set(ro.diagnostics[0], reach);
+    } else overlaps.delete(res);
   };
   const decodes = (x: Resource, space: 'mem' | 'io'): boolean => x.space === space && x.end > x.start;
   if (change) for (const res of removedRes) overlaps.delete(res);

@@ -6,7 +6,7 @@ import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress
 import { OverlayMap } from './overlayMap';
 import { emptyList, fitted } from './fitted';
 import type { Resource } from './host';
-import { Reporter } from './report';
+import { Finding, Reporter } from './report';
 import { countAtMost } from './sorted';
 import { NameSuggester } from './suggest';
 import { Span } from './types';
@@ -209,7 +209,6 @@ export function stmtSpan(s: Stmt): Span {
 
 /** Where model builders report: the Reporter, or a recorder that keeps a device's findings for reuse. */
 type Sink = Pick<Reporter, 'add'>;
-type Finding = Parameters<Reporter['add']>;
 
 class Recorder implements Sink {
   readonly found: Finding[] = [];
@@ -390,16 +389,22 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Guests.
   const guests: Guest[] = [];
   const guestNames = new Map<string, Span>();
-  const names = new NameSuggester(deviceByName); // indexes the names only if a guest names an unknown device
   // The previous version's guest models, by statement: each analysis takes over from the one it follows.
   const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
   // After an update of the device list, an earlier guest model can resolve differently only through the replaced devices' names.
   let renamed: Set<string> | undefined;
+  // Whether the update left the set of device names as it was (each replaced device came back under its name): then
+  // a name no device has is still unknown, and its "did you mean" is the same.
+  let sameNames = false;
   if (update) {
     renamed = new Set();
     for (const d of update.gone) renamed.add(d.name);
+    // Names are unique in an updated list: as many added as gone, each under a gone name, is the same set.
+    sameNames = update.added.length === update.gone.length && update.added.every((d) => renamed!.has(d.name));
     for (const d of update.added) renamed.add(d.name);
   }
+  // Indexes the names only if a guest names an unknown device; the previous version's index while the names are the same.
+  const names = (sameNames && previous && suggesters.get(previous)) || new NameSuggester(deviceByName);
   for (const gn of file.guests) {
     if (!gn.name) continue;
     const name = gn.name.value;
@@ -409,9 +414,11 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed, names));
+    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed, sameNames, names));
   }
-  return { host, devices, deviceByName, guests, reuse, update };
+  const topology: Topology = { host, devices, deviceByName, guests, reuse, update };
+  suggesters.set(topology, names);
+  return topology;
 }
 
 /** The devices with one of `names`: looked up when names are unique (the list has `reuse`), else found by a pass over the list. */
@@ -465,7 +472,7 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
     }
     const name = dn.name.value;
     const d = builtDevice(dn, name);
-    for (const f of d.own) r.add(...f);
+    for (const f of d.own) r.replay(f);
     const prev = deviceByName.get(name);
     if (prev) {
       clean = false;
@@ -489,12 +496,12 @@ function buildDevices(file: FileNode, r: Reporter, windows: HostWindow[], window
       } else byPci.set(key, d);
     }
     devices.push(d);
-    for (const f of d.parts) r.add(...f);
+    for (const f of d.parts) r.replay(f);
   }
   // Host-level checks per BAR (4G, windows): per device, kept with the device model while the windows stay the same.
   const noted: number[] = [];
   devices.forEach((d, i) => {
-    for (const f of hostLevelOf(d, windows, windowsKey)) r.add(...f);
+    for (const f of hostLevelOf(d, windows, windowsKey)) r.replay(f);
     if (hasFindings(d, windows, windowsKey)) noted.push(i);
   });
   return { devices, deviceByName, reuse: clean ? { nodes: file.devices, byPci, windowsKey, noted } : undefined };
@@ -573,10 +580,10 @@ function updateDevices(file: FileNode, previous: Topology, windows: HostWindow[]
 function replayFindings(devices: Device[], noted: number[], windows: HostWindow[], windowsKey: string, r: Reporter): void {
   for (const i of noted) {
     const d = devices[i];
-    for (const f of d.own) r.add(...f);
-    for (const f of d.parts) r.add(...f);
+    for (const f of d.own) r.replay(f);
+    for (const f of d.parts) r.replay(f);
   }
-  for (const i of noted) for (const f of hostLevelOf(devices[i], windows, windowsKey)) r.add(...f);
+  for (const i of noted) for (const f of hostLevelOf(devices[i], windows, windowsKey)) r.replay(f);
 }
 
 /**
@@ -586,28 +593,44 @@ function replayFindings(devices: Device[], noted: number[], windows: HostWindow[
  * which lets the guest analysis be reused too. What a model was built from is
  * kept with the model, not with the node: fixes analyse edited copies that share
  * the original's nodes, and their models must not take the original's place. A
- * guest that names an unknown device is not reused: its message suggests names
- * from all devices.
+ * guest that names an unknown device is reused only while the device names are
+ * the same set (its message suggests names from all devices): so a guest with a
+ * half-typed assign does not make every keystroke elsewhere build, place and
+ * judge it again.
  */
 interface GuestSource {
   found: Finding[];
   resolved: (Device | undefined)[];
+  /** Whether an assign names a device no statement declares. */
+  unknown: boolean;
   /** The device names the assigns use, made on first need. */
   names?: Set<string>;
 }
 const guestSources = new WeakMap<Guest, GuestSource>();
 
-function guestModel(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, earlier: Guest | undefined, renamed: Set<string> | undefined, names: NameSuggester): Guest {
+/** The "did you mean" index of each topology's device names (built on first need, shared while the names stay the same). */
+const suggesters = new WeakMap<Topology, NameSuggester>();
+
+function guestModel(
+  gn: GuestNode,
+  name: string,
+  deviceByName: Map<string, Device>,
+  r: Pick<Reporter, 'replay'>,
+  earlier: Guest | undefined,
+  renamed: Set<string> | undefined,
+  sameNames: boolean,
+  names: NameSuggester,
+): Guest {
   const cached = earlier && guestSources.get(earlier);
-  if (earlier && cached && earlier.name === name && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
-    for (const f of cached.found) r.add(...f);
+  if (earlier && cached && earlier.name === name && (!cached.unknown || (renamed !== undefined && sameNames)) && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
+    for (const f of cached.found) r.replay(f);
     return earlier;
   }
   const rec = new Recorder();
   const guest = buildGuest(gn, name, deviceByName, rec, names);
   const resolved = gn.assigns.map((an) => deviceByName.get(an.device?.value ?? ''));
-  if (gn.assigns.every((an, i) => !an.device || resolved[i] !== undefined)) guestSources.set(guest, { found: rec.found, resolved });
-  for (const f of rec.found) r.add(...f);
+  guestSources.set(guest, { found: rec.found, resolved, unknown: gn.assigns.some((an, i) => an.device !== undefined && resolved[i] === undefined) });
+  for (const f of rec.found) r.replay(f);
   return guest;
 }
 

@@ -96,9 +96,35 @@ class ReportedDiagnostic implements Diagnostic {
 /** Per-rule severity overrides (`off` drops a rule). */
 export type Overrides = Partial<Record<RuleId, SeverityOverride>>;
 
+/** A finding as a model records it, to be reported by every analysis that keeps the model (`Reporter.replay`). */
+export type Finding = Parameters<Reporter['add']>;
+
+/** The diagnostic each recorded finding was last reported as. */
+const reportedAs = new WeakMap<Finding, Diagnostic>();
+
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   constructor(readonly overrides: Overrides = {}) {}
+
+  /**
+   * Reports a finding a model recorded. A model is kept across versions (and shared with the
+   * analyses of edited copies that fixes are checked with), and so is the diagnostic its finding
+   * was reported as, while the severity stays the same: the finding's span is the node's own and
+   * moves with it. Reused diagnostics are not converted, keyed or compared again downstream (the
+   * language server takes over their LSP form, fix checks recognise them as the original's).
+   */
+  replay(f: Finding): void {
+    const [rule, , , opts] = f;
+    const o = this.overrides[rule];
+    if (o === 'off') return;
+    const before = reportedAs.get(f);
+    if (before !== undefined && before.severity === (o ?? opts?.severity ?? DEFAULT_SEVERITY[rule])) {
+      this.diagnostics.push(before);
+      return;
+    }
+    this.add(...f);
+    reportedAs.set(f, this.diagnostics[this.diagnostics.length - 1]);
+  }
 
   add(rule: RuleId, span: Span, message: MessageText, opts: AddOptions = {}): void {
     const o = this.overrides[rule];
