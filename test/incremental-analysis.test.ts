@@ -423,6 +423,28 @@ describe('incremental analysis', function () {
     assert.deepStrictEqual(picture(d), picture(analyze(doc('nci', '0x3_0000_0000'))));
   });
 
+  it('patches a guest model when devices it assigns change: the other assigns keep their objects, findings follow the edited one', () => {
+    // x and y are assigned; y's assign lists bar 2 (x's lists bar 4, which x lacks: a finding that must stay).
+    const doc = (yBars: string): string =>
+      `host h {\n  page-size 64K\n}\ndevice x at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x1_0000_0000\n}\n${FILLER}device y at 02:00.0 {\n  group 2\n${yBars}}\n${FILLER2}guest g {\n  window 0x8000_0000 size 1G\n  allocate page-match\n  assign x {\n    bar 4\n  }\n  assign y {\n    bar 2\n  }\n}\n`;
+    const both = '  bar 0 mem64 size 64K at 0x2_0000_0000\n  bar 2 mem64 size 64K at 0x2_0001_0000\n';
+    const a = analyze(doc(both));
+    const refs = (x: Analysis): string[] => x.diagnostics.filter((d) => d.rule === 'unknown-reference').map((d) => d.message).sort();
+    assert.deepStrictEqual(refs(a), ['x has no BAR 4 (it has bar0).']);
+    // y loses bar 2: the guest model is new, x's assign is the same object, and y's assign block now has a finding.
+    const b = analyze(doc('  bar 0 mem64 size 64K at 0x2_0000_0000\n'), {}, a);
+    assert.ok(b.host.change, 'not incremental');
+    assert.notStrictEqual(b.topology.guests[0], a.topology.guests[0]);
+    assert.strictEqual(b.topology.guests[0].assigns[0], a.topology.guests[0].assigns[0], 'the assign of the unchanged device was built again');
+    assert.notStrictEqual(b.topology.guests[0].assigns[1], a.topology.guests[0].assigns[1]);
+    assert.deepStrictEqual(refs(b), ['x has no BAR 4 (it has bar0).', 'y has no BAR 2 (it has bar0).']);
+    assert.deepStrictEqual(picture(b), picture(analyze(doc('  bar 0 mem64 size 64K at 0x2_0000_0000\n'))));
+    // And back.
+    const c = analyze(doc(both), {}, b);
+    assert.deepStrictEqual(refs(c), ['x has no BAR 4 (it has bar0).']);
+    assert.deepStrictEqual(picture(c), picture(analyze(doc(both))));
+  });
+
   it('reports the findings of a kept device as the same diagnostic objects, and as new ones when their severity changes', () => {
     // Two devices with a finding each (misaligned BARs); an edit in the second keeps the first device's model.
     const doc = (addr: string): string =>

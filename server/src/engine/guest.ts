@@ -248,17 +248,17 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
     }
     // The same model with an affected device, or a model rebuilt on the same statement (it names an edited device).
     const prior = old ?? previousByNode?.get(g.node);
-    const again = prior && rejudge(g, prior, topo, host, overrides, previous!.affected);
-    out.push(again || analyzeGuest(g, topo, host, overrides));
+    const again = prior ? rejudge(g, prior, topo, host, overrides, previous!.affected) : undefined;
+    out.push(again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged));
   }
   return out;
 }
 
-/** Places and judges one guest from scratch. */
-function analyzeGuest(g: Guest, topo: Topology, host: HostAnalysis, overrides: Overrides): GuestAnalysis {
+/** Places and judges one guest from scratch (`placedQuietly`: its placement, already made, that reported nothing). */
+function analyzeGuest(g: Guest, topo: Topology, host: HostAnalysis, overrides: Overrides, placedQuietly?: Placed[]): GuestAnalysis {
   const P = topo.host.pageSize;
   const r = new Reporter(overrides);
-  const placed = allocate(g, P, r);
+  const placed = placedQuietly ?? allocate(g, P, r);
   reportOverlaps(g, placed, r);
   return judgePlaced(g, placed, topo, host, guestPages(placed, P), r);
 }
@@ -332,23 +332,25 @@ const MAX_REJUDGED = 64;
  * the BARs whose verdict can differ are judged again — those whose placement, host address or host
  * decision is not what it was, and those sharing a first or last guest page with one of them (old
  * or new), whose page counts they are in. The others keep their placements and findings. Undefined
- * (judge all) when the placement reports anything, the BARs are not the same list, or too many differ.
+ * (judge all) when the placement reports anything; when the BARs are not the same list or too many
+ * differ, the placement (which reported nothing) is handed back to be judged whole.
  * `old` is only read: a fix check analyses an edited copy while the current analysis stays.
  */
-function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides, affected: Set<Device>): GuestAnalysis | undefined {
+function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides, affected: Set<Device>): GuestAnalysis | { unjudged: Placed[] } | undefined {
   const was = old.guest;
   if (was.name !== g.name || was.policy !== g.policy || was.msix !== g.msix || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return undefined;
   const P = topo.host.pageSize;
   const r = new Reporter(overrides);
   const placed = allocate(g, P, r);
   const n = placed.length;
-  if (r.diagnostics.length > 0 || n !== old.placed.length) return undefined;
+  if (r.diagnostics.length > 0) return undefined;
+  if (n !== old.placed.length) return { unjudged: placed };
   const differs: number[] = [];
   for (let i = 0; i < n; i++) {
     const p = placed[i];
     const q = old.placed[i];
     if (p.bar === q.bar && p.address === q.address && p.span === q.span && p.explicit === q.explicit && p.unplaceable === q.unplaceable && !affected.has(p.bar.device)) continue;
-    if (differs.push(i) > MAX_REJUDGED) return undefined;
+    if (differs.push(i) > MAX_REJUDGED) return { unjudged: placed };
   }
   reportOverlaps(g, placed, r);
   const gpages = guestPages(placed, P);
@@ -391,24 +393,27 @@ class GuestPages {
     return this.byPage.get(pg);
   }
 
-  /** BARs whose first guest page is `first` and last `last` (> first): the ones in both those pages' lists. */
-  private readonly spanning = new Map<string, Placed[]>();
-  private readonly spanningDeltas = new Map<string, Map<bigint, number>>();
+  /**
+   * BARs whose first guest page is `first` and last `last` (> first): the ones in both those pages' lists, by
+   * first page and then last page (keys built from the two bigints would cost two decimal conversions per BAR).
+   */
+  private readonly spanning = new Map<bigint, Map<bigint, Placed[]>>();
+  private readonly spanningDeltas = new Map<Placed[], Map<bigint, number>>();
 
   addSpanning(first: bigint, last: bigint, p: Placed): void {
-    const k = `${first}:${last}`;
-    const l = this.spanning.get(k);
+    let byLast = this.spanning.get(first);
+    if (!byLast) this.spanning.set(first, (byLast = new Map()));
+    const l = byLast.get(last);
     if (l) l.push(p);
-    else this.spanning.set(k, [p]);
+    else byLast.set(last, [p]);
   }
 
   /** Of the BARs in both `first`'s and `last`'s lists: how many there are, and how many with host address `delta` below guest address. */
   inBoth(first: bigint, last: bigint, delta: bigint): { all: number; sameDelta: number } {
-    const k = `${first}:${last}`;
-    const l = this.spanning.get(k);
+    const l = this.spanning.get(first)?.get(last);
     if (!l) return { all: 0, sameDelta: 0 };
-    let m = this.spanningDeltas.get(k);
-    if (!m) this.spanningDeltas.set(k, (m = countDeltas(l)));
+    let m = this.spanningDeltas.get(l);
+    if (!m) this.spanningDeltas.set(l, (m = countDeltas(l)));
     return { all: l.length, sameDelta: m.get(delta) ?? 0 };
   }
 

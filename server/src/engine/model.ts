@@ -2,7 +2,7 @@
 // derived numbers (MSI-X table/PBA sizes, VF apertures) computed. Structural
 // rules that need only one statement or one device are checked here.
 
-import { BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
+import { AssignNode, BarKind, BarNode, DeviceNode, FileNode, GuestNode, MsixMode, PciAddress, Policy, Val } from './ast';
 import { OverlayMap } from './overlayMap';
 import { emptyList, fitted } from './fitted';
 import type { Resource } from './host';
@@ -603,6 +603,12 @@ interface GuestSource {
   resolved: (Device | undefined)[];
   /** Whether an assign names a device no statement declares. */
   unknown: boolean;
+  /**
+   * When every assign names a device once and each resolved: where each assign's findings start in
+   * `found` (by the assign's index; one more entry for the end). Such a model is patched, not built
+   * again, when some of its devices were replaced: the other assigns keep their objects and findings.
+   */
+  marks?: number[];
   /** The device names the assigns use, made on first need. */
   names?: Set<string>;
 }
@@ -626,12 +632,59 @@ function guestModel(
     for (const f of cached.found) r.replay(f);
     return earlier;
   }
+  const patched = earlier && cached?.marks && earlier.name === name && earlier.node === gn ? patchedGuest(gn, earlier, cached, deviceByName) : undefined;
+  if (patched) {
+    guestSources.set(patched.guest, patched.source);
+    for (const f of patched.source.found) r.replay(f);
+    return patched.guest;
+  }
   const rec = new Recorder();
-  const guest = buildGuest(gn, name, deviceByName, rec, names);
+  const marks: number[] = [];
+  const guest = buildGuest(gn, name, deviceByName, rec, names, (i) => (marks[i] = rec.found.length));
   const resolved = gn.assigns.map((an) => deviceByName.get(an.device?.value ?? ''));
-  guestSources.set(guest, { found: rec.found, resolved, unknown: gn.assigns.some((an, i) => an.device !== undefined && resolved[i] === undefined) });
+  const once = new Set(gn.assigns.map((an) => an.device?.value)).size === gn.assigns.length;
+  const simple = once && gn.assigns.every((an, i) => an.device !== undefined && resolved[i] !== undefined);
+  guestSources.set(guest, {
+    found: rec.found,
+    resolved,
+    unknown: gn.assigns.some((an, i) => an.device !== undefined && resolved[i] === undefined),
+    marks: simple ? marks : undefined,
+  });
   for (const f of rec.found) r.replay(f);
   return guest;
+}
+
+/**
+ * The model of a guest whose statement is unchanged but some of whose devices were replaced (an edit in
+ * a device it assigns), made from the earlier model: the assigns of unchanged devices keep their objects
+ * and findings, the others are built again. What `buildGuest` would give (the same values, the findings in
+ * the same order); undefined when an assign no longer resolves.
+ */
+function patchedGuest(gn: GuestNode, earlier: Guest, cached: GuestSource, deviceByName: Map<string, Device>): { guest: Guest; source: GuestSource } | undefined {
+  const marks = cached.marks!;
+  const n = gn.assigns.length;
+  if (earlier.assigns.length !== n) return undefined;
+  const found: Finding[] = cached.found.slice(0, marks[0]); // the guest's own (allocate, msix, window)
+  const newMarks: number[] = [];
+  const resolved: Device[] = [];
+  const assigns: Assign[] = [];
+  for (let i = 0; i < n; i++) {
+    const an = gn.assigns[i];
+    const d = deviceByName.get(an.device!.value);
+    if (!d) return undefined;
+    resolved.push(d);
+    newMarks.push(found.length);
+    if (d === cached.resolved[i]) {
+      assigns.push(earlier.assigns[i]);
+      for (let k = marks[i]; k < marks[i + 1]; k++) found.push(cached.found[k]);
+    } else {
+      const rec = new Recorder();
+      assigns.push(buildAssign(an, d, earlier.name, rec));
+      for (const f of rec.found) found.push(f);
+    }
+  }
+  newMarks.push(found.length);
+  return { guest: { ...earlier, assigns }, source: { found, resolved, unknown: false, marks: newMarks } };
 }
 
 /**
@@ -697,7 +750,15 @@ function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint
 }
 
 /** One guest: policy, window, MSI-X mode and its assigns in placement order. */
-export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string, Device>, r: Sink, names: NameSuggester = new NameSuggester(deviceByName)): Guest {
+export function buildGuest(
+  gn: GuestNode,
+  name: string,
+  deviceByName: Map<string, Device>,
+  r: Sink,
+  names: NameSuggester = new NameSuggester(deviceByName),
+  /** Called before each assign statement is looked at (by its index in the node), and once more at the end. */
+  onAssign?: (i: number) => void,
+): Guest {
   let suggestions = 0;
   const g: Guest = {
     name,
@@ -723,7 +784,9 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
     g.window = { start: w.address.value, size: w.size.value, span: stmtSpan(w.stmt) };
   }
   const assigned = new Map<string, Span>();
-  for (const an of gn.assigns) {
+  for (let i = 0; i < gn.assigns.length; i++) {
+    onAssign?.(i);
+    const an = gn.assigns[i];
     if (!an.device) continue;
     const dn = an.device.value;
     const d = deviceByName.get(dn);
@@ -738,53 +801,60 @@ export function buildGuest(gn: GuestNode, name: string, deviceByName: Map<string
       continue;
     }
     assigned.set(dn, an.device.span);
-    const listed: AssignedBar[] = [];
-    const listedIdx = new Set<number>();
-    for (const ab of an.bars) {
-      if (!ab.index) continue;
-      const idx = ab.index.value;
-      const b = barAt(d, idx);
-      if (!b) {
-        if (!slotDeclared(d, idx)) {
-          r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
-        } else if (isUpperSlot(d, idx)) {
-          r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
-        }
-        continue;
-      }
-      if (b.kind === 'io') {
-        if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory. Remove its \`at\`.`, { subject: b.id });
-        continue;
-      }
-      if (listedIdx.has(idx)) {
-        r.add('duplicate', ab.index.span, `guest ${name}: ${b.id} is listed twice in this assign block.`, { subject: b.id });
-        continue;
-      }
-      listedIdx.add(idx);
-      if (ab.address && b.size !== undefined) {
-        if (ab.address.value % b.size !== 0n) {
-          r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too. ${alignedChoices(ab.address.value, b.size)}`, {
-            subject: b.id,
-            target: { device: dn, bar: idx, guest: name },
-          });
-        }
-        if (!endsBelow64(ab.address.value, b.size)) {
-          r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address. ${belowTop(b.size)}`, { subject: b.id });
-          listed.push({ bar: b, span: stmtSpan(ab.stmt), unplaceable: true });
-          continue;
-        }
-      }
-      listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
-    }
-    const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
-    g.assigns.push({
-      device: d,
-      bars: fitted([...listed, ...rest.map((bar) => ({ bar }))]),
-      span: stmtSpan(an.stmt),
-      nameSpan: an.device.span,
-    });
+    g.assigns.push(buildAssign(an, d, name, r));
   }
+  onAssign?.(gn.assigns.length);
   return g;
+}
+
+/** One assign of a device that resolved (`d`), with its BAR list in placement order and the findings of its block. */
+function buildAssign(an: AssignNode, d: Device, name: string, r: Sink): Assign {
+  const dn = d.name;
+  const listed: AssignedBar[] = [];
+  const listedIdx = new Set<number>();
+  for (const ab of an.bars) {
+    if (!ab.index) continue;
+    const idx = ab.index.value;
+    const b = barAt(d, idx);
+    if (!b) {
+      if (!slotDeclared(d, idx)) {
+        r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
+      } else if (isUpperSlot(d, idx)) {
+        r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
+      }
+      continue;
+    }
+    if (b.kind === 'io') {
+      if (ab.address) r.add('unknown-reference', ab.address.span, `${b.id} is an I/O BAR: it lives in I/O port space and is never placed in guest memory. Remove its \`at\`.`, { subject: b.id });
+      continue;
+    }
+    if (listedIdx.has(idx)) {
+      r.add('duplicate', ab.index.span, `guest ${name}: ${b.id} is listed twice in this assign block.`, { subject: b.id });
+      continue;
+    }
+    listedIdx.add(idx);
+    if (ab.address && b.size !== undefined) {
+      if (ab.address.value % b.size !== 0n) {
+        r.add('bar-alignment', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} is not a multiple of its size ${formatSize(b.size)}; the guest sees a naturally aligned BAR too. ${alignedChoices(ab.address.value, b.size)}`, {
+          subject: b.id,
+          target: { device: dn, bar: idx, guest: name },
+        });
+      }
+      if (!endsBelow64(ab.address.value, b.size)) {
+        r.add('address-overflow', ab.address.span, `guest ${name}: ${b.id} at ${hex(ab.address.value)} runs past the end of the 64-bit address space; it gets no guest address. ${belowTop(b.size)}`, { subject: b.id });
+        listed.push({ bar: b, span: stmtSpan(ab.stmt), unplaceable: true });
+        continue;
+      }
+    }
+    listed.push({ bar: b, address: ab.address?.value, span: stmtSpan(ab.stmt) });
+  }
+  const rest = d.bars.filter((b) => b.kind !== 'io' && !listedIdx.has(b.index)).sort((a, b) => a.index - b.index);
+  return {
+    device: d,
+    bars: fitted([...listed, ...rest.map((bar) => ({ bar }))]),
+    span: stmtSpan(an.stmt),
+    nameSpan: an.device!.span,
+  };
 }
 
 function isUpperSlot(d: Device, idx: number): boolean {
