@@ -6,18 +6,23 @@
 
 export class OverlayMap<K, V> extends Map<K, V> {
   private readonly deleted = new Set<K>();
+  /** Whether `undefined` was ever set as a value: until then a read needs no `has` to tell a miss from it. */
+  private storesUndefined = false;
 
   constructor(private readonly base: ReadonlyMap<K, V>) {
     super();
   }
 
+  /** Whether the base's entry for `k` (a key of the base) shows through. */
   private inBase(k: K): boolean {
-    return !super.has(k) && !this.deleted.has(k) && this.base.has(k);
+    return !super.has(k) && (this.deleted.size === 0 || !this.deleted.has(k));
   }
 
+  // Most reads are of entries the overlay took over untouched: one lookup in the overlay, one in the base.
   override get(k: K): V | undefined {
-    if (super.has(k)) return super.get(k);
-    return this.deleted.has(k) ? undefined : this.base.get(k);
+    const v = super.get(k);
+    if (v !== undefined || (this.storesUndefined && super.has(k))) return v;
+    return this.deleted.size !== 0 && this.deleted.has(k) ? undefined : this.base.get(k);
   }
 
   override has(k: K): boolean {
@@ -25,7 +30,8 @@ export class OverlayMap<K, V> extends Map<K, V> {
   }
 
   override set(k: K, v: V): this {
-    this.deleted.delete(k);
+    if (v === undefined) this.storesUndefined = true;
+    if (this.deleted.size !== 0) this.deleted.delete(k);
     super.set(k, v);
     return this;
   }
