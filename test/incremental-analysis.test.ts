@@ -423,6 +423,71 @@ describe('incremental analysis', function () {
     assert.deepStrictEqual(picture(d), picture(analyze(doc('nci', '0x3_0000_0000'))));
   });
 
+  it('with one small guest per device (the guest list taken over, only the guests naming an edited device built again), equals a whole analysis', () => {
+    // Guests name their device, sometimes a second one or a name no device has; edits rename devices (to names
+    // guests use, to unknown ones), move BARs, and drop, duplicate or move lines and device blocks.
+    const manyGuests = fc
+      .record({
+        n: fc.integer({ min: 3, max: 14 }),
+        extra: fc.array(fc.option(fc.nat(16), { nil: undefined }), { minLength: 14, maxLength: 14 }),
+        policy: fc.constantFrom('listed', 'page-match'),
+      })
+      .map(({ n, extra, policy }) => {
+        const out = ['host h {', '  page-size 64K', '}', ''];
+        for (let i = 0; i < n; i++) {
+          out.push(`device d${i} at 0000:00:${(i + 1).toString(16).padStart(2, '0')}.0 {`, `  group ${i}`, `  bar 0 mem64 size ${i % 3 === 0 ? '4K' : '64K'} at 0x1_${(i * 0x10000 + (i % 4 === 1 ? 0x1000 : 0)).toString(16).padStart(8, '0')}`, '}', '');
+        }
+        for (let i = 0; i < n; i++) {
+          out.push(`guest g${i} {`, `  window 0x8000_0000 size 1G`, `  allocate ${policy}`, `  assign d${i}`);
+          if (extra[i] !== undefined) out.push(`  assign d${extra[i]}`); // d14, d15, d16 never exist
+          out.push('}', '');
+        }
+        return out.join('\n');
+      });
+    const rename = fc.record({ device: fc.nat(20), to: fc.nat(17) });
+    fc.assert(
+      fc.property(manyGuests, fc.array(fc.oneof(rename, semanticEdit, lineEdit, blockEdit), { minLength: 1, maxLength: 8 }), (start, edits) => {
+        let text = start;
+        let prev = analyze(text);
+        for (const e of edits) {
+          let next = text;
+          if ('device' in e) {
+            const decls = [...text.matchAll(/^device (d\d+) at/gm)];
+            if (decls.length === 0) continue;
+            const m = decls[e.device % decls.length];
+            const at = m.index! + 'device '.length;
+            next = text.slice(0, at) + `d${e.to}` + text.slice(at + m[1].length);
+          } else if ('pick' in e) {
+            const sp = numberSpan(text, e);
+            if (!sp) continue;
+            next = text.slice(0, sp.start) + sp.newText + text.slice(sp.end);
+          } else if ('block' in e) next = applyBlockEdit(text, e);
+          else next = applyLineEdit(text, e);
+          const inc = analyze(next, {}, prev);
+          assert.deepStrictEqual(picture(inc), picture(analyze(next)), `edit ${JSON.stringify(e)} of\n${text}`);
+          prev = inc;
+          text = next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('judges again a guest whose device an edit elsewhere re-decided (its model is kept, its verdict changes)', () => {
+    // b's BAR moves into a's 64K page: a is no longer mmapped (subpage-shared), so guest g, which assigns only a
+    // and whose statement and model are untouched, must judge a again: direct -> trapped.
+    const doc = (bAddr: string): string =>
+      `host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x1_0000_0000\n}\n${FILLER}device b at 02:00.0 {\n  group 2\n  bar 0 mem64 size 4K at ${bAddr}\n}\n${FILLER2}guest g {\n  window 0x8000_0000 size 1G\n  allocate page-match\n  assign a\n}\n`;
+    const verdicts = (x: Analysis): string[] => [...x.guests[0].placements.values()].map((p) => p.verdict);
+    const a = analyze(doc('0x2_0000_0000'));
+    assert.deepStrictEqual(verdicts(a), ['direct']);
+    const b = analyze(doc('0x1_0000_1000'), {}, a);
+    assert.deepStrictEqual([...(b.host.change?.redecided ?? [])].map((d) => d.name), ['a']);
+    assert.strictEqual(b.topology.guests[0], a.topology.guests[0], 'the guest model should be kept');
+    assert.deepStrictEqual(verdicts(b), ['trapped']);
+    assert.deepStrictEqual(picture(b), picture(analyze(doc('0x1_0000_1000'))));
+  });
+
   it('patches a guest model when devices it assigns change: the other assigns keep their objects, findings follow the edited one', () => {
     // x and y are assigned; y's assign lists bar 2 (x's lists bar 4, which x lacks: a finding that must stay).
     const doc = (yBars: string): string =>

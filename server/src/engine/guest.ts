@@ -4,7 +4,7 @@
 import { fitted } from './fitted';
 import { OverlayMap } from './overlayMap';
 import { HostAnalysis } from './host';
-import { Assign, Bar, barAt, Device, Guest, Msix, Region, Topology } from './model';
+import { Assign, Bar, barAt, Device, Guest, GuestListReuse, guestsNaming, Msix, Region, Topology } from './model';
 import { Overrides, Reporter } from './report';
 import { Diagnostic, GuestPlacement, Span } from './types';
 import { alignUp, flat, formatRange, formatSize, hex, shared, someOf } from './values';
@@ -237,6 +237,23 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
  * (`rejudge`). The result is the same as without `previous`.
  */
 export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Overrides, previous?: { guests: GuestAnalysis[]; affected: Set<Device> }): GuestAnalysis[] {
+  const aligned = previous && alignedGuests(topo, previous.guests);
+  if (aligned) {
+    // The same guest statements, index for index: only the guests whose model changed or that name an affected
+    // device are looked at (found by name), not every guest.
+    const out = previous.guests.slice();
+    const look = new Set<number>();
+    for (let i = 0; i < out.length; i++) if (out[i].guest !== topo.guests[i]) look.add(i);
+    for (const d of previous.affected) for (const i of guestsNaming(aligned, d.name)) look.add(i);
+    for (const i of look) {
+      const g = topo.guests[i];
+      const old = previous.guests[i];
+      if (old.guest === g && !g.assigns.some((a) => previous.affected.has(a.device))) continue;
+      const again = rejudge(g, old, topo, host, overrides, previous.affected);
+      out[i] = again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged);
+    }
+    return out;
+  }
   const out: GuestAnalysis[] = [];
   const before = previous ? new Map(previous.guests.map((ga) => [ga.guest, ga])) : undefined;
   const previousByNode = previous ? new Map(previous.guests.map((ga) => [ga.guest.node, ga])) : undefined;
@@ -252,6 +269,17 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
     out.push(again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged));
   }
   return out;
+}
+
+/**
+ * The topology's guest-list reuse record when `guests` (an earlier version's analyses) were made from the same
+ * guest statements, index for index, and device names are unique (so a guest reaches a device by its name only).
+ */
+function alignedGuests(topo: Topology, guests: GuestAnalysis[]): GuestListReuse | undefined {
+  const reuse = topo.guestReuse;
+  if (!reuse || reuse.of !== topo.guests || !topo.reuse || guests.length !== topo.guests.length) return undefined;
+  for (let i = 0; i < guests.length; i++) if (guests[i].guest.node !== topo.guests[i].node) return undefined;
+  return reuse;
 }
 
 /** Places and judges one guest from scratch (`placedQuietly`: its placement, already made, that reported nothing). */
@@ -633,7 +661,16 @@ export function checkMsixPages(topo: Topology, host: HostAnalysis, guests: Guest
   const P = topo.host.pageSize;
   let assignedIn: Map<string, Guest[]> | undefined;
   // The guests that assign a device (by name), each once: from one map when every device is checked, else guest by guest.
+  // With the guests' statements indexed by the names they use (and `guests` the analyses of the topology's own
+  // guest list), the guests naming a device are looked up, not found by a pass over every guest.
+  const reuse = previous && topo.guestReuse?.of === topo.guests && topo.reuse && guests.length === topo.guests.length && guests.every((ga, i) => ga.guest === topo.guests[i]) ? topo.guestReuse : undefined;
   const guestsOf = (name: string): Guest[] | undefined => {
+    if (reuse) {
+      const l = guestsNaming(reuse, name)
+        .map((i) => guests[i].guest)
+        .filter((g) => namesAssignedIn(g).has(name));
+      return l.length > 0 ? l : undefined;
+    }
     if (previous) {
       const l = guests.filter((ga) => namesAssignedIn(ga.guest).has(name)).map((ga) => ga.guest);
       return l.length > 0 ? l : undefined;

@@ -169,6 +169,43 @@ export interface Topology {
    * there were replaced by `added` (a device whose statement moved is in both).
    */
   update?: DeviceListUpdate;
+  /** What the next version's guest list can take over; absent when a guest statement is unnamed or a guest name repeats. */
+  guestReuse?: GuestListReuse;
+}
+
+/**
+ * A guest list made from every guest statement of `nodes`, in order (`of[i]` is
+ * `nodes[i]`'s model). While the next version has the same guest statements and
+ * only updates the device list, it takes the list over and builds again only the
+ * guests that name a replaced device (found by name in `byDevice`), instead of a
+ * pass over every guest: a file with one guest per device has thousands.
+ */
+export interface GuestListReuse {
+  nodes: GuestNode[];
+  of: Guest[];
+  /** Indices (ascending) of the guests with findings to report. */
+  noted: number[];
+  /** Indices (ascending) of the guests that name a device no statement declares. */
+  unknown: number[];
+  /** Guest indices by the device names their assign statements use (made on first need: it depends on `nodes` only). */
+  byDevice?: Map<string, number[]>;
+}
+
+/** The guests (indices, ascending, each once) whose assign statements name a device called `name`. */
+export function guestsNaming(reuse: GuestListReuse, name: string): readonly number[] {
+  if (!reuse.byDevice) {
+    const m = new Map<string, number[]>();
+    reuse.nodes.forEach((gn, i) => {
+      for (const an of gn.assigns) {
+        if (!an.device) continue;
+        const l = m.get(an.device.value);
+        if (!l) m.set(an.device.value, [i]);
+        else if (l[l.length - 1] !== i) l.push(i);
+      }
+    });
+    reuse.byDevice = m;
+  }
+  return reuse.byDevice.get(name) ?? emptyList();
 }
 
 export interface DeviceListUpdate {
@@ -389,8 +426,6 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   // Guests.
   const guests: Guest[] = [];
   const guestNames = new Map<string, Span>();
-  // The previous version's guest models, by statement: each analysis takes over from the one it follows.
-  const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
   // After an update of the device list, an earlier guest model can resolve differently only through the replaced devices' names.
   let renamed: Set<string> | undefined;
   // Whether the update left the set of device names as it was (each replaced device came back under its name): then
@@ -405,20 +440,91 @@ export function buildTopology(file: FileNode, r: Reporter, opts: { pageSize?: bi
   }
   // Indexes the names only if a guest names an unknown device; the previous version's index while the names are the same.
   const names = (sameNames && previous && suggesters.get(previous)) || new NameSuggester(deviceByName);
+  const was = previous?.guestReuse;
+  if (renamed && was && was.of === previous!.guests && sameList(was.nodes, file.guests)) {
+    const taken = takeOverGuests(file, was, deviceByName, renamed, sameNames, names, r);
+    const topology: Topology = { host, devices, deviceByName, guests: taken.of, reuse, update, guestReuse: taken };
+    suggesters.set(topology, names);
+    return topology;
+  }
+  // The previous version's guest models, by statement: each analysis takes over from the one it follows.
+  const earlierGuests = previous && previous.guests.length > 0 ? new Map(previous.guests.map((g) => [g.node, g])) : undefined;
+  let clean = true; // every guest statement named, no name twice
+  const noted: number[] = [];
+  const unknown: number[] = [];
   for (const gn of file.guests) {
-    if (!gn.name) continue;
+    if (!gn.name) {
+      clean = false;
+      continue;
+    }
     const name = gn.name.value;
     const prevG = guestNames.get(name);
     if (prevG) {
+      clean = false;
       r.add('duplicate', gn.name.span, `guest \`${name}\` is declared twice; guest names must be unique.`, { subject: name, related: [{ span: prevG, message: 'first declaration' }] });
       continue;
     }
     guestNames.set(name, gn.name.span);
-    guests.push(guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed, sameNames, names));
+    const g = guestModel(gn, name, deviceByName, r, earlierGuests?.get(gn), renamed, sameNames, names);
+    const src = guestSources.get(g)!;
+    if (src.found.length > 0) noted.push(guests.length);
+    if (src.unknown) unknown.push(guests.length);
+    guests.push(g);
   }
-  const topology: Topology = { host, devices, deviceByName, guests, reuse, update };
+  const guestReuse: GuestListReuse | undefined = clean ? { nodes: file.guests, of: guests, noted, unknown } : undefined;
+  const topology: Topology = { host, devices, deviceByName, guests, reuse, update, guestReuse };
   suggesters.set(topology, names);
   return topology;
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The guest list after an update of the device list that left every guest statement as it was: the
+ * previous list, with the guests that name a replaced device (and, when the device names changed, those
+ * naming an unknown device) modelled again by `guestModel`, which keeps or patches them. Findings are
+ * reported in guest order, as the whole loop reports them.
+ */
+function takeOverGuests(
+  file: FileNode,
+  was: GuestListReuse,
+  deviceByName: Map<string, Device>,
+  renamed: Set<string>,
+  sameNames: boolean,
+  names: NameSuggester,
+  r: Pick<Reporter, 'replay'>,
+): GuestListReuse {
+  const of = was.of.slice();
+  const again = new Set<number>();
+  for (const n of renamed) for (const i of guestsNaming(was, n)) again.add(i);
+  if (!sameNames) for (const i of was.unknown) again.add(i);
+  const quiet = { replay: (): void => undefined }; // reported below, in order
+  for (const i of again) of[i] = guestModel(file.guests[i], of[i].name, deviceByName, quiet, was.of[i], renamed, sameNames, names);
+  const has = (i: number, what: 'noted' | 'unknown'): boolean => {
+    const src = guestSources.get(of[i])!;
+    return what === 'noted' ? src.found.length > 0 : src.unknown;
+  };
+  // The indices kept from before (those not modelled again), with those modelled again that qualify, in order.
+  const merged = (old: number[], what: 'noted' | 'unknown'): number[] => {
+    const redone = [...again].filter((i) => has(i, what)).sort((x, y) => x - y);
+    if (redone.length === 0 && again.size === 0) return old;
+    const out: number[] = [];
+    let k = 0;
+    for (const i of old) {
+      if (again.has(i)) continue;
+      while (k < redone.length && redone[k] < i) out.push(redone[k++]);
+      out.push(i);
+    }
+    while (k < redone.length) out.push(redone[k++]);
+    return out;
+  };
+  const noted = merged(was.noted, 'noted');
+  for (const i of noted) for (const f of guestSources.get(of[i])!.found) r.replay(f);
+  return { nodes: file.guests, of, noted, unknown: merged(was.unknown, 'unknown'), byDevice: was.byDevice };
 }
 
 /** The devices with one of `names`: looked up when names are unique (the list has `reuse`), else found by a pass over the list. */
