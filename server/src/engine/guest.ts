@@ -3,10 +3,10 @@
 
 import { fitted } from './fitted';
 import { OverlayMap } from './overlayMap';
-import { HostAnalysis } from './host';
+import { HostAnalysis, HostDecision } from './host';
 import { Assign, Bar, barAt, Device, Guest, GuestListReuse, guestsNaming, Msix, Region, Topology } from './model';
 import { Overrides, Reporter } from './report';
-import { Diagnostic, GuestPlacement, Span } from './types';
+import { Diagnostic, FixTarget, GuestPlacement, Span } from './types';
 import { alignUp, flat, formatRange, formatSize, hex, shared, someOf } from './values';
 
 export interface Placed {
@@ -403,6 +403,9 @@ function hostPages(start: bigint, size: bigint, P: bigint): bigint {
   return (start + size - 1n) / P - start / P + 1n;
 }
 
+/** Guest pages of at most this many BARs are counted by a scan, not through a kept map of deltas. */
+const SCANNED_BUCKET = 4;
+
 /** Most BARs a guest-page-conflict names (three in the message, eight as related locations). */
 const MAX_NAMED = 8;
 
@@ -447,6 +450,14 @@ class GuestPages {
 
   /** How many BARs in guest page `pg` have a host address at `delta` below their guest address (counted once per page). */
   sameDelta(pg: bigint, delta: bigint): number {
+    const l = this.byPage.get(pg);
+    if (!l) return 0;
+    if (l.length <= SCANNED_BUCKET) {
+      // A page of a few BARs (most pages): counted in place, no map of deltas kept for it.
+      let n = 0;
+      for (const q of l) if (q.bar.host !== undefined && q.address! - q.bar.host === delta) n++;
+      return n;
+    }
     let m = this.deltas.get(pg);
     if (!m) this.deltas.set(pg, (m = countDeltas(this.byPage.get(pg) ?? [])));
     return m.get(delta) ?? 0;
@@ -502,6 +513,14 @@ function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: 
     `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where}, and every access to ${reg.name} exits to the VMM. ${todo}`;
 }
 
+/** "the host does not mmap it: …" per host decision (most are shared: one string for thousands of trapped BARs). */
+const notMappedReasons = new WeakMap<HostDecision, string>();
+function notMappedReason(dec: HostDecision): string {
+  let s = notMappedReasons.get(dec);
+  if (s === undefined) notMappedReasons.set(dec, (s = flat(`the host does not mmap it: ${dec.reason}`)));
+  return s;
+}
+
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
 function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: GuestPages, r: Reporter): GuestPlacement {
   const P = topo.host.pageSize;
@@ -511,21 +530,22 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
   if (p.address === undefined || size === undefined) return trapped('it has no guest address');
   const dec = host.decisions.get(b)!;
-  if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(`the host does not mmap it: ${dec.reason}`);
+  if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(notMappedReason(dec));
   const hOff = b.host % P;
   const gOff = p.address % P;
-  const target = { device: b.device.name, bar: b.index, guest: g.name };
+  const target = (): FixTarget => ({ device: b.device.name, bar: b.index, guest: g.name });
   if (hOff !== gOff) {
-    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, b.index, p.address, b.host, P, p.explicit, g.policy === 'page-match'), { subject: b.id, target });
+    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, b.index, p.address, b.host, P, p.explicit, g.policy === 'page-match'), { subject: b.id, target: target() });
     return trapped(flat(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`));
   }
   const delta = p.address - b.host;
-  const blocked = new Set<bigint>(); // host page numbers that trap
+  let blocked: Set<bigint> | undefined; // host page numbers that trap (most BARs have none)
   const reasons: string[] = [];
   const m = b.device.msix;
   if (m && m.tableValid && m.tableBar === b.index && (g.msix === 'emulate' || !topo.host.msixMappable)) {
     const t0 = (b.host + m.tableOffset) / P;
     const t1 = (b.host + m.tableOffset + m.tableSize - 1n) / P;
+    blocked = new Set();
     for (let pg = t0; pg <= t1; pg++) blocked.add(pg);
     reasons.push(
       flat(
@@ -548,7 +568,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     const bucket = gpages.get(gp0) ?? [];
     conflicting = bucket.length - gpages.sameDelta(gp0, delta);
     if (conflicting > 0) {
-      blocked.add(gp0 - delta / P);
+      (blocked ??= new Set()).add(gp0 - delta / P);
       for (const q of bucket) {
         if (conflicts.length === MAX_NAMED) break;
         if (conflictsWith(q)) conflicts.push(q);
@@ -562,7 +582,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
       const bucket = gpages.get(gp) ?? [];
       const here = bucket.length - gpages.sameDelta(gp, delta);
       if (here === 0) continue;
-      blocked.add(gp - delta / P);
+      (blocked ??= new Set()).add(gp - delta / P);
       for (const q of bucket) {
         if (conflicts.length === MAX_NAMED) break;
         if (!conflictsWith(q) || seen.has(q)) continue;
@@ -578,7 +598,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     reasons.push(flat(`its guest page also holds ${names}, from another host page or offset`));
     r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1, p.explicit, g.policy === 'page-match'), {
       subject: b.id,
-      target,
+      target: target(),
       // Where the other BAR's placement is written; when that is this BAR's own assign (two BARs of one device
       // placed by the allocator), the other BAR's declaration instead (a link to where the diagnostic already is helps nobody).
       related: conflicts.map((q) => ({
@@ -587,7 +607,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
       })),
     });
   }
-  const direct = total - BigInt(blocked.size);
+  const direct = blocked ? total - BigInt(blocked.size) : total;
   return {
     address: p.address,
     verdict: direct === total ? 'direct' : direct <= 0n ? 'trapped' : 'partial',
