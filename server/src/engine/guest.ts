@@ -513,12 +513,12 @@ function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: 
     `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where}, and every access to ${reg.name} exits to the VMM. ${todo}`;
 }
 
-/** "the host does not mmap it: …" per host decision (most are shared: one string for thousands of trapped BARs). */
-const notMappedReasons = new WeakMap<HostDecision, string>();
-function notMappedReason(dec: HostDecision): string {
-  let s = notMappedReasons.get(dec);
-  if (s === undefined) notMappedReasons.set(dec, (s = flat(`the host does not mmap it: ${dec.reason}`)));
-  return s;
+/** The reasons of a BAR trapped because the host does not mmap it, per host decision (most decisions are shared, and so is this list). */
+const notMappedReasons = new WeakMap<HostDecision, string[]>();
+function notMappedReasonList(dec: HostDecision): string[] {
+  let l = notMappedReasons.get(dec);
+  if (l === undefined) notMappedReasons.set(dec, (l = Object.freeze([flat(`the host does not mmap it: ${dec.reason}`)]) as string[]));
+  return l;
 }
 
 /** Guest verdict of one BAR in one guest, page by page; reports the guest-side rules. */
@@ -527,10 +527,10 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const b = p.bar;
   const size = b.size;
   const total = shared(size === undefined ? 1n : b.host !== undefined ? hostPages(b.host, size, P) : (size + P - 1n) / P);
-  const trapped = (reason: string): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: [reason] });
+  const trapped = (reason: string | string[]): GuestPlacement => ({ address: p.address, verdict: 'trapped', directPages: 0n, totalPages: total, reasons: typeof reason === 'string' ? [reason] : reason });
   if (p.address === undefined || size === undefined) return trapped('it has no guest address');
   const dec = host.decisions.get(b)!;
-  if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(notMappedReason(dec));
+  if (dec.verdict === 'no-mmap' || b.host === undefined) return trapped(notMappedReasonList(dec));
   const hOff = b.host % P;
   const gOff = p.address % P;
   const target = (): FixTarget => ({ device: b.device.name, bar: b.index, guest: g.name });
