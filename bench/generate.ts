@@ -272,11 +272,17 @@ export interface GenerateOptions {
   seed?: number;
   /** Guests (default: max(1, round(devices / 50))). */
   guests?: number;
+  /**
+   * Share of the main BARs made misaligned, and again of those made to overlap the previous BAR of their
+   * window (default 0.001: a few errors in a big file; 0.2 gives a half-broken inventory).
+   */
+  defectRate?: number;
 }
 
 /** Builds the topology: exactly `devices` PCI functions. */
 export function generate(opts: GenerateOptions): Topology {
   const seed = opts.seed ?? 20240611;
+  const defectRate = opts.defectRate ?? 0.001;
   const rng = new Rng(seed ^ Math.imul(opts.devices, 0x9e3779b1));
   const P = 64n * K;
   const windows: GenWindow[] = [
@@ -313,8 +319,8 @@ export function generate(opts: GenerateOptions): Topology {
 
   /**
    * Places a memory BAR in a window chosen by kind, prefetch and size; mem32 falls back to mem64
-   * when the 32-bit window is full. With `defects`, about 1 BAR in 1000 is misaligned
-   * (bar-alignment) and 1 in 1000 lands on the previous BAR of its window (bar-overlap).
+   * when the 32-bit window is full. With `defects`, a share `defectRate` of BARs (default 1 in 1000) is
+   * misaligned (bar-alignment) and as many land on the previous BAR of their window (bar-overlap).
    */
   const place = (b: GenBar, defects = false): void => {
     let arena: Arena;
@@ -327,8 +333,8 @@ export function generate(opts: GenerateOptions): Topology {
     b.address = arena.take(b.size);
     if (!defects || b.size < 4n * K) return;
     const x = rng.float();
-    if (x < 0.001) b.address += b.size / 2n;
-    else if (x < 0.002 && prev && prev.size === b.size) b.address = prev.address;
+    if (x < defectRate) b.address += b.size / 2n;
+    else if (x < 2 * defectRate && prev && prev.size === b.size) b.address = prev.address;
   };
 
   while (devices.length < opts.devices) {

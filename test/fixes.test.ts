@@ -6,7 +6,7 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze, Analysis } from '../server/src/engine/analyze';
-import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, MAX_WALK, prepareFixes } from '../server/src/engine/fixes';
+import { applyEdits, classOrder, computeFixes, diagnosticKey, fixAll, guestRefactors, MAX_PLACE_FOLLOWERS, MAX_WALK, prepareFixes } from '../server/src/engine/fixes';
 import { Fix, TextEdit } from '../server/src/engine/types';
 import { SHAPES } from '../bench/adversarial';
 import { generate, toBartopo } from '../bench/generate';
@@ -120,6 +120,29 @@ describe('quick fixes', () => {
       const trapped = after.guests[0] ? [...after.guests[0].placements].filter(([, p]) => p.verdict === 'trapped').map(([b]) => b.id) : [];
       assert.ok(!trapped.includes('c.bar0'), `${f.title} makes c.bar0 trap`);
     }
+  });
+
+  it('offers Place only for a BAR that at most MAX_PLACE_FOLLOWERS BARs follow in the allocator walk; allocate page-match still', () => {
+    // One `listed` guest: a and b (4K each, each alone at the start of a 64K host page) are packed 4K apart, so b's
+    // guest offset is 0x1000: a mismatch. Then come many 64K BARs (64K-aligned: they stay where they are when b leaves
+    // the walk, so placing b elsewhere would add no finding), then y and z, packed the same way as a and b.
+    const many = MAX_PLACE_FOLLOWERS + 10;
+    const names = ['a', 'b', ...Array.from({ length: many }, (_, i) => `m${i}`), 'y', 'z'];
+    const lines = ['host h {', '  page-size 64K', '}'];
+    names.forEach((name, i) => {
+      const size = name.startsWith('m') ? '64K' : '4K';
+      lines.push(`device ${name} at 0000:${(1 + (i >> 5)).toString(16).padStart(2, '0')}:${(i & 31).toString(16).padStart(2, '0')}.0 {`, `  group ${i + 1}`, `  bar 0 mem64 size ${size} at 0x1_${(i * 0x10000).toString(16).padStart(8, '0')}`, '}');
+    });
+    lines.push('guest vm {', '  window 0x8000_0000 size 1G', '  allocate listed', ...names.map((name) => `  assign ${name}`), '}', '');
+    const a = analyze(lines.join('\n'));
+    const mismatch = (name: string) => a.diagnostics.find((x) => x.rule === 'guest-offset-mismatch' && x.subject === `${name}.bar0`)!;
+    assert.deepStrictEqual(a.diagnostics.filter((x) => x.rule === 'guest-offset-mismatch').map((x) => x.subject), ['b.bar0', 'z.bar0']);
+    const titles = (name: string): string[] => computeFixes(a, mismatch(name)).map((f) => f.title);
+    // b: more than MAX_PLACE_FOLLOWERS BARs follow it (the 64K ones, y and z): no Place, though it would be clean.
+    assert.ok(!titles('b').some((t) => t.startsWith('Place')), titles('b').join(' | '));
+    assert.ok(titles('b').some((t) => t.startsWith('Use `allocate page-match`')), titles('b').join(' | '));
+    // z: the last in the walk.
+    assert.ok(titles('z').some((t) => t.startsWith('Place z.bar0 at 0x')), titles('z').join(' | '));
   });
 
   it('reorders assign statements and bar lines so that listed placement matches offsets', () => {

@@ -7,7 +7,7 @@ import { analyze, Analysis, analyzeParsed } from './analyze';
 import { lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames } from './guest';
+import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
@@ -322,10 +322,17 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
 
 // ---- fixes per rule -------------------------------------------------------
 
+/** Most BARs that may follow one in its guest's allocator walk for a *Place* fix to be offered for it. */
+export const MAX_PLACE_FOLLOWERS = 256;
+
 function placeFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const ga = findGuest(a, d.target?.guest);
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!ga || !bar || bar.host === undefined || bar.size === undefined) return [];
+  // A place fix is a local one: where hundreds of BARs follow this one in the allocator's walk, an explicit address
+  // would move them all (`allocate page-match` is the guest-wide fix), and checking each candidate would judge them all.
+  const explicitNow = ga.placed.some((p) => p.bar === bar && p.explicit);
+  if (!explicitNow && walkFollowers(ga.guest, ga.placed, bar) > MAX_PLACE_FOLLOWERS) return [];
   const P = a.topology.host.pageSize;
   const hOff = bar.host % P;
   const need = alignUp(hOff + bar.size, P);

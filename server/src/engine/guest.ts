@@ -103,6 +103,25 @@ export class IntervalSet {
   }
 }
 
+/**
+ * How many BARs the allocator places after `bar` in its walk of guest `g` (`placed`: the guest's placements in
+ * placement order). Giving `bar` an explicit address takes it out of the walk, and each of these may move.
+ */
+export function walkFollowers(g: Guest, placed: Placed[], bar: Bar): number {
+  const walk = placed.filter((p) => !p.explicit && !p.unplaceable && p.bar.size !== undefined);
+  const i = walk.findIndex((p) => p.bar === bar);
+  if (i < 0) return 0;
+  if (g.policy !== 'size-descending') return walk.length - 1 - i;
+  // Walk order: by size, largest first, then placement order (as `allocate` sorts).
+  const size = bar.size!;
+  let after = 0;
+  walk.forEach((p, k) => {
+    const s = p.bar.size!;
+    if (s < size || (s === size && k > i)) after++;
+  });
+  return after;
+}
+
 export function placementOrder(g: Guest): Placed[] {
   const out: Placed[] = [];
   for (const a of g.assigns) {
