@@ -7,7 +7,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
-import { computeFixes, verifyFix } from '../server/src/engine/fixes';
+import { applyEdits, computeFixes, diagnosticKey, verifyFix } from '../server/src/engine/fixes';
+import * as fc from 'fast-check';
+import { generate, toBartopo } from '../bench/generate';
 import { Diagnostic, TextEdit } from '../server/src/engine/types';
 import { FIXTURES_DIR } from './paths';
 
@@ -103,5 +105,105 @@ describe('fix verification', () => {
       const key = (x: Diagnostic): string => `${x.rule} ${x.subject} ${x.severity} ${x.span.start}-${x.span.end}`;
       assert.deepStrictEqual(a.diagnostics.map(key), again.diagnostics.map(key));
     });
+  });
+});
+
+// A fix check of edits inside one guest block judges again only the BARs whose placement (or, after an MSI-X mode
+// change, whose table) differs, keeping the other findings of the guest as they were before the edit. Its answer must
+// be the one a whole analysis of the edited text gives, counted by diagnostic key.
+describe('fix verification of edits in a guest block agrees with a whole analysis', () => {
+  /** What verifyFix must answer, from whole analyses: the target's key gone, no key with more errors, clean when no key has more. */
+  function truth(a: ReturnType<typeof analyze>, d: Diagnostic, edits: TextEdit[]): { ok: boolean; clean: boolean } {
+    const b = analyze(applyEdits(a.text, edits), a.options);
+    const count = (ds: Diagnostic[], errorsOnly: boolean): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const x of ds) if (!errorsOnly || x.severity === 'error') m.set(diagnosticKey(x), (m.get(diagnosticKey(x)) ?? 0) + 1);
+      return m;
+    };
+    const [all0, err0, all1, err1] = [count(a.diagnostics, false), count(a.diagnostics, true), count(b.diagnostics, false), count(b.diagnostics, true)];
+    if (all1.has(diagnosticKey(d))) return { ok: false, clean: false };
+    for (const [k, n] of err1) if (n > (err0.get(k) ?? 0)) return { ok: false, clean: false };
+    let clean = true;
+    for (const [k, n] of all1) if (n > (all0.get(k) ?? 0)) clean = false;
+    return { ok: true, clean };
+  }
+
+  const docs = [1, 2].map((seed) => toBartopo(generate({ devices: 150, seed, guests: 2 })));
+  const edit = fc.record({
+    doc: fc.nat(1),
+    guest: fc.nat(5),
+    kind: fc.constantFrom('msix', 'allocate', 'at', 'onto'),
+    value: fc.constantFrom('emulate', 'relocate', 'paravirt', 'listed', 'size-descending', 'page-match'),
+    assign: fc.nat(1000),
+    page: fc.nat(4000),
+    offset: fc.constantFrom(0, 0x1000, 0x4000),
+    diag: fc.array(fc.nat(100_000), { minLength: 1, maxLength: 4 }),
+  });
+
+  it('judges again a BAR that did not move when a moved one lands in its guest page', () => {
+    // listed: a (4K) alone in guest page 0x8000_0000, b (64K) next, x (4K, host offset 0x1000: not mmapped, no finding
+    // of its own in the guest), y (4K, packed after x: offset mismatch). Giving x `at 0x8000_1000` moves only x, into
+    // a's page: a now shares its page with a BAR from another host page (guest-page-conflict), so the edit is not clean.
+    const text =
+      'host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 4K at 0x1_0000_0000\n}\ndevice b at 02:00.0 {\n  group 2\n  bar 0 mem64 size 64K at 0x1_0010_0000\n}\ndevice x at 03:00.0 {\n  group 3\n  bar 0 mem64 size 4K at 0x1_0020_1000\n}\ndevice y at 04:00.0 {\n  group 4\n  bar 0 mem64 size 4K at 0x1_0030_0000\n}\nguest vm {\n  window 0x8000_0000 size 1G\n  allocate listed\n  assign a\n  assign b\n  assign x\n  assign y\n}\n';
+    const a = analyze(text);
+    const at = text.indexOf('  assign x') + '  assign x'.length;
+    const edits = [{ span: { start: at, end: at }, newText: ' {\n    bar 0 at 0x8000_1000\n  }' }];
+    const d = a.diagnostics.find((x) => x.rule === 'guest-offset-mismatch' && x.subject === 'y.bar0')!;
+    assert.ok(d, a.diagnostics.map((x) => `${x.rule} ${x.subject}`).join(', '));
+    assert.deepStrictEqual(truth(a, d, edits), { ok: true, clean: false });
+    assert.deepStrictEqual(verifyFix(a, d, edits), { ok: true, clean: false });
+  });
+
+  it('for MSI-X mode, policy and explicit-address edits (some into other BARs\' guest pages) on generated topologies', () => {
+    const analyses = docs.map((t) => analyze(t));
+    let compared = 0;
+    fc.assert(
+      fc.property(edit, (e) => {
+        const a = analyses[e.doc];
+        const text = a.text;
+        const guests = a.file.guests;
+        const gn = guests[e.guest % guests.length];
+        const block = text.slice(gn.stmt.start, gn.stmt.end);
+        let edits: TextEdit[] = [];
+        if (e.kind === 'msix' || e.kind === 'allocate') {
+          const m = new RegExp(`^  ${e.kind} (\\S+)`, 'm').exec(block);
+          const modes = e.kind === 'msix' ? ['emulate', 'relocate', 'paravirt'] : ['listed', 'size-descending', 'page-match'];
+          const to = modes.includes(e.value) ? e.value : modes[e.value.length % 3];
+          if (!m) return;
+          const at = gn.stmt.start + m.index + `  ${e.kind} `.length;
+          edits = [{ span: { start: at, end: at + m[1].length }, newText: to }];
+        } else {
+          // An assign without a block gets `{ bar N at ADDR }` for one of its device's memory BARs.
+          const lines = [...block.matchAll(/^  assign (\S+)$/gm)];
+          if (lines.length === 0) return;
+          const m = lines[e.assign % lines.length];
+          const dev = a.topology.deviceByName.get(m[1]);
+          const bar = dev?.bars.find((b) => b.kind !== 'io' && b.size !== undefined);
+          const w = a.topology.guests.find((g) => g.name === gn.name?.value)?.window;
+          if (!bar || !w) return;
+          // `onto`: into the guest page of another BAR of this guest (its neighbours' verdicts change); `at`: anywhere in the window.
+          const ga = a.guests.find((x) => x.guest.name === gn.name?.value);
+          const others = ga ? [...ga.placements.values()].filter((p) => p.address !== undefined) : [];
+          const addr =
+            e.kind === 'onto' && others.length > 0
+              ? others[e.page % others.length].address! - (others[e.page % others.length].address! % 0x10000n) + BigInt(e.offset)
+              : w.start + BigInt(e.page) * 0x10000n + BigInt(e.offset);
+          const at = gn.stmt.start + m.index! + m[0].length;
+          edits = [{ span: { start: at, end: at }, newText: ` {\n    bar ${bar.index} at 0x${addr.toString(16)}\n  }` }];
+        }
+        // The findings such a check is made for: those of the edited guest (a fix in a guest block targets one of them).
+        const name = gn.name?.value;
+        const scope = a.diagnostics.filter((x) => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared' || (x.span.start >= gn.stmt.start && x.span.end <= gn.stmt.end));
+        if (scope.length === 0) return;
+        for (const k of e.diag) {
+          const d = scope[k % scope.length];
+          assert.deepStrictEqual(verifyFix(a, d, edits), truth(a, d, edits), `${d.rule} ${d.subject} after ${JSON.stringify(edits)}`);
+          compared++;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(compared > 200, `only ${compared} checks compared`);
   });
 });

@@ -7,7 +7,7 @@ import { analyze, Analysis, analyzeParsed } from './analyze';
 import { lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
-import { analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
+import { analyzeEditedGuest, analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
@@ -64,7 +64,10 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   const r = new Reporter(a.options.severities);
   for (const e of p.errors) r.add('syntax', e.span, e.message);
   const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
-  const [ga] = analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {});
+  const before = a.guests.find((x) => x.guest.name === name);
+  const ga = before
+    ? analyzeEditedGuest(g, before, a.topology, a.host, a.options.severities ?? {})
+    : analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {})[0];
   r.diagnostics.push(...ga.diagnostics);
   // MSI-X page findings change only for devices this guest assigns before or after the edit (see `msixRedoNames`).
   if (!a.guests.some((x) => x.guest.name === name)) return undefined;

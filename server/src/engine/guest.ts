@@ -418,6 +418,51 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
   return judgePlaced(g, placed, topo, host, gpages, r, { old, again });
 }
 
+/**
+ * A guest's analysis after an edit inside its own block, for a fix check, made from its analysis before the edit
+ * (`old`, only read). The guest is placed again; BARs whose placement is the same keep their verdicts and findings,
+ * unless the MSI-X mode changed and the BAR holds its device's table, or it shares a first or last guest page with
+ * a BAR that moved (as in `rejudge`). Placements are matched by BAR and address, not by where they are written (the
+ * edited block's offsets are not the original's): the findings kept carry the original's positions, which a fix
+ * check, comparing findings by key, does not read. Judged whole when the policy or window changed.
+ */
+export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides): GuestAnalysis {
+  const was = old.guest;
+  if (was.policy !== g.policy || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return analyzeGuest(g, topo, host, overrides);
+  const P = topo.host.pageSize;
+  const r = new Reporter(overrides);
+  const placed = allocate(g, P, r);
+  const n = placed.length;
+  if (r.diagnostics.length > 0) return analyzeGuest(g, topo, host, overrides);
+  if (n !== old.placed.length) return analyzeGuest(g, topo, host, overrides, placed);
+  const msixChanged = was.msix !== g.msix;
+  const differs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = placed[i];
+    const q = old.placed[i];
+    const table = msixChanged && p.bar.device.msix?.tableBar === p.bar.index;
+    if (p.bar === q.bar && p.address === q.address && p.explicit === q.explicit && p.unplaceable === q.unplaceable && !table) continue;
+    // Up to a quarter of a big guest (an MSI-X mode change re-judges every table BAR): the rest is still worth keeping.
+    if (differs.push(i) > MAX_REJUDGED && differs.length > n >> 2) return analyzeGuest(g, topo, host, overrides, placed);
+  }
+  reportOverlaps(g, placed, r);
+  const gpages = guestPages(placed, P);
+  const touched = new Set<bigint>();
+  const edges = (address: bigint | undefined, size: bigint | undefined): void => {
+    if (address === undefined || size === undefined) return;
+    touched.add(address / P);
+    touched.add((address + size - 1n) / P);
+  };
+  const again = new Set<Placed>();
+  for (const i of differs) {
+    again.add(placed[i]);
+    edges(placed[i].address, placed[i].bar.size);
+    edges(old.placed[i].address, old.placed[i].bar.size);
+  }
+  for (const pg of touched) for (const p of gpages.get(pg) ?? []) again.add(p);
+  return judgePlaced(g, placed, topo, host, gpages, r, { old, again });
+}
+
 function hostPages(start: bigint, size: bigint, P: bigint): bigint {
   return (start + size - 1n) / P - start / P + 1n;
 }
