@@ -399,23 +399,7 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
     if (p.bar === q.bar && p.address === q.address && p.span === q.span && p.explicit === q.explicit && p.unplaceable === q.unplaceable && !affected.has(p.bar.device)) continue;
     if (differs.push(i) > MAX_REJUDGED) return { unjudged: placed };
   }
-  reportOverlaps(g, placed, r);
-  const gpages = guestPages(placed, P);
-  // The pages whose counts changed: first and last guest page of each differing BAR, before and after.
-  const touched = new Set<bigint>();
-  const edges = (address: bigint | undefined, size: bigint | undefined): void => {
-    if (address === undefined || size === undefined) return;
-    touched.add(address / P);
-    touched.add((address + size - 1n) / P);
-  };
-  const again = new Set<Placed>();
-  for (const i of differs) {
-    again.add(placed[i]);
-    edges(placed[i].address, placed[i].bar.size);
-    edges(old.placed[i].address, old.placed[i].bar.size);
-  }
-  for (const pg of touched) for (const p of gpages.get(pg) ?? []) again.add(p);
-  return judgePlaced(g, placed, topo, host, gpages, r, { old, again });
+  return judgeDiffering(g, placed, old, differs, topo, host, r);
 }
 
 /**
@@ -445,8 +429,19 @@ export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology,
     // Up to a quarter of a big guest (an MSI-X mode change re-judges every table BAR): the rest is still worth keeping.
     if (differs.push(i) > MAX_REJUDGED && differs.length > n >> 2) return analyzeGuest(g, topo, host, overrides, placed);
   }
+  return judgeDiffering(g, placed, old, differs, topo, host, r);
+}
+
+/**
+ * Judges a guest placed again (`placed`, aligned index for index with `old.placed`) after its guest overlaps: the
+ * BARs at `differs` and those sharing a first or last guest page with one of them, before or after (their page
+ * counts changed), are judged again; the others keep their placements and findings from `old`.
+ */
+function judgeDiffering(g: Guest, placed: Placed[], old: GuestAnalysis, differs: number[], topo: Topology, host: HostAnalysis, r: Reporter): GuestAnalysis {
+  const P = topo.host.pageSize;
   reportOverlaps(g, placed, r);
   const gpages = guestPages(placed, P);
+  // The pages whose counts changed: first and last guest page of each differing BAR, before and after.
   const touched = new Set<bigint>();
   const edges = (address: bigint | undefined, size: bigint | undefined): void => {
     if (address === undefined || size === undefined) return;
