@@ -51,6 +51,26 @@ export interface Verified {
  * are not of that kind; then the whole text is analysed again.
  */
 function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[], gone: (diags: Diagnostic[]) => boolean): Verified | undefined {
+  // The same edits are checked for many diagnostics (`allocate page-match`, `msix relocate`: one edit per guest):
+  // what they lead to is worked out once per analysis, and only the judging is per diagnostic.
+  let byEdits = guestEditResults.get(a);
+  if (!byEdits) guestEditResults.set(a, (byEdits = new Map()));
+  const key = edits.map((e) => `${e.span.start}:${e.span.end}:${e.newText}`).join('\n');
+  let found = byEdits.get(key);
+  if (found === undefined) {
+    found = guestEditFindings(a, edits) ?? null;
+    if (byEdits.size >= MAX_GUEST_EDIT_RESULTS) byEdits.delete(byEdits.keys().next().value!);
+  } else byEdits.delete(key); // kept as the most recently used
+  byEdits.set(key, found);
+  return found ? judgeEdit(found.scope, found.after, d, gone) : undefined;
+}
+
+/** The findings of the guest scope after `edits` (all inside one guest block), made from `a`; undefined when they are not such edits. */
+const guestEditResults = new WeakMap<Analysis, Map<string, { scope: KeySets; after: Diagnostic[] } | null>>();
+/** Edit sets whose guest findings an analysis keeps (the most recently used; a code action checks a few). */
+const MAX_GUEST_EDIT_RESULTS = 8;
+
+function guestEditFindings(a: Analysis, edits: TextEdit[]): { scope: KeySets; after: Diagnostic[] } | undefined {
   const gn = a.file.guests.find((g) => edits.every((e) => e.span.start >= g.stmt.start && e.span.end <= g.stmt.end));
   const name = gn?.name?.value;
   if (!gn || !name || a.file.guests.filter((g) => g.name?.value === name).length !== 1) return undefined;
@@ -84,7 +104,7 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
   });
   r.diagnostics.push(...msixPageDiagnostics(msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
-  return judgeEdit(guestScope(a, name, gn.stmt), r.diagnostics, d, gone);
+  return { scope: guestScope(a, name, gn.stmt), after: r.diagnostics };
 }
 
 /** How many diagnostics of some list have each key (`diagnosticKey`), how many of them are errors, and the key of each diagnostic object. */
