@@ -58,6 +58,12 @@ describe('messages built when read', () => {
     const c = conflict.diagnostics.filter((d) => d.rule === 'guest-page-conflict');
     assert.ok(c.length > 0, 'a page conflict');
     for (const d of c) assert.match(d.message, /Give it a guest page of its own: change its `at` \(an explicit address is never moved by the allocator\)\./);
+    // A BAR of a page or more whose host address is off a page boundary is misaligned on the host: no guest placement
+    // can match that offset (page-match places it at offset 0), so the advice is to align it.
+    const mis = analyze('host h {\n  page-size 64K\n}\ndevice a at 01:00.0 {\n  bar 0 mem64 size 64K at 0x1_0000_8000\n}\nguest vm {\n  window 0x80_0000_0000 size 1G\n  allocate page-match\n  assign a\n}\n');
+    const mm = one(mis.diagnostics, 'guest-offset-mismatch', 'a.bar0').message;
+    assert.match(mm, /Its host address is not aligned to its size \(bar-alignment\): align it first/);
+    assert.doesNotMatch(mm, /Use `allocate page-match`/);
   });
 
   it('msix-page-shared names the region, the shared page and the table', () => {

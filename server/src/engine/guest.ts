@@ -538,13 +538,16 @@ function countDeltas(l: Placed[]): Map<bigint, number> {
 // `MessageText` in report.ts). Each takes only the values its text is made of (immutable ones: the
 // models they come from are kept across versions), so a finding keeps a few values instead of its text.
 
-function offsetMismatchMessage(guest: string, id: string, index: number, address: bigint, host: bigint, P: bigint, explicit: boolean, pageMatch: boolean): () => string {
+function offsetMismatchMessage(guest: string, id: string, index: number, address: bigint, host: bigint, size: bigint, P: bigint, explicit: boolean, pageMatch: boolean): () => string {
   return () => {
     const gOff = address % P;
     const hOff = host % P;
     // The allocator never moves a BAR with an explicit address (under any policy), and under `allocate page-match`
-    // it gives every BAR it places its host offset: so the advice depends on which of the two put it here.
-    const todo = explicit
+    // it gives every BAR it places its host offset: so the advice depends on which of the two put it here. A BAR of a
+    // page or more off a page boundary on the host is misaligned there (a bar-alignment error): that is what to fix.
+    const todo = size >= P && hOff !== 0n
+      ? `Its host address is not aligned to its size (bar-alignment): align it first (a BAR of a page or more then starts a host page, at offset 0x0).`
+      : explicit
       ? `Change its \`at\` to a guest address with offset ${hex(hOff)} in its page, or drop the \`at\`${pageMatch ? ' so that `allocate page-match` places it' : ' and use `allocate page-match`'} (an explicit address is never moved by the allocator).`
       : `Use \`allocate page-match\` in guest ${guest} (it puts each BAR it places at its host offset), or give it an explicit guest address with offset ${hex(hOff)} (\`bar ${index} at ADDR\` in its assign block).`;
     return `guest ${guest}: ${id} is at guest ${hex(address)}, offset ${hex(gOff)} in its ${formatSize(P)} page, but at host ${hex(host)}, offset ${hex(hOff)}: KVM maps whole host pages, so the offsets must match or every access traps to the VMM. ${todo}`;
@@ -594,7 +597,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const gOff = p.address % P;
   const target = (): FixTarget => ({ device: b.device.name, bar: b.index, guest: g.name });
   if (hOff !== gOff) {
-    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, b.index, p.address, b.host, P, p.explicit, g.policy === 'page-match'), { subject: b.id, target: target() });
+    r.add('guest-offset-mismatch', p.span, offsetMismatchMessage(g.name, b.id, b.index, p.address, b.host, size, P, p.explicit, g.policy === 'page-match'), { subject: b.id, target: target() });
     return trapped(flat(`its guest offset ${hex(gOff)} differs from its host offset ${hex(hOff)} in the ${formatSize(P)} page`));
   }
   const delta = p.address - b.host;
