@@ -388,7 +388,8 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
   if (was.name !== g.name || was.policy !== g.policy || was.msix !== g.msix || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return undefined;
   const P = topo.host.pageSize;
   const r = new Reporter(overrides);
-  const placed = allocate(g, P, r);
+  const same = placedAsBefore(g, old);
+  const placed = same ?? allocate(g, P, r);
   const n = placed.length;
   if (r.diagnostics.length > 0) return undefined;
   if (n !== old.placed.length) return { unjudged: placed };
@@ -399,7 +400,7 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
     if (p.bar === q.bar && p.address === q.address && p.span === q.span && p.explicit === q.explicit && p.unplaceable === q.unplaceable && !affected.has(p.bar.device)) continue;
     if (differs.push(i) > MAX_REJUDGED) return { unjudged: placed };
   }
-  return judgeDiffering(g, placed, old, differs, topo, host, r);
+  return judgeDiffering(g, placed, old, differs, topo, host, r, !same);
 }
 
 /**
@@ -415,7 +416,8 @@ export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology,
   if (was.policy !== g.policy || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return analyzeGuest(g, topo, host, overrides);
   const P = topo.host.pageSize;
   const r = new Reporter(overrides);
-  const placed = allocate(g, P, r);
+  const same = placedAsBefore(g, old);
+  const placed = same ?? allocate(g, P, r);
   const n = placed.length;
   if (r.diagnostics.length > 0) return analyzeGuest(g, topo, host, overrides);
   if (n !== old.placed.length) return analyzeGuest(g, topo, host, overrides, placed);
@@ -429,7 +431,27 @@ export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology,
     // Up to a quarter of a big guest (an MSI-X mode change re-judges every table BAR): the rest is still worth keeping.
     if (differs.push(i) > MAX_REJUDGED && differs.length > n >> 2) return analyzeGuest(g, topo, host, overrides, placed);
   }
-  return judgeDiffering(g, placed, old, differs, topo, host, r);
+  return judgeDiffering(g, placed, old, differs, topo, host, r, !same);
+}
+
+/**
+ * The placement of `g` without running the allocator, when it is bound to be `old`'s: under `listed` and
+ * `size-descending` the allocator reads only the window, the order, sizes and explicit addresses of the BARs
+ * (not their host addresses), so with those as before (and the window and policy, which callers compare), it
+ * places every BAR where it placed it then. Only when `old` reported nothing in its placement (no BAR left
+ * without room, no overlap), so that this one reports nothing either. Undefined otherwise.
+ */
+function placedAsBefore(g: Guest, old: GuestAnalysis): Placed[] | undefined {
+  if (g.policy === 'page-match' || old.judged[0] !== 0) return undefined;
+  const placed = placementOrder(g);
+  if (placed.length !== old.placed.length) return undefined;
+  for (let i = 0; i < placed.length; i++) {
+    const p = placed[i];
+    const q = old.placed[i];
+    if (p.explicit !== q.explicit || p.unplaceable !== q.unplaceable || p.bar.size !== q.bar.size || (p.explicit && p.address !== q.address)) return undefined;
+    if (!p.explicit) p.address = q.address;
+  }
+  return placed;
 }
 
 /**
@@ -437,9 +459,10 @@ export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology,
  * BARs at `differs` and those sharing a first or last guest page with one of them, before or after (their page
  * counts changed), are judged again; the others keep their placements and findings from `old`.
  */
-function judgeDiffering(g: Guest, placed: Placed[], old: GuestAnalysis, differs: number[], topo: Topology, host: HostAnalysis, r: Reporter): GuestAnalysis {
+function judgeDiffering(g: Guest, placed: Placed[], old: GuestAnalysis, differs: number[], topo: Topology, host: HostAnalysis, r: Reporter, overlapsAgain: boolean): GuestAnalysis {
   const P = topo.host.pageSize;
-  reportOverlaps(g, placed, r);
+  // The same placement as before, which had no overlap: none now.
+  if (overlapsAgain) reportOverlaps(g, placed, r);
   const gpages = guestPages(placed, P);
   // The pages whose counts changed: first and last guest page of each differing BAR, before and after.
   const touched = new Set<bigint>();
