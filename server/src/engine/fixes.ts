@@ -7,7 +7,7 @@ import { analyze, Analysis, analyzeParsed } from './analyze';
 import { lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
-import { analyzeEditedGuest, analyzeGuests, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
+import { analyzeEditedGuest, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
 import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
@@ -74,6 +74,8 @@ function guestEditFindings(a: Analysis, edits: TextEdit[]): { scope: KeySets; af
   const gn = a.file.guests.find((g) => edits.every((e) => e.span.start >= g.stmt.start && e.span.end <= g.stmt.end));
   const name = gn?.name?.value;
   if (!gn || !name || a.file.guests.filter((g) => g.name?.value === name).length !== 1) return undefined;
+  const before = a.guests.find((x) => x.guest.name === name);
+  if (!before) return undefined;
   const base = gn.stmt.start;
   const snippet = applyEdits(
     a.text.slice(base, gn.stmt.end),
@@ -84,13 +86,9 @@ function guestEditFindings(a: Analysis, edits: TextEdit[]): { scope: KeySets; af
   const r = new Reporter(a.options.severities);
   for (const e of p.errors) r.add('syntax', e.span, e.message);
   const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
-  const before = a.guests.find((x) => x.guest.name === name);
-  const ga = before
-    ? analyzeEditedGuest(g, before, a.topology, a.host, a.options.severities ?? {})
-    : analyzeGuests({ ...a.topology, guests: [g] }, a.host, a.options.severities ?? {})[0];
+  const ga = analyzeEditedGuest(g, before, a.topology, a.host, a.options.severities ?? {});
   r.diagnostics.push(...ga.diagnostics);
   // MSI-X page findings change only for devices this guest assigns before or after the edit (see `msixRedoNames`).
-  if (!a.guests.some((x) => x.guest.name === name)) return undefined;
   const guests = a.guests.map((x) => (x.guest.name === name ? ga : x));
   const names = msixRedoNames(
     a.guests.map((x) => x.guest),

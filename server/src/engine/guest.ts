@@ -268,8 +268,7 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
       const g = topo.guests[i];
       const old = previous.guests[i];
       if (old.guest === g && !g.assigns.some((a) => previous.affected.has(a.device))) continue;
-      const again = rejudge(g, old, topo, host, overrides, previous.affected);
-      out[i] = again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged);
+      out[i] = analyzeAgain(g, old, topo, host, overrides, previous.affected);
     }
     return out;
   }
@@ -284,10 +283,15 @@ export function analyzeGuests(topo: Topology, host: HostAnalysis, overrides: Ove
     }
     // The same model with an affected device, or a model rebuilt on the same statement (it names an edited device).
     const prior = old ?? previousByNode?.get(g.node);
-    const again = prior ? rejudge(g, prior, topo, host, overrides, previous!.affected) : undefined;
-    out.push(again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged));
+    out.push(prior ? analyzeAgain(g, prior, topo, host, overrides, previous!.affected) : analyzeGuest(g, topo, host, overrides));
   }
   return out;
+}
+
+/** A guest analysed again from its earlier analysis: judged in part (`rejudge`), or whole with the placement rejudge made. */
+function analyzeAgain(g: Guest, prior: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides, affected: Set<Device>): GuestAnalysis {
+  const again = rejudge(g, prior, topo, host, overrides, affected);
+  return again && !('unjudged' in again) ? again : analyzeGuest(g, topo, host, overrides, again?.unjudged);
 }
 
 /**
@@ -541,7 +545,7 @@ class GuestPages {
       return n;
     }
     let m = this.deltas.get(pg);
-    if (!m) this.deltas.set(pg, (m = countDeltas(this.byPage.get(pg) ?? [])));
+    if (!m) this.deltas.set(pg, (m = countDeltas(l)));
     return m.get(delta) ?? 0;
   }
 }
