@@ -7,7 +7,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyze } from '../server/src/engine/analyze';
-import { applyEdits, computeFixes, diagnosticKey, verifyFix } from '../server/src/engine/fixes';
+import { applyEdits, computeFixes, diagnosticKey, editedGuest, verifyFix } from '../server/src/engine/fixes';
+import { editedGuestNode } from '../server/src/engine/incremental';
+import { Guest } from '../server/src/engine/model';
+import { Reporter } from '../server/src/engine/report';
+import { GuestNode } from '../server/src/engine/ast';
 import * as fc from 'fast-check';
 import { generate, toBartopo } from '../bench/generate';
 import { Diagnostic, TextEdit } from '../server/src/engine/types';
@@ -207,3 +211,138 @@ describe('fix verification of edits in a guest block agrees with a whole analysi
     assert.ok(compared > 200, `only ${compared} checks compared`);
   });
 });
+
+// A fix check of edits in a guest block parses again only the statements the edits fall in and builds again only
+// their assigns (editedGuestNode, editedGuestModel): the model and findings must be those of parsing and building
+// the whole edited block, for edits of every kind a fix or a hand edit makes there, valid or not.
+describe('a fix check in a guest block parses and builds only the statements its edits fall in', () => {
+  // The third has, in each guest block, findings of statements an edit leaves alone: a syntax error, and an assign of a BAR its device lacks.
+  const flawed = toBartopo(generate({ devices: 120, seed: 5, guests: 2 }))
+    .replace(/^(guest \S+ \{)$/gm, '$1\n  frob 1')
+    .replace(/^(guest [^]*?^  assign \S+\n  assign \S+)$/gm, '$1 {\n    bar 5\n  }');
+  const docs = [3, 4].map((seed) => toBartopo(generate({ devices: 120, seed, guests: 2 }))).concat(flawed);
+  const analyses = docs.map((t) => analyze(t));
+  it('start from findings in the guest blocks, on the third', () => {
+    const rules = analyses[2].diagnostics.filter((x) => x.span.start > analyses[2].text.indexOf('\nguest ')).map((x) => x.rule);
+    assert.ok(rules.includes('syntax') && rules.includes('unknown-reference'), rules.join());
+  });
+  const KINDS = ['rename', 'unknown', 'repeat-option', 'new-assign', 'junk', 'comment', 'bar-index', 'at', 'across', 'policy'] as const;
+  const edit = fc.record({ doc: fc.nat(2), guest: fc.nat(5), kind: fc.constantFrom(...KINDS), pick: fc.nat(10_000), other: fc.nat(10_000), diag: fc.nat(100_000) });
+
+  /** The edits of one kind in one guest block of `a`; undefined when the block has nothing to edit that way. */
+  function editsOf(a: ReturnType<typeof analyze>, gn: GuestNode, kind: (typeof KINDS)[number], pick: number, other: number): TextEdit[] | undefined {
+    const text = a.text;
+    const stmts = gn.stmt.block?.stmts ?? [];
+    const assigns = gn.assigns.filter((x) => x.device);
+    if (stmts.length === 0 || assigns.length === 0) return undefined;
+    const an = assigns[pick % assigns.length];
+    const names = [...a.topology.deviceByName.keys()];
+    const end = (s: { end: number; trailingComment?: { end: number } }): number => Math.max(s.end, s.trailingComment?.end ?? 0);
+    const at = (pos: number, newText: string): TextEdit[] => [{ span: { start: pos, end: pos }, newText }];
+    switch (kind) {
+      case 'rename': // another device: one this guest may assign already (a duplicate), or one it does not
+        return [{ span: an.device!.span, newText: names[other % names.length] }];
+      case 'unknown':
+        return [{ span: an.device!.span, newText: an.device!.value + 'x' }];
+      case 'repeat-option': {
+        const s = stmts[pick % stmts.length];
+        return at(end(s), ['\n  allocate listed', '\n  msix relocate', '\n  window 0x40_0000_0000 size 1G', '\n  allocate sideways'][other % 4]);
+      }
+      case 'new-assign':
+        return at(end(an.stmt), `\n  assign ${names[other % names.length]}`);
+      case 'junk':
+        return at(an.device!.span.end, ' frob');
+      case 'comment':
+        return at(end(an.stmt), ' # moved here');
+      case 'bar-index': {
+        const bar = an.bars.find((b) => b.index);
+        return bar ? [{ span: bar.index!.span, newText: String(other % 8) }] : at(an.device!.span.end, ` {\n    bar ${other % 8}\n  }`);
+      }
+      case 'at': {
+        const dev = a.topology.deviceByName.get(an.device!.value);
+        const bar = dev?.bars.find((b) => b.kind !== 'io');
+        return bar ? at(an.device!.span.end, ` {\n    bar ${bar.index} at 0x${(0x100_0000_0000n + BigInt(other) * 0x1000n).toString(16)}\n  }`) : undefined;
+      }
+      case 'across': {
+        // From inside one statement into the next: not inside one statement, so the whole block is parsed.
+        const i = stmts.indexOf(an.stmt);
+        const next = stmts[i + 1];
+        return next ? [{ span: { start: an.device!.span.end, end: next.start + 2 } , newText: '' }] : undefined;
+      }
+      case 'policy': {
+        const v = gn.allocates[0];
+        const to = ['listed', 'size-descending', 'page-match'][other % 3];
+        return v ? [{ span: v.span, newText: to }] : at(text.indexOf('{', gn.stmt.start) + 1, `\n  allocate ${to}`);
+      }
+    }
+  }
+
+  const model = (g: Guest | undefined): unknown =>
+    g && {
+      policy: g.policy,
+      msix: g.msix,
+      window: g.window && [g.window.start, g.window.size],
+      assigns: g.assigns.map((x) => `${x.device.name}: ${x.bars.map((b) => `${b.bar.id}${b.address !== undefined ? '@' + b.address.toString(16) : ''}${b.unplaceable ? '!' : ''}`).join(' ')}`),
+    };
+  const findings = (r: Reporter): string[] => r.diagnostics.map((x) => `${x.rule}|${x.subject}|${x.severity}|${x.message}`).sort();
+
+  it('the same model and findings as parsing and building the whole edited block', () => {
+    const taken = new Map<string, number>();
+    fc.assert(
+      fc.property(edit, (e) => {
+        const a = analyses[e.doc];
+        const gn = a.file.guests[e.guest % a.file.guests.length];
+        const before = a.guests.find((x) => x.guest.name === gn.name?.value)?.guest;
+        const edits = editsOf(a, gn, e.kind, e.pick, e.other);
+        if (!before || !edits) return;
+        const fast = new Reporter(a.options.severities);
+        const whole = new Reporter(a.options.severities);
+        const g1 = editedGuest(a, gn, before, edits, fast);
+        const g2 = editedGuest(a, gn, before, edits, whole, true);
+        const what = `${e.kind}: ${JSON.stringify(edits)}`;
+        assert.deepStrictEqual(model(g1), model(g2), what);
+        assert.deepStrictEqual(findings(fast), findings(whole), what);
+        if (editedGuestNode(gn, a.text, edits)) taken.set(e.kind, (taken.get(e.kind) ?? 0) + 1);
+      }),
+      { numRuns: 600 },
+    );
+    // Every kind but `across` is one statement's edit: parsed on its own.
+    for (const k of KINDS) if (k !== 'across') assert.ok((taken.get(k) ?? 0) > 10, `${k}: the statement-wise path taken ${taken.get(k) ?? 0} times`);
+    assert.strictEqual(taken.get('across'), undefined);
+  });
+
+  it('and the same verdicts as whole analyses of the edited text', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(edit, (e) => {
+        const a = analyses[e.doc];
+        const gn = a.file.guests[e.guest % a.file.guests.length];
+        const edits = editsOf(a, gn, e.kind, e.pick, e.other);
+        const name = gn.name?.value;
+        const scope = a.diagnostics.filter((x) => x.target?.guest === name || x.subject === name || x.rule === 'msix-page-shared');
+        if (!edits || scope.length === 0) return;
+        const d = scope[e.diag % scope.length];
+        assert.deepStrictEqual(verifyFix(a, d, edits), wholeVerdict(a, d, edits), `${e.kind} ${d.rule} ${d.subject} after ${JSON.stringify(edits)}`);
+        compared++;
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(compared > 200, `only ${compared} checks compared`);
+  });
+});
+
+/** What verifyFix must answer, from whole analyses: the target's key gone, no key with more errors, clean when no key has more. */
+function wholeVerdict(a: ReturnType<typeof analyze>, d: Diagnostic, edits: TextEdit[]): { ok: boolean; clean: boolean } {
+  const b = analyze(applyEdits(a.text, edits), a.options);
+  const count = (ds: Diagnostic[], errorsOnly: boolean): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of ds) if (!errorsOnly || x.severity === 'error') m.set(diagnosticKey(x), (m.get(diagnosticKey(x)) ?? 0) + 1);
+    return m;
+  };
+  const [all0, err0, all1, err1] = [count(a.diagnostics, false), count(a.diagnostics, true), count(b.diagnostics, false), count(b.diagnostics, true)];
+  if (all1.has(diagnosticKey(d))) return { ok: false, clean: false };
+  for (const [k, n] of err1) if (n > (err0.get(k) ?? 0)) return { ok: false, clean: false };
+  let clean = true;
+  for (const [k, n] of all1) if (n > (all0.get(k) ?? 0)) clean = false;
+  return { ok: true, clean };
+}

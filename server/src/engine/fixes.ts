@@ -4,18 +4,18 @@
 // gone and no new error appeared.
 
 import { analyze, Analysis, analyzeParsed } from './analyze';
-import { lowerBound, parseEditedCopy } from './incremental';
+import { editedGuestNode, lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
 import { analyzeEditedGuest, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
-import { Bar, barAt, buildGuest, Device, devicesNamed, Guest } from './model';
+import { Bar, barAt, buildGuest, Device, devicesNamed, editedGuestModel, Guest } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
 import { resourcesIn } from './host';
 import { Reporter } from './report';
 import { AssignBarNode, AssignNode, GuestNode } from './ast';
 import { Stmt } from './tree';
-import { Diagnostic, Fix, TextEdit } from './types';
+import { Diagnostic, Fix, Span, TextEdit } from './types';
 import { alignDown, alignUp, formatSize, hex, hexGrouped, readInteger, someOf, U64_LIMIT } from './values';
 
 export { applyEdits };
@@ -76,16 +76,9 @@ function guestEditFindings(a: Analysis, edits: TextEdit[]): { scope: KeySets; af
   if (!gn || !name || a.file.guests.filter((g) => g.name?.value === name).length !== 1) return undefined;
   const before = a.guests.find((x) => x.guest.name === name);
   if (!before) return undefined;
-  const base = gn.stmt.start;
-  const snippet = applyEdits(
-    a.text.slice(base, gn.stmt.end),
-    edits.map((e) => ({ span: { start: e.span.start - base, end: e.span.end - base }, newText: e.newText })),
-  );
-  const p = parse(snippet);
-  if (p.file.guests.length !== 1 || p.file.devices.length + p.file.hosts.length > 0 || p.file.guests[0].name?.value !== name) return undefined;
   const r = new Reporter(a.options.severities);
-  for (const e of p.errors) r.add('syntax', e.span, e.message);
-  const g = buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
+  const g = editedGuest(a, gn, before.guest, edits, r);
+  if (!g) return undefined;
   const ga = analyzeEditedGuest(g, before, a.topology, a.host, a.options.severities ?? {});
   r.diagnostics.push(...ga.diagnostics);
   // MSI-X page findings change only for devices this guest assigns before or after the edit (see `msixRedoNames`).
@@ -103,6 +96,34 @@ function guestEditFindings(a: Analysis, edits: TextEdit[]): { scope: KeySets; af
   r.diagnostics.push(...msixPageDiagnostics(msix));
   // What the old analysis said in the same scope: this guest's findings and msix-page-shared.
   return { scope: guestScope(a, name, gn.stmt), after: r.diagnostics };
+}
+
+/**
+ * The model of guest `gn` (whose model in `a` is `before`) after `edits`, all inside its block, with the edited
+ * block's syntax errors reported to `r`; undefined when the edited text is not one guest of the same name. Only
+ * the statements the edits fall in are parsed again, and only their assigns built again (`editedGuestNode`,
+ * `editedGuestModel`), unless that cannot be done (an edit across statements) or `whole` asks for the whole
+ * block to be parsed and built again, which gives the same findings (exported for the test that checks so).
+ */
+export function editedGuest(a: Analysis, gn: GuestNode, before: Guest, edits: TextEdit[], r: Reporter, whole = false): Guest | undefined {
+  const name = before.name;
+  const e = whole ? undefined : editedGuestNode(gn, a.text, edits);
+  if (e) {
+    // The block's other statements parse as they did: their errors are the original's.
+    const kept = (x: Span): boolean => x.start >= gn.stmt.start && x.end <= gn.stmt.end && !e.replaced.some((s) => x.start >= s.start && x.start < s.end);
+    for (const x of a.syntaxErrors) if (kept(x.span)) r.add('syntax', x.span, x.message);
+    for (const x of e.errors) r.add('syntax', x.span, x.message);
+    return editedGuestModel(e.node, before, a.topology.deviceByName, r);
+  }
+  const base = gn.stmt.start;
+  const snippet = applyEdits(
+    a.text.slice(base, gn.stmt.end),
+    edits.map((x) => ({ span: { start: x.span.start - base, end: x.span.end - base }, newText: x.newText })),
+  );
+  const p = parse(snippet);
+  if (p.file.guests.length !== 1 || p.file.devices.length + p.file.hosts.length > 0 || p.file.guests[0].name?.value !== name) return undefined;
+  for (const x of p.errors) r.add('syntax', x.span, x.message);
+  return buildGuest(p.file.guests[0], name, a.topology.deviceByName, r);
 }
 
 /** How many diagnostics of some list have each key (`diagnosticKey`), how many of them are errors, and the key of each diagnostic object. */

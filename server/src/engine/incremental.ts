@@ -339,3 +339,91 @@ export function parseEditedCopy(prev: ParseResult, text: string, edits: readonly
   }
   return { tree: prev.tree, file, errors };
 }
+
+// ---- an edited guest block, for checking fixes inside one guest -----------------------------------
+
+/** A guest node with some statements of its block edited (`editedGuestNode`). */
+export interface EditedGuest {
+  node: GuestNode;
+  /** The typed-parse errors of the edited statements (offsets in their own snippets). */
+  errors: SyntaxError[];
+  /** The extents, in the original text, of the statements that were parsed again: the original's errors inside them are gone. */
+  replaced: Span[];
+}
+
+/** Where a guest-block item starts: its statement, or (an `allocate` or `msix` value) its own span. */
+const itemStart = (x: { stmt: Stmt } | Val<unknown>): number => ('stmt' in x ? x.stmt.start : x.span.start);
+
+/**
+ * The node of guest `gn` with `edits` applied, made without parsing the block again: each statement of
+ * the block an edit falls in (a `window`, `allocate`, `msix` or `assign` statement with its own block)
+ * is parsed again on its own, in a guest block of the same name, and its nodes take the place of that
+ * statement's in the node's lists; the other nodes are shared with `gn`. Offsets in the edited
+ * statements' nodes are their snippet's. So a fix check in a guest of thousands of assigns parses one
+ * line, not the guest. Undefined when an edit is not inside one statement of the block (from its first
+ * word to the end of its line's comment) or the edited text does not parse back cleanly inside a block
+ * (its braces balanced): the caller parses the whole guest.
+ */
+export function editedGuestNode(gn: GuestNode, text: string, edits: readonly { span: Span; newText: string }[]): EditedGuest | undefined {
+  const block = gn.stmt.block;
+  const name = gn.name?.value;
+  if (!block || block.close === undefined || name === undefined || edits.length === 0) return undefined;
+  const kids = block.stmts;
+  const groups = new Map<number, { span: Span; newText: string }[]>();
+  for (const e of edits) {
+    const i = lowerBound(kids, e.span.start + 1, (s) => s.start) - 1; // the last statement starting at or before the edit
+    const s = kids[i];
+    if (!s || e.span.start < s.start || e.span.end > extentEnd(s)) return undefined;
+    const g = groups.get(i);
+    if (g) g.push(e);
+    else groups.set(i, [e]);
+  }
+  const errors: SyntaxError[] = [];
+  const replaced: Span[] = [];
+  // Per edited statement (in block order): its original extent and the nodes its edited text gives.
+  const fresh: { from: number; to: number; node: GuestNode }[] = [];
+  for (const i of [...groups.keys()].sort((x, y) => x - y)) {
+    const s = kids[i];
+    const from = s.start;
+    const to = extentEnd(s);
+    const head = `guest ${name} {\n`;
+    const snippet = head + applyEdits(text.slice(from, to), groups.get(i)!.map((e) => ({ span: { start: e.span.start - from, end: e.span.end - from }, newText: e.newText }))) + '\n}';
+    const tree = parseTree(snippet);
+    if (tree.errors.length > 0 || tree.stmts.length !== 1) return undefined;
+    const one: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
+    const errs: SyntaxError[] = [];
+    parseStatements(tree.stmts, one, errs);
+    // The header reads back as it was: any error is the edited statement's.
+    if (one.guests.length !== 1 || one.guests[0].name?.value !== name) return undefined;
+    errors.push(...errs);
+    replaced.push({ start: from, end: to });
+    fresh.push({ from, to, node: one.guests[0] });
+  }
+  /** `list` with the items of each edited statement replaced by what its edited text gives. */
+  const spliced = <T extends { stmt: Stmt } | Val<unknown>>(list: T[], pick: (g: GuestNode) => T[]): T[] => {
+    let out: T[] | undefined;
+    let at = 0;
+    for (const f of fresh) {
+      const lo = lowerBound(list, f.from, itemStart);
+      const hi = lowerBound(list, f.to, itemStart);
+      const add = pick(f.node);
+      if (lo === hi && add.length === 0) continue;
+      out ??= [];
+      for (let k = at; k < lo; k++) out.push(list[k]);
+      for (const x of add) out.push(x);
+      at = hi;
+    }
+    if (!out) return list;
+    for (let k = at; k < list.length; k++) out.push(list[k]);
+    return out;
+  };
+  const node: GuestNode = {
+    name: gn.name,
+    windows: spliced(gn.windows, (g) => g.windows),
+    allocates: spliced(gn.allocates, (g) => g.allocates),
+    msixModes: spliced(gn.msixModes, (g) => g.msixModes),
+    assigns: spliced(gn.assigns, (g) => g.assigns),
+    stmt: gn.stmt,
+  };
+  return { node, errors, replaced };
+}

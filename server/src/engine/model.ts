@@ -717,6 +717,8 @@ interface GuestSource {
   marks?: number[];
   /** The device names the assigns use, made on first need. */
   names?: Set<string>;
+  /** With `marks`: the index of each assign statement in the node, made on first need (fix checks, `editedGuestModel`). */
+  index?: Map<AssignNode, number>;
 }
 const guestSources = new WeakMap<Guest, GuestSource>();
 
@@ -864,6 +866,8 @@ export function buildGuest(
   names: NameSuggester = new NameSuggester(deviceByName),
   /** Called before each assign statement is looked at (by its index in the node), and once more at the end. */
   onAssign?: (i: number) => void,
+  /** An earlier model whose assigns a node shared with it keeps, with their findings (`editedGuestModel`). */
+  prior?: PriorAssigns,
 ): Guest {
   let suggestions = 0;
   const g: Guest = {
@@ -907,10 +911,51 @@ export function buildGuest(
       continue;
     }
     assigned.set(dn, an.device.span);
+    const j = prior?.index.get(an);
+    if (j !== undefined && prior!.source.resolved[j] === d) {
+      // The same assign statement of the same device model: the same assign and findings.
+      g.assigns.push(prior!.guest.assigns[j]);
+      const { found, marks } = prior!.source;
+      for (let k = marks![j]; k < marks![j + 1]; k++) prior!.replay(found[k]);
+      continue;
+    }
     g.assigns.push(buildAssign(an, d, name, r));
   }
   onAssign?.(gn.assigns.length);
   return g;
+}
+
+/** What `buildGuest` can take over from an earlier model of a guest: its assigns by their node, with their findings. */
+interface PriorAssigns {
+  guest: Guest;
+  source: GuestSource;
+  /** Index of each of the earlier node's assign statements. */
+  index: Map<AssignNode, number>;
+  replay: (f: Finding) => void;
+}
+
+/**
+ * The model of `gn`, an edited copy of the node `earlier` was built from (`editedGuestNode`: the statements
+ * no edit touched are the same node objects), for a fix check: an assign statement shared with `earlier`'s
+ * node that names the same device model keeps `earlier`'s assign and findings; the rest is built. What
+ * `buildGuest(gn, …)` gives, without a pass over every BAR of a guest of thousands of assigns.
+ */
+export function editedGuestModel(gn: GuestNode, earlier: Guest, deviceByName: Map<string, Device>, r: Pick<Reporter, 'add' | 'replay'>): Guest {
+  const source = guestSources.get(earlier);
+  // Only a model whose assigns line up with its node's (each names a device once, and each resolved) has them by index.
+  if (!source?.marks) return buildGuest(gn, earlier.name, deviceByName, r);
+  const { found, marks } = source;
+  if (gn.assigns === earlier.node.assigns) {
+    // Only guest-level statements edited (`allocate`, `msix`, `window`): the same assigns, with their findings after the guest's own.
+    const g = buildGuest({ ...gn, assigns: [] }, earlier.name, deviceByName, r);
+    for (let k = marks[0]; k < found.length; k++) r.replay(found[k]);
+    return { ...g, assigns: earlier.assigns, node: gn };
+  }
+  if (!source.index) {
+    const index = (source.index = new Map<AssignNode, number>());
+    earlier.node.assigns.forEach((an, i) => index.set(an, i));
+  }
+  return buildGuest(gn, earlier.name, deviceByName, r, undefined, undefined, { guest: earlier, source, index: source.index, replay: (f) => r.replay(f) });
 }
 
 /** One assign of a device that resolved (`d`), with its BAR list in placement order and the findings of its block. */
