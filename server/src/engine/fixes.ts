@@ -364,8 +364,14 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
 
 // ---- fixes per rule -------------------------------------------------------
 
-/** Most BARs that may follow one in its guest's allocator walk for a *Place* fix to be offered for it. */
-export const MAX_PLACE_FOLLOWERS = 256;
+/**
+ * Most BARs that may follow one in its guest's allocator walk for a *Place* fix to be offered for it. Each of
+ * them moves when the BAR gets an explicit address, so beyond a few dozen the fix is a guest-wide change that
+ * its title does not tell (`allocate page-match` is the guest-wide fix), and checking each candidate address
+ * judges them all: a code action in a guest of hundreds of devices took tens of milliseconds. Guests of about
+ * 50 devices, whose small BARs come last under `size-descending`, lose no *Place* fix to it.
+ */
+export const MAX_PLACE_FOLLOWERS = 64;
 
 function placeFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const ga = findGuest(a, d.target?.guest);

@@ -742,6 +742,8 @@ export function msixRedoNames(before: Guest[], after: Guest[]): Set<string> {
       all(g);
       return;
     }
+    // The same device models in the same order (a fix check's model of an edited block mostly is): the same names.
+    if (old.assigns.length === g.assigns.length && old.assigns.every((x, k) => x.device === g.assigns[k].device)) return;
     const a = namesAssignedIn(old);
     const b = namesAssignedIn(g);
     for (const n of a) if (!b.has(n)) names.add(n);
