@@ -691,11 +691,12 @@ interface LspShapeResult {
 
 /**
  * 2,000-device files unlike the default mix, on which an edit's cost could follow the file rather than the edit:
- * every device in one guest (a fix check or keystroke places that guest again), and a half-broken inventory
+ * every device in one guest or in four (a fix check or keystroke places that guest again), and a half-broken inventory
  * (thousands of findings: each edit's diagnostics are gathered and compared).
  */
 const LSP_SHAPES: { name: string; what: string; options: { guests?: number; defectRate?: number } }[] = [
   { name: 'one guest', what: 'all 2,000 devices assigned to one guest', options: { guests: 1 } },
+  { name: 'four guests', what: 'the 2,000 devices in four guests of about 500', options: { guests: 4 } },
   { name: 'half-broken', what: '20% of the main BARs misaligned and 20% overlapping (thousands of errors)', options: { defectRate: 0.2 } },
 ];
 
