@@ -351,6 +351,16 @@ export interface EditedGuest {
   replaced: Span[];
 }
 
+/** Whether only blanks follow `at` up to the end of its line. */
+function endsItsLine(text: string, at: number): boolean {
+  for (let k = at; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 10 || c === 13) return true;
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
 /** Where a guest-block item starts: its statement, or (an `allocate` or `msix` value) its own span. */
 const itemStart = (x: { stmt: Stmt } | Val<unknown>): number => ('stmt' in x ? x.stmt.start : x.span.start);
 
@@ -360,9 +370,11 @@ const itemStart = (x: { stmt: Stmt } | Val<unknown>): number => ('stmt' in x ? x
  * is parsed again on its own, in a guest block of the same name, and its nodes take the place of that
  * statement's in the node's lists; the other nodes are shared with `gn`. Offsets in the edited
  * statements' nodes are their snippet's. So a fix check in a guest of thousands of assigns parses one
- * line, not the guest. Undefined when an edit is not inside one statement of the block (from its first
- * word to the end of its line's comment) or the edited text does not parse back cleanly inside a block
- * (its braces balanced): the caller parses the whole guest.
+ * line, not the guest. Undefined (the caller parses the whole guest) when an edit is not inside one
+ * statement of the block (from its first word to the end of its line's comment), when the statement is
+ * not the last on its line or a stray `{ … }` follows it, or when the edited text does not parse back
+ * cleanly inside a block (its braces balanced) or starts with a `{`: what the edited text means must
+ * not depend on the statements around it.
  */
 export function editedGuestNode(gn: GuestNode, text: string, edits: readonly { span: Span; newText: string }[]): EditedGuest | undefined {
   const block = gn.stmt.block;
@@ -376,7 +388,10 @@ export function editedGuestNode(gn: GuestNode, text: string, edits: readonly { s
     if (!s || e.span.start < s.start || e.span.end > extentEnd(s)) return undefined;
     const g = groups.get(i);
     if (g) g.push(e);
-    else groups.set(i, [e]);
+    else if (endsItsLine(text, extentEnd(s)) && kids[i + 1]?.hasWords() !== false) groups.set(i, [e]);
+    // What follows on its line (`; assign b`, the block's `}`) could be commented out by the edit, and a `{` on the
+    // next line taken as its block if the edit removed its own: such a statement is parsed in its block.
+    else return undefined;
   }
   const errors: SyntaxError[] = [];
   const replaced: Span[] = [];
@@ -389,6 +404,7 @@ export function editedGuestNode(gn: GuestNode, text: string, edits: readonly { s
     const head = `guest ${name} {\n`;
     const snippet = head + applyEdits(text.slice(from, to), groups.get(i)!.map((e) => ({ span: { start: e.span.start - from, end: e.span.end - from }, newText: e.newText }))) + '\n}';
     const tree = parseTree(snippet);
+    // Among the tree errors: a `{` that starts the edited text (in its block, the block of the statement before it).
     if (tree.errors.length > 0 || tree.stmts.length !== 1) return undefined;
     const one: FileNode = { hosts: [], devices: [], guests: [], repeated: [] };
     const errs: SyntaxError[] = [];
