@@ -116,7 +116,32 @@ describe('fix verification', () => {
 // change, whose table) differs, keeping the other findings of the guest as they were before the edit. Its answer must
 // be the one a whole analysis of the edited text gives, counted by diagnostic key.
 describe('fix verification of edits in a guest block agrees with a whole analysis', () => {
-  /** What verifyFix must answer, from whole analyses: the target's key gone, no key with more errors, clean when no key has more. */
+  describe('a fix check of edits in a guest block, for a finding outside that guest', () => {
+  // Another guest's finding, or a host-level one: not among what the guest's check makes again, so a whole analysis decides.
+  const docs = [6, 7].map((seed) => toBartopo(generate({ devices: 150, seed, guests: 3 })));
+  const analyses = docs.map((t) => analyze(t));
+  it('answers what whole analyses of the edited text answer', () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.record({ doc: fc.nat(1), guest: fc.nat(5), value: fc.constantFrom('listed', 'size-descending', 'page-match', 'relocate', 'emulate'), diag: fc.nat(100_000) }), (e) => {
+        const a = analyses[e.doc];
+        const gn = a.file.guests[e.guest % a.file.guests.length];
+        const name = gn.name?.value;
+        const v = e.value === 'relocate' || e.value === 'emulate' ? gn.msixModes[0] : gn.allocates[0];
+        const others = a.diagnostics.filter((x) => x.rule !== 'syntax' && x.target?.guest !== name && x.subject !== name && x.rule !== 'msix-page-shared');
+        if (!v || others.length === 0) return;
+        const d = others[e.diag % others.length];
+        const edits = [{ span: v.span, newText: e.value }];
+        assert.deepStrictEqual(verifyFix(a, d, edits), wholeVerdict(a, d, edits), `${d.rule} ${d.subject} after ${JSON.stringify(edits)}`);
+        compared++;
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(compared > 100, `only ${compared} checks compared`);
+  });
+});
+
+/** What verifyFix must answer, from whole analyses: the target's key gone, no key with more errors, clean when no key has more. */
   function truth(a: ReturnType<typeof analyze>, d: Diagnostic, edits: TextEdit[]): { ok: boolean; clean: boolean } {
     const b = analyze(applyEdits(a.text, edits), a.options);
     const count = (ds: Diagnostic[], errorsOnly: boolean): Map<string, number> => {

@@ -62,7 +62,10 @@ function verifyInGuest(a: Analysis, d: Diagnostic | undefined, edits: TextEdit[]
     if (byEdits.size >= MAX_GUEST_EDIT_RESULTS) byEdits.delete(byEdits.keys().next().value!);
   } else byEdits.delete(key); // kept as the most recently used
   byEdits.set(key, found);
-  return found ? judgeEdit(found.scope, found.after, d, gone) : undefined;
+  // A target outside that guest's scope (another guest's finding, a host-level one) is not among the findings made
+  // again: only a whole analysis tells whether it goes.
+  if (!found || (d !== undefined && !found.scope.byObject.has(d))) return undefined;
+  return judgeEdit(found.scope, found.after, d, gone);
 }
 
 /** The findings of the guest scope after `edits` (all inside one guest block), made from `a`; undefined when they are not such edits. */
