@@ -184,6 +184,17 @@ describe('fix verification of edits in a guest block agrees with a whole analysi
     assert.deepStrictEqual(verifyFix(a, d, edits), { ok: true, clean: false });
   });
 
+  it('sees guest-no-window come when an edit removes an invalid `window` statement (the guest declared one; now it has none)', () => {
+    const text = 'device a at 01:00.0 {\n  bar 0 mem64 size 4K at 0x1_0000_0000\n}\nguest vm {\n  assign a\n  window 0x80_0000_0000 size 1Gx\n}\n';
+    const a = analyze(text);
+    const d = a.diagnostics.find((x) => x.rule === 'syntax' && x.message.includes('1Gx'))!;
+    assert.ok(d && !a.diagnostics.some((x) => x.rule === 'guest-no-window'), a.diagnostics.map((x) => x.message).join(' | '));
+    const from = text.indexOf('  window');
+    const edits = [{ span: { start: from + 2, end: text.indexOf('\n', from) }, newText: '' }];
+    assert.deepStrictEqual(wholeVerdict(a, d, edits), { ok: true, clean: false });
+    assert.deepStrictEqual(verifyFix(a, d, edits), { ok: true, clean: false });
+  });
+
   it('for MSI-X mode, policy and explicit-address edits (some into other BARs\' guest pages) on generated topologies', () => {
     const analyses = docs.map((t) => analyze(t));
     let compared = 0;

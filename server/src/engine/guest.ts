@@ -413,11 +413,14 @@ function rejudge(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysi
  * unless the MSI-X mode changed and the BAR holds its device's table, or it shares a first or last guest page with
  * a BAR that moved (as in `rejudge`). Placements are matched by BAR and address, not by where they are written (the
  * edited block's offsets are not the original's): the findings kept carry the original's positions, which a fix
- * check, comparing findings by key, does not read. Judged whole when the policy or window changed.
+ * check, comparing findings by key, does not read. Judged whole when the policy or window changed (or whether a
+ * `window` statement is there at all).
  */
 export function analyzeEditedGuest(g: Guest, old: GuestAnalysis, topo: Topology, host: HostAnalysis, overrides: Overrides): GuestAnalysis {
   const was = old.guest;
-  if (was.policy !== g.policy || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size) return analyzeGuest(g, topo, host, overrides);
+  // Whether an invalid `window` statement is there decides guest-no-window too (see `allocate`).
+  const declares = (x: Guest): boolean => x.node.windows.length > 0;
+  if (was.policy !== g.policy || was.window?.start !== g.window?.start || was.window?.size !== g.window?.size || declares(was) !== declares(g)) return analyzeGuest(g, topo, host, overrides);
   const P = topo.host.pageSize;
   const r = new Reporter(overrides);
   const same = placedAsBefore(g, old);
