@@ -488,6 +488,33 @@ describe('incremental analysis', function () {
     assert.deepStrictEqual(picture(b), picture(analyze(doc('0x1_0000_1000'))));
   });
 
+  it('after an assign names another device (as many assigns as before), redoes the MSI-X page findings of both devices', () => {
+    // msix-page-shared depends on which guests assign a device: renaming an assign moves it from one device to another.
+    const start = toBartopo(generate({ devices: 60, seed: 21, guests: 2 }));
+    const names = [...start.matchAll(/^device (\S+) /gm)].map((m) => m[1]);
+    let moved = 0;
+    fc.assert(
+      fc.property(fc.array(fc.record({ line: fc.nat(1000), to: fc.nat(1000) }), { minLength: 1, maxLength: 6 }), (edits) => {
+        let text = start;
+        let prev = analyze(text);
+        for (const e of edits) {
+          const lines = [...text.matchAll(/^  assign (\S+)$/gm)];
+          const m = lines[e.line % lines.length];
+          const at = m.index! + '  assign '.length;
+          const next = text.slice(0, at) + names[e.to % names.length] + text.slice(at + m[1].length);
+          const inc = analyze(next, {}, prev);
+          const count = (x: Analysis): number => x.diagnostics.filter((d) => d.rule === 'msix-page-shared').length;
+          if (count(inc) !== count(prev)) moved++;
+          assert.deepStrictEqual(picture(inc), picture(analyze(next)), `${m[1]} -> ${names[e.to % names.length]}`);
+          prev = inc;
+          text = next;
+        }
+      }),
+      { numRuns: 60 },
+    );
+    assert.ok(moved > 10, `MSI-X page findings changed after only ${moved} renames`);
+  });
+
   it('patches a guest model when devices it assigns change: the other assigns keep their objects, findings follow the edited one', () => {
     // x and y are assigned; y's assign lists bar 2 (x's lists bar 4, which x lacks: a finding that must stay).
     const doc = (yBars: string): string =>

@@ -745,8 +745,9 @@ export function msixRedoNames(before: Guest[], after: Guest[]): Set<string> {
       all(g);
       return;
     }
-    // The same device models in the same order (a fix check's model of an edited block mostly is): the same names.
-    if (old.assigns.length === g.assigns.length && old.assigns.every((x, k) => x.device === g.assigns[k].device)) return;
+    // The same device names in the same order (a guest patched for an edited device, a fix check's model of an edited
+    // block): nothing to compare as sets.
+    if (old.assigns.length === g.assigns.length && old.assigns.every((x, k) => x.device.name === g.assigns[k].device.name)) return;
     const a = namesAssignedIn(old);
     const b = namesAssignedIn(g);
     for (const n of a) if (!b.has(n)) names.add(n);
