@@ -736,13 +736,17 @@ function guestModel(
   names: NameSuggester,
 ): Guest {
   const cached = earlier && guestSources.get(earlier);
-  if (earlier && cached && earlier.name === name && (!cached.unknown || (renamed !== undefined && sameNames)) && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
+  const patchable = earlier !== undefined && cached?.marks !== undefined && earlier.name === name && earlier.node === gn;
+  // A patchable model one of whose devices was replaced is looked at once, by `patchedGuest` (which keeps the model
+  // when every name still resolves to the device it did), not also by `resolvesAsBefore`: each is a lookup per assign.
+  const replaced = patchable && renamed !== undefined && namesReplaced(gn, cached!, renamed);
+  if (earlier && cached && !replaced && earlier.name === name && (!cached.unknown || (renamed !== undefined && sameNames)) && resolvesAsBefore(gn, cached, deviceByName, renamed)) {
     for (const f of cached.found) r.replay(f);
     return earlier;
   }
-  const patched = earlier && cached?.marks && earlier.name === name && earlier.node === gn ? patchedGuest(gn, earlier, cached, deviceByName) : undefined;
+  const patched = patchable ? patchedGuest(gn, earlier!, cached!, deviceByName) : undefined;
   if (patched) {
-    guestSources.set(patched.guest, patched.source);
+    if (patched.guest !== earlier) guestSources.set(patched.guest, patched.source);
     for (const f of patched.source.found) r.replay(f);
     return patched.guest;
   }
@@ -766,13 +770,15 @@ function guestModel(
  * The model of a guest whose statement is unchanged but some of whose devices were replaced (an edit in
  * a device it assigns), made from the earlier model: the assigns of unchanged devices keep their objects
  * and findings, the others are built again. What `buildGuest` would give (the same values, the findings in
- * the same order); undefined when an assign no longer resolves.
+ * the same order): `earlier` itself when every assign still names the device it did; undefined when an
+ * assign no longer resolves.
  */
 function patchedGuest(gn: GuestNode, earlier: Guest, cached: GuestSource, deviceByName: Map<string, Device>): { guest: Guest; source: GuestSource } | undefined {
   const marks = cached.marks!;
   const n = gn.assigns.length;
   if (earlier.assigns.length !== n) return undefined;
   const found: Finding[] = cached.found.slice(0, marks[0]); // the guest's own (allocate, msix, window)
+  let changed = false;
   const newMarks: number[] = [];
   const resolved: Device[] = [];
   const assigns: Assign[] = [];
@@ -786,12 +792,14 @@ function patchedGuest(gn: GuestNode, earlier: Guest, cached: GuestSource, device
       assigns.push(earlier.assigns[i]);
       for (let k = marks[i]; k < marks[i + 1]; k++) found.push(cached.found[k]);
     } else {
+      changed = true;
       const rec = new Recorder();
       assigns.push(buildAssign(an, d, earlier.name, rec));
       for (const f of rec.found) found.push(f);
     }
   }
   newMarks.push(found.length);
+  if (!changed) return { guest: earlier, source: cached };
   return { guest: { ...earlier, assigns }, source: { found, resolved, unknown: false, marks: newMarks } };
 }
 
@@ -802,10 +810,15 @@ function patchedGuest(gn: GuestNode, earlier: Guest, cached: GuestSource, device
  * names can resolve differently; else every assign is looked up again.
  */
 function resolvesAsBefore(gn: GuestNode, cached: GuestSource, deviceByName: Map<string, Device>, renamed: Set<string> | undefined): boolean {
-  if (!renamed) return gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i]);
-  const names = (cached.names ??= new Set(gn.assigns.map((an) => an.device?.value ?? '')));
-  for (const n of renamed) if (names.has(n)) return gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i]);
+  if (!renamed || namesReplaced(gn, cached, renamed)) return gn.assigns.every((an, i) => deviceByName.get(an.device?.value ?? '') === cached.resolved[i]);
   return true;
+}
+
+/** Whether a guest's assigns name one of `renamed` (the names of the devices a device-list update replaced). */
+function namesReplaced(gn: GuestNode, cached: GuestSource, renamed: Set<string>): boolean {
+  const names = (cached.names ??= new Set(gn.assigns.map((an) => an.device?.value ?? '')));
+  for (const n of renamed) if (names.has(n)) return true;
+  return false;
 }
 
 /** bar32-above-4g and bar-outside-window of one device's BARs, ROM and VF apertures. */
