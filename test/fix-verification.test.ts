@@ -116,7 +116,7 @@ describe('fix verification', () => {
 // change, whose table) differs, keeping the other findings of the guest as they were before the edit. Its answer must
 // be the one a whole analysis of the edited text gives, counted by diagnostic key.
 describe('fix verification of edits in a guest block agrees with a whole analysis', () => {
-    const docs = [1, 2].map((seed) => toBartopo(generate({ devices: 150, seed, guests: 2 })));
+  const docs = [1, 2].map((seed) => toBartopo(generate({ devices: 150, seed, guests: 2 })));
   const edit = fc.record({
     doc: fc.nat(1),
     guest: fc.nat(5),
