@@ -2,6 +2,7 @@
 // a client that goes away mid-request. It answers, degrades with a clear
 // message, stays responsive to other documents, and never crashes.
 import * as assert from 'assert';
+import type { DocumentSymbol, FoldingRange } from 'vscode-languageserver-protocol';
 import { LspClient } from './lsp-client';
 import { NEC } from './lsp-docs';
 
@@ -109,6 +110,31 @@ describe('lsp: limits and abuse', function () {
       } finally {
         await c.stop();
       }
+    }
+  });
+
+  it('outline and folding past bartopo.maxItemsComputed: the first items in document order', async () => {
+    // A comment run, a guest, then 30 devices (each a block and three outline items); the limit is 20.
+    const devices = Array.from({ length: 30 }, (_, i) => `device d${i} at 00:${i.toString(16).padStart(2, '0')}.0 {\n  bar 0 mem32 size 4K at 0x${(0x10000 + i * 0x1000).toString(16)}\n  bar 1 mem32 size 4K at 0x${(0x80000 + i * 0x1000).toString(16)}\n}\n`);
+    const text = '# inventory\n# rack 7\nguest vm {\n  assign d0\n}\n' + devices.join('');
+    const { client: c } = await LspClient.start({ settings: { maxItemsComputed: 20 } });
+    try {
+      const uri = 'file:///many-items.bartopo';
+      await c.open(uri, text);
+      await c.waitForDiagnostics(uri, 1);
+      const syms = await c.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+      const count = (l: DocumentSymbol[]): number => l.reduce((n, x) => n + 1 + count(x.children ?? []), 0);
+      assert.ok(count(syms) <= 20, `${count(syms)} items`);
+      // vm (with its assign: 2 items), then d0, d1, … (3 items each) as far as the limit goes.
+      assert.deepStrictEqual(syms.map((x) => x.name), ['vm', 'd0', 'd1', 'd2', 'd3', 'd4', 'd5']);
+      const ranges = await c.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri } });
+      assert.strictEqual(ranges.length, 20);
+      assert.deepStrictEqual(ranges.slice(0, 3), [{ startLine: 0, endLine: 1, kind: 'comment' }, { startLine: 2, endLine: 3 }, { startLine: 5, endLine: 7 }]);
+      assert.deepStrictEqual(ranges[19], { startLine: 5 + 17 * 4, endLine: 7 + 17 * 4 });
+      // The same version asked again: the same answer.
+      assert.deepStrictEqual(await c.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } }), syms);
+    } finally {
+      await c.stop();
     }
   });
 

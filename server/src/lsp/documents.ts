@@ -5,7 +5,7 @@
 // except through the callbacks it is given.
 
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { Connection, ErrorCodes, ResponseError, TextDocuments } from 'vscode-languageserver';
+import { Connection, DocumentSymbol, ErrorCodes, FoldingRange, ResponseError, TextDocuments } from 'vscode-languageserver';
 import { paramsProblem } from './params';
 import { analyze, Analysis, BarReport, barReports, changedRegion, computeFixes, Diagnostic, Fix, FixAllResult, LineIndex } from '../engine';
 import { ConvertedDiagnostics, DiagnosticsSnapshot, sameAfterEdit, sameDiagnostics, snapshotDiagnostics, toLspDiagnostics } from './convert';
@@ -45,6 +45,9 @@ export interface DocState {
     fixAll?: FixAllResult;
     /** Engine diagnostics by `rule|subject|guest` (code actions find theirs without a scan). */
     byKey?: Map<string, Diagnostic[]>;
+    /** The outline and the folding ranges (both cut at `maxItemsComputed`). */
+    symbols?: { symbols: DocumentSymbol[]; truncated: boolean };
+    folding?: { ranges: FoldingRange[]; truncated: boolean };
   };
 }
 
@@ -114,8 +117,10 @@ export class DocumentStore {
     }
     const capChanged = s.maxDiagnostics !== before.maxDiagnostics;
     if (capChanged) this.generation++;
+    const itemsChanged = s.maxItemsComputed !== before.maxItemsComputed;
     for (const st of this.states.values()) {
       st.settings = s;
+      if (itemsChanged) st.derived.symbols = st.derived.folding = undefined;
       if (capChanged) {
         st.derived.lsp = undefined;
         st.sameAs = undefined;

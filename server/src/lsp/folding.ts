@@ -16,18 +16,25 @@ function startsLine(text: string, off: number): boolean {
   return true;
 }
 
+/** The folding ranges of a version (made once per version). */
 export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncated: boolean } {
+  return (s.derived.folding ??= foldingRanges(s));
+}
+
+/**
+ * Blocks and comment runs, each in document order up to the limit, then merged: the ranges of a file of
+ * 40,000 devices are its first ones, made without a pass over the rest.
+ */
+function foldingRanges(s: DocState): { ranges: FoldingRange[]; truncated: boolean } {
   const idx = s.index;
   const limit = s.settings.maxItemsComputed;
-  const out: FoldingRange[] = [];
   let truncated = false;
-  const push = (r: FoldingRange): void => {
-    if (out.length >= limit) truncated = true;
-    else out.push(r);
-  };
 
-  // Blocks, iteratively (no recursion on deep input).
-  const stack: Stmt[] = [...s.analysis.tree.stmts];
+  // Blocks, iteratively (no recursion on deep input), in document order: children are pushed last to first.
+  const blocks: FoldingRange[] = [];
+  const stack: Stmt[] = [];
+  const tops = s.analysis.tree.stmts;
+  for (let i = tops.length - 1; i >= 0; i--) stack.push(tops[i]);
   while (stack.length > 0) {
     const st = stack.pop()!;
     const b = st.block;
@@ -38,14 +45,30 @@ export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncat
     // Keep the `}` line visible when the brace starts its line.
     const braceAlone = b.close !== undefined && startsLine(s.text, b.close);
     const endLine = braceAlone ? closeLine - 1 : closeLine;
-    if (endLine > startLine) push({ startLine, endLine });
-    for (const c of b.stmts) stack.push(c);
+    if (endLine > startLine) {
+      if (blocks.length >= limit) {
+        truncated = true;
+        break;
+      }
+      blocks.push({ startLine, endLine });
+    }
+    for (let i = b.stmts.length - 1; i >= 0; i--) stack.push(b.stmts[i]);
   }
 
   // Comment runs: consecutive lines holding only a comment.
+  const runs: FoldingRange[] = [];
   let runStart = -1;
   let runEnd = -1;
+  const endRun = (): void => {
+    if (runStart < 0 || runEnd <= runStart) return;
+    if (runs.length >= limit) truncated = true;
+    else runs.push({ startLine: runStart, endLine: runEnd, kind: FoldingRangeKind.Comment });
+  };
   for (const c of s.analysis.tree.comments) {
+    if (runs.length >= limit) {
+      truncated = true;
+      break;
+    }
     const line = idx.positionAt(c.start).line;
     const whole = startsLine(s.text, c.start);
     if (!whole) continue;
@@ -53,10 +76,17 @@ export function getFoldingRanges(s: DocState): { ranges: FoldingRange[]; truncat
       runEnd = line;
       continue;
     }
-    if (runStart >= 0 && runEnd > runStart) push({ startLine: runStart, endLine: runEnd, kind: FoldingRangeKind.Comment });
+    endRun();
     runStart = runEnd = line;
   }
-  if (runStart >= 0 && runEnd > runStart) push({ startLine: runStart, endLine: runEnd, kind: FoldingRangeKind.Comment });
-  out.sort((a, b) => a.startLine - b.startLine);
-  return { ranges: out, truncated };
+  endRun();
+  // Both lists are sorted by start line (a block's start comes before those of the blocks inside it).
+  const ranges: FoldingRange[] = [];
+  let bi = 0;
+  let ri = 0;
+  while (ranges.length < limit && (bi < blocks.length || ri < runs.length)) {
+    ranges.push(ri >= runs.length || (bi < blocks.length && blocks[bi].startLine <= runs[ri].startLine) ? blocks[bi++] : runs[ri++]);
+  }
+  if (bi < blocks.length || ri < runs.length) truncated = true;
+  return { ranges, truncated };
 }

@@ -135,7 +135,7 @@ export function getSemanticTokens(s: DocState, range?: Range): { tokens: Semanti
   while (ci < comments.length && comments[ci].end < from) ci++;
   for (const st of tree.stmts) {
     if (st.end < from) continue;
-    if (st.start > to) break;
+    if (st.start > to || count > limit) break; // past the range, or past the limit (nothing more is sent)
     const base = st.start;
     for (const r of statementTokens(st)) {
       const at = r.start + base;
@@ -146,7 +146,7 @@ export function getSemanticTokens(s: DocState, range?: Range): { tokens: Semanti
       emit(at, r.length, r.type, r.mods);
     }
   }
-  for (; ci < comments.length && comments[ci].start <= to; ci++) emit(comments[ci].start, comments[ci].end - comments[ci].start, COMMENT, 0);
+  for (; ci < comments.length && comments[ci].start <= to && count <= limit; ci++) emit(comments[ci].start, comments[ci].end - comments[ci].start, COMMENT, 0);
   return { tokens: { data }, truncated: count > limit };
 }
 

@@ -4,7 +4,7 @@
 
 import { DocumentSymbol, SymbolKind } from 'vscode-languageserver';
 import { formatSize, hex, Span } from '../engine';
-import { BarNode } from '../engine/ast';
+import { BarNode, DeviceNode, GuestNode, HostNode } from '../engine/ast';
 import { Stmt } from '../engine/tree';
 import { toRange } from './convert';
 import { DocState } from './documents';
@@ -13,7 +13,12 @@ function stmtSpan(s: Stmt): Span {
   return { start: s.start, end: s.end };
 }
 
+/** The outline of a version (made once per version). */
 export function getDocumentSymbols(s: DocState): { symbols: DocumentSymbol[]; truncated: boolean } {
+  return (s.derived.symbols ??= documentSymbols(s));
+}
+
+function documentSymbols(s: DocState): { symbols: DocumentSymbol[]; truncated: boolean } {
   const f = s.analysis.file;
   const limit = s.settings.maxItemsComputed;
   let count = 0;
@@ -40,18 +45,15 @@ export function getDocumentSymbols(s: DocState): { symbols: DocumentSymbol[]; tr
     return sym(`${prefix}bar${b.index?.value ?? '?'}`, parts.filter(Boolean).join(' '), SymbolKind.Field, stmtSpan(b.stmt), b.index?.span);
   };
 
-  const out: DocumentSymbol[] = [];
-  const all: { start: number; sym: DocumentSymbol }[] = [];
-  for (const h of f.hosts) {
+  const hostSym = (h: HostNode): DocumentSymbol | undefined => {
     const children: DocumentSymbol[] = [];
     for (const w of h.windows) {
       add(children, sym(`window ${w.name?.value ?? '?'}`, w.address && w.size ? `${hex(w.address.value)} size ${formatSize(w.size.value)}` : undefined, SymbolKind.Namespace, stmtSpan(w.stmt), w.name?.span));
     }
     const detail = [h.pageSize ? `page-size ${formatSize(h.pageSize.value)}` : 'page-size 4K (default)', h.arch?.value].filter(Boolean).join(' · ');
-    const x = sym(`host${h.name ? ' ' + h.name.value : ''}`, detail, SymbolKind.Module, stmtSpan(h.stmt), h.name?.span ?? h.keyword, children);
-    if (x) all.push({ start: h.stmt.start, sym: x });
-  }
-  for (const d of f.devices) {
+    return sym(`host${h.name ? ' ' + h.name.value : ''}`, detail, SymbolKind.Module, stmtSpan(h.stmt), h.name?.span ?? h.keyword, children);
+  };
+  const deviceSym = (d: DeviceNode): DocumentSymbol | undefined => {
     const children: DocumentSymbol[] = [];
     for (const b of d.bars) add(children, barSym(b, ''));
     for (const m of d.msix) add(children, sym('msix', m.entries ? `${m.entries.value} vectors, table bar${m.tableBar?.value ?? '?'}` : undefined, SymbolKind.Event, stmtSpan(m.stmt), m.stmt.words[0]));
@@ -63,10 +65,9 @@ export function getDocumentSymbols(s: DocState): { symbols: DocumentSymbol[]; tr
       add(children, sym('sriov', sr.vfs ? `${sr.vfs.value} VFs` : undefined, SymbolKind.Array, stmtSpan(sr.stmt), sr.stmt.words[0], vfBars));
     }
     const pci = d.pci ? d.stmt.words[3]?.text : undefined;
-    const x = sym(d.name?.value ?? 'device', [pci, d.groups[0] ? `group ${d.groups[0].value}` : undefined, d.label?.value].filter(Boolean).join(' · '), SymbolKind.Class, stmtSpan(d.stmt), d.name?.span, children);
-    if (x) all.push({ start: d.stmt.start, sym: x });
-  }
-  for (const g of f.guests) {
+    return sym(d.name?.value ?? 'device', [pci, d.groups[0] ? `group ${d.groups[0].value}` : undefined, d.label?.value].filter(Boolean).join(' · '), SymbolKind.Class, stmtSpan(d.stmt), d.name?.span, children);
+  };
+  const guestSym = (g: GuestNode): DocumentSymbol | undefined => {
     const children: DocumentSymbol[] = [];
     for (const as of g.assigns) {
       const bs: DocumentSymbol[] = [];
@@ -74,10 +75,23 @@ export function getDocumentSymbols(s: DocState): { symbols: DocumentSymbol[]; tr
       add(children, sym(`assign ${as.device?.value ?? '?'}`, undefined, SymbolKind.Variable, stmtSpan(as.stmt), as.device?.span, bs));
     }
     const policy = g.allocates[0]?.value;
-    const x = sym(g.name?.value ?? 'guest', [policy ? `allocate ${policy}` : undefined, g.msixModes[0] ? `msix ${g.msixModes[0].value}` : undefined].filter(Boolean).join(' · '), SymbolKind.Object, stmtSpan(g.stmt), g.name?.span, children);
-    if (x) all.push({ start: g.stmt.start, sym: x });
+    return sym(g.name?.value ?? 'guest', [policy ? `allocate ${policy}` : undefined, g.msixModes[0] ? `msix ${g.msixModes[0].value}` : undefined].filter(Boolean).join(' · '), SymbolKind.Object, stmtSpan(g.stmt), g.name?.span, children);
+  };
+
+  // Top-level statements in document order (each list is in it), until the limit: the outline of a file of
+  // 40,000 devices is its first items, made without a pass over the rest.
+  const out: DocumentSymbol[] = [];
+  let hi = 0;
+  let di = 0;
+  let gi = 0;
+  const startOf = (x: { stmt: Stmt } | undefined): number => (x ? x.stmt.start : Infinity);
+  while (count < limit) {
+    const h = startOf(f.hosts[hi]);
+    const d = startOf(f.devices[di]);
+    const g = startOf(f.guests[gi]);
+    if (h === Infinity && d === Infinity && g === Infinity) break;
+    add(out, h <= d && h <= g ? hostSym(f.hosts[hi++]) : d <= g ? deviceSym(f.devices[di++]) : guestSym(f.guests[gi++]));
   }
-  all.sort((a, b) => a.start - b.start);
-  for (const x of all) out.push(x.sym);
+  if (hi < f.hosts.length || di < f.devices.length || gi < f.guests.length) truncated = true;
   return { symbols: out, truncated };
 }
