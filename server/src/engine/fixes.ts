@@ -20,8 +20,6 @@ import { alignDown, alignUp, formatSize, hex, hexGrouped, readInteger, someOf, U
 
 export { applyEdits };
 
-/** The first address past the 64-bit address space. */
-
 /**
  * Keys of diagnostic objects, made once per object: a finding is never changed after it is made, and an
  * incremental analysis (each step of a fix-all, each fix check) takes most findings over from the one before.

@@ -397,11 +397,11 @@ export function editedGuestNode(gn: GuestNode, text: string, edits: readonly { s
   const replaced: Span[] = [];
   // Per edited statement (in block order): its original extent and the nodes its edited text gives.
   const fresh: { from: number; to: number; node: GuestNode }[] = [];
+  const head = `guest ${name} {\n`;
   for (const i of [...groups.keys()].sort((x, y) => x - y)) {
     const s = kids[i];
     const from = s.start;
     const to = extentEnd(s);
-    const head = `guest ${name} {\n`;
     const snippet = head + applyEdits(text.slice(from, to), groups.get(i)!.map((e) => ({ span: { start: e.span.start - from, end: e.span.end - from }, newText: e.newText }))) + '\n}';
     const tree = parseTree(snippet);
     // Among the tree errors: a `{` that starts the edited text (in its block, the block of the statement before it).

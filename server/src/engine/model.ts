@@ -925,11 +925,11 @@ export function buildGuest(
     }
     assigned.set(dn, an.device.span);
     const j = prior?.index.get(an);
-    if (j !== undefined && prior!.source.resolved[j] === d) {
+    if (prior && j !== undefined && prior.source.resolved[j] === d) {
       // The same assign statement of the same device model: the same assign and findings.
-      g.assigns.push(prior!.guest.assigns[j]);
-      const { found, marks } = prior!.source;
-      for (let k = marks![j]; k < marks![j + 1]; k++) prior!.replay(found[k]);
+      g.assigns.push(prior.guest.assigns[j]);
+      const { found, marks } = prior.source;
+      for (let k = marks![j]; k < marks![j + 1]; k++) prior.replay(found[k]);
       continue;
     }
     g.assigns.push(buildAssign(an, d, name, r));
