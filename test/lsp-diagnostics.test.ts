@@ -169,6 +169,32 @@ describe('lsp: initialize and diagnostics (push)', function () {
     assert.deepStrictEqual(client.publishes(uri).map((p) => p.version), [1, v4]);
   });
 
+  it('says "unchanged" only for what was published: a version analysed for a hover and never published does not count', async () => {
+    // With a long debounce, a hover has the edited version analysed before its diagnostics are due; the next edit (in
+    // a comment) has that version's diagnostics. They differ from the ones published, so they are sent, and the status
+    // must not tell the client that what it holds stands.
+    const { client: slow } = await LspClient.start({ capabilities: PUSH_CAPABILITIES, settings: { debounceMs: 1000 } });
+    try {
+      const uri = 'file:///hover-before-publish.bartopo';
+      const text = 'device a at 01:00.0 {\n  bar 0 mem32 size 4K at 0x1000\n}\n# c\n';
+      await slow.open(uri, text);
+      assert.deepStrictEqual(rules(await slow.waitForDiagnostics(uri, 1)), []);
+      const digit = positionOf(text, '0x1000', 5);
+      const v2 = await slow.change(uri, [{ range: { start: digit, end: { line: digit.line, character: digit.character + 1 } }, text: '1' }]);
+      await slow.request('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'bar 0') });
+      const st2 = await slow.waitFor<{ version: number; errors: number; diagnosticsUnchanged: boolean }>('bartopo/status', (x) => x.version === v2);
+      assert.deepStrictEqual([st2.errors, st2.diagnosticsUnchanged], [1, false]);
+      const comment = positionOf(text, '# c', 3);
+      const v3 = await slow.change(uri, [{ range: { start: comment, end: comment }, text: 'x' }]);
+      const st3 = await slow.waitFor<{ version: number; diagnosticsUnchanged: boolean }>('bartopo/status', (x) => x.version === v3);
+      assert.strictEqual(st3.diagnosticsUnchanged, false, 'version 2 was never published: the client still shows version 1');
+      assert.deepStrictEqual(rules(await slow.waitForCurrentDiagnostics(uri, v3)), ['bar-alignment']);
+      assert.deepStrictEqual(slow.publishes(uri).map((p) => p.version), [1, v3]);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('clears the diagnostics of a closed document', async () => {
     const uri = 'file:///closed.bartopo';
     await client.open(uri, NEC);

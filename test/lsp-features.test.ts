@@ -392,6 +392,21 @@ describe('lsp: editor features', function () {
       assert.deepStrictEqual(await format(uri), [], 'idempotent');
     });
 
+    it('keeps a comment after `{` or after a `;` on its line (the `;` dropped), in Format Document and Format Selection', async () => {
+      const text = 'device nic at 01:00.0 {  # the NIC\n  group 1;  # its group\n  bar 0 mem64 size 64K at 0x100000 ; # main BAR\n  name "n"; id 8086:1572 # two statements\n}\nguest g {# vm\n  assign nic {bar 0 # pinned\n  }\n}\n';
+      const expected = 'device nic at 01:00.0 {  # the NIC\n  group 1  # its group\n  bar 0 mem64 size 64K at 0x100000  # main BAR\n  name "n"\n  id 8086:1572  # two statements\n}\nguest g {  # vm\n  assign nic {\n    bar 0  # pinned\n  }\n}\n';
+      const uri = await openDoc(text);
+      const once = applyTextEdits(text, await format(uri));
+      assert.strictEqual(once, expected);
+      assert.deepStrictEqual(await format(await openDoc(once)), [], 'idempotent');
+      const selection = await client.request<TextEdit[]>('textDocument/rangeFormatting', {
+        textDocument: { uri },
+        range: { start: { line: 0, character: 0 }, end: { line: 2, character: 0 } },
+        options: { tabSize: 2, insertSpaces: true },
+      });
+      assert.strictEqual(applyTextEdits(text, selection).split('\n').slice(0, 2).join('\n'), 'device nic at 01:00.0 {  # the NIC\n  group 1  # its group');
+    });
+
     it('leaves a canonical file and its CRLF or old-Mac CR line breaks alone', async () => {
       assert.deepStrictEqual(await format(await openDoc(CLEAN)), []);
       for (const eol of ['\r\n', '\r']) {

@@ -21,9 +21,13 @@ export interface StatusParams {
   /** Whether only the statements the last edit touched were parsed again (the rest reused from the previous version). */
   incremental: boolean;
   /**
-   * Whether this version's diagnostics are exactly those of the version before
-   * (e.g. a keystroke in a comment or a label): then they are not sent again
-   * (push) or the pull is answered `unchanged`.
+   * Whether the client already holds this version's diagnostics: they are
+   * exactly those last sent for the document (e.g. after a keystroke in a
+   * comment or a label), so they are not sent again (push) or the pull is
+   * answered `unchanged`. Compared with what was sent, not with the version
+   * analysed before (a hover may have had a version analysed that was never
+   * published): when false, a publish of this version follows (push), unless a
+   * newer version overtakes it.
    */
   diagnosticsUnchanged: boolean;
 }

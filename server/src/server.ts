@@ -110,7 +110,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         omitted: Math.max(0, s.analysis.diagnostics.length - s.settings.maxDiagnostics),
         analysisMs: Math.round(s.ms * 10) / 10,
         incremental: s.analysis.reparsed,
-        diagnosticsUnchanged: s.sameAs !== undefined,
+        diagnosticsUnchanged: diagnostics ? diagnostics.sentAlready(s) : false,
       };
       void connection.sendNotification(StatusNotification, params).catch(() => undefined);
       if (params.omitted > 0) limitReached(s.uri, 'diagnostics', s.settings.maxDiagnostics);

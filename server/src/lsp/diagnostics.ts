@@ -49,7 +49,7 @@ export class Diagnostics {
   private readonly timers = new Map<string, { cancel(): void }>();
   /** When each document was last analysed (performance.now()). */
   private readonly lastRun = new Map<string, number>();
-  /** The analysis (`diagnosticsVersion`) whose diagnostics were last published, per document (push mode). */
+  /** The analysis (`diagnosticsVersion`) whose diagnostics were last sent (published, or answered to a pull), per document. */
   private readonly published = new Map<string, number>();
   /** Pending preparation of quick fixes, per document. */
   private readonly preparing = new Map<string, ReturnType<typeof setTimeout>>();
@@ -61,6 +61,15 @@ export class Diagnostics {
     readonly pull: boolean,
     private readonly refreshSupport: boolean,
   ) {}
+
+  /**
+   * Whether the client already holds `s`'s diagnostics: those last sent for its document are the same analysis's
+   * (`diagnosticsVersion`). Compared with what was sent, not with the version analysed before, which a hover or
+   * code action may have had analysed without its diagnostics ever being sent.
+   */
+  sentAlready(s: DocState): boolean {
+    return this.published.get(s.uri) === diagnosticsVersion(s);
+  }
 
   /** Least time between two analyses of a document (see the top of this file). */
   delayFor(uri: string): number {
@@ -110,11 +119,11 @@ export class Diagnostics {
    * the event loop, so that requests are answered in between (a pull client is asked to pull again).
    */
   revalidateAll(): void {
+    this.published.clear();
     if (this.pull) {
       if (this.refreshSupport) void this.connection.languages.diagnostics.refresh().catch(() => undefined);
       return;
     }
-    this.published.clear();
     for (const doc of this.store.documents.all()) {
       const uri = doc.uri;
       this.cancel(uri);
@@ -196,6 +205,7 @@ export class Diagnostics {
     // settings generation and the opening of the document too: versions start again at a reopen.
     const resultId = `${this.store.generation}:${this.store.openingOf(uri)}:${diagnosticsVersion(s)}`;
     this.prepareLater(s);
+    this.published.set(uri, diagnosticsVersion(s));
     if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
     return { kind: DocumentDiagnosticReportKind.Full, resultId, items: lspDiagnostics(s).diagnostics };
   }

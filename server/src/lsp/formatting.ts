@@ -128,16 +128,18 @@ function formatFull(text: string, limit: number): string[] | undefined {
   let depth = 0;
   let cur = ''; // current line content, without indentation
   let curDepth = 0;
-  let wordsAllowed = true; // false after `}` or a comment on the current line
+  let wordsAllowed = true; // false after `{`, `}`, `;` or a comment on the current line: the next word starts a line
+  let opens = false; // the current line ends its code with `{` (a comment may follow it)
   let newlines = 0; // line breaks since the last flushed line
-  let afterOpen = false; // the last flushed line ended with `{`
+  let afterOpen = false; // the last flushed line opened a block
 
   const flush = (): void => {
     if (cur === '') return;
     size += 2 * curDepth + cur.length + 1;
     if (size > limit) return; // given up below
     lines.push(INDENT.repeat(curDepth) + cur);
-    afterOpen = cur.endsWith('{');
+    afterOpen = opens;
+    opens = false;
     cur = '';
     wordsAllowed = true;
     newlines = 0;
@@ -167,7 +169,9 @@ function formatFull(text: string, limit: number): string[] | undefined {
       case Tok.LBrace:
         if (!wordsAllowed) flush();
         append('{', ' ');
-        flush();
+        // The line ends here, but a comment after the `{` stays on it: what follows starts the next line.
+        opens = true;
+        wordsAllowed = false;
         depth++;
         break;
       case Tok.RBrace:
@@ -177,7 +181,8 @@ function formatFull(text: string, limit: number): string[] | undefined {
         wordsAllowed = false;
         break;
       case Tok.Semi:
-        flush();
+        // Ends the statement (the `;` is dropped); a comment after it stays on its line.
+        if (cur !== '') wordsAllowed = false;
         break;
       case Tok.Comment: {
         const c = text.slice(sc.start, sc.end).trimEnd();
