@@ -99,7 +99,7 @@ describe('fix verification', () => {
     it('offers no alignment up past the end of the 64-bit address space', () => {
       const target = b.diagnostics.find((x) => x.rule === 'bar-alignment')!;
       const titles = computeFixes(b, target).map((f) => f.title);
-      assert.deepStrictEqual(titles, ['Align address down to 0xffffffffff800000 (a multiple of 8M)']);
+      assert.deepStrictEqual(titles, ['Align d.bar0 down to 0xffffffffff800000 (a multiple of 8M)']);
     });
   });
 

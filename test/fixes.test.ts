@@ -103,7 +103,7 @@ describe('quick fixes', () => {
       const text = `device a at 01:00.0 {\n  bar 0 mem64 size 8K at ${at}\n}\n`;
       const a = analyze(text);
       const d = a.diagnostics.find((x) => x.rule === 'bar-alignment')!;
-      const f = computeFixes(a, d).find((x) => x.title.startsWith('Align address down'))!;
+      const f = computeFixes(a, d).find((x) => x.title.startsWith('Align a.bar0 down'))!;
       assert.strictEqual(f.edits[0].newText, down, at);
     }
   });
@@ -151,7 +151,7 @@ describe('quick fixes', () => {
     assert.ok(a.diagnostics.some((d) => d.rule === 'guest-page-conflict' || d.rule === 'guest-offset-mismatch'));
     const [refactor] = guestRefactors(a, 'vm');
     assert.ok(refactor, 'a refactor is offered');
-    assert.strictEqual(refactor.title, 'Reorder assigned BARs for page-matched offsets');
+    assert.strictEqual(refactor.title, 'Reorder assigned BARs in guest vm for page-matched offsets');
     const b: Analysis = analyze(applyEdits(text, refactor.edits));
     assert.deepStrictEqual(b.diagnostics.filter((d) => d.target?.guest === 'vm').map((d) => d.rule), []);
     assert.ok(b.text.includes('# order matters under listed') && b.text.includes('# small one first'));
@@ -473,7 +473,7 @@ describe('engine: fix-all in rounds', () => {
 
   it('ends at a fixpoint when a host fix that failed in a round has the same title as another BAR\'s fix', () => {
     // Three ROMs at one misaligned address: a.rom's "Align address down to 0xfe200000" failed in a round where the
-    // verified fix chose up instead; c.rom's fix has the same title and was refused with it, as if it were a
+    // verified fix chose up instead; c.rom's fix had the same title then (titles named no BAR) and was refused with it, as if it were a
     // guest-wide fix. A second fix-all then still found it.
     const text =
       'device a at 00:01.0 {\n  bar 0 mem32 size 64K at 0xfe001000\n  rom size 64K at 0xfe208000\n}\n' +

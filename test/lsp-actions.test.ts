@@ -94,7 +94,7 @@ describe('lsp: code actions', function () {
     const actions = await actionsFor(uri, d);
     const titles = actions.map((a) => a.title);
     assert.ok(titles.some((t) => t.startsWith('Place ohci0.bar0 at 0x200080010000')), titles.join('\n'));
-    assert.ok(titles.includes('Reorder assigned BARs for page-matched offsets'), titles.join('\n'));
+    assert.ok(titles.includes('Reorder assigned BARs in guest vm0 for page-matched offsets'), titles.join('\n'));
     assert.ok(titles.some((t) => t.startsWith('Use `allocate page-match`')), titles.join('\n'));
     assert.strictEqual(actions.filter((a) => a.isPreferred).length, 1, 'one preferred fix');
     for (const a of actions) {
@@ -121,17 +121,38 @@ describe('lsp: code actions', function () {
     assertKeepsOtherLines(MISMATCH, client.text(uri), 1);
   });
 
-  it('bar-alignment: Align address down / up', async () => {
+  it('bar-alignment: Align … down / up', async () => {
     const { uri, diags } = await openDoc(MISMATCH);
     const d = diags.find((x) => x.code === 'bar-alignment')!;
     const actions = await actionsFor(uri, d);
     const titles = actions.map((a) => a.title);
-    assert.ok(titles.includes('Align address down to 0x80020000 (a multiple of 16K)'), titles.join('\n'));
-    assert.ok(titles.includes('Align address up to 0x80024000 (a multiple of 16K)'), titles.join('\n'));
-    const up = actions.find((a) => a.title.startsWith('Align address up'))!;
+    assert.ok(titles.includes('Align gpu.bar0 down to 0x80020000 (a multiple of 16K)'), titles.join('\n'));
+    assert.ok(titles.includes('Align gpu.bar0 up to 0x80024000 (a multiple of 16K)'), titles.join('\n'));
+    const up = actions.find((a) => a.title.startsWith('Align gpu.bar0 up'))!;
     const after = await apply(uri, up);
     assert.ok(!rules(after).includes('bar-alignment'), rules(after).join());
     assert.ok(client.text(uri).includes('bar 0 mem32 size 16K at 0x80024000'));
+  });
+
+  it('asked for two diagnostics on one line, offers the fixes of both, each titled with the BAR it moves', async () => {
+    // Two guests on one line, each with a misaligned BAR address: an editor sends both diagnostics for a cursor there.
+    const text =
+      'device a at 00:01.0 { bar 0 mem32 size 16M at 0x1000000 }\ndevice b at 00:02.0 { bar 0 mem32 size 16M at 0x2000000 }\n' +
+      'guest g1 { assign a { bar 0 at 0x4000100 } }; guest g2 { assign b { bar 0 at 0x4000200 } }\n';
+    const { uri, diags } = await openDoc(text);
+    const both = diags.filter((x) => x.code === 'bar-alignment');
+    assert.strictEqual(both.length, 2, diags.map((x) => x.code).join());
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: both[0].range, context: { diagnostics: both, only: ['quickfix'] } });
+    assert.deepStrictEqual(actions.map((a) => a.title).sort(), [
+      'Align a.bar0 in guest g1 down to 0x4000000 (a multiple of 16M)',
+      'Align a.bar0 in guest g1 up to 0x5000000 (a multiple of 16M)',
+      'Align b.bar0 in guest g2 down to 0x4000000 (a multiple of 16M)',
+      'Align b.bar0 in guest g2 up to 0x5000000 (a multiple of 16M)',
+    ]);
+    const b = actions.find((a) => a.title.startsWith('Align b.bar0 in guest g2 down'))!;
+    const after = await apply(uri, b);
+    assert.ok(client.text(uri).includes('guest g2 { assign b { bar 0 at 0x4000000 } }'), client.text(uri));
+    assert.deepStrictEqual(after.diagnostics.filter((x) => x.code === 'bar-alignment').map((x) => (x.data as { target?: { guest?: string } }).target?.guest), ['g1']);
   });
 
   it('offers the reorder refactor on a guest block', async () => {
@@ -140,7 +161,7 @@ describe('lsp: code actions', function () {
     const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: at, end: at }, context: { diagnostics: [], only: ['refactor'] } });
     assert.deepStrictEqual(
       actions.map((a) => [a.title, a.kind]),
-      [['Reorder assigned BARs for page-matched offsets', 'refactor.rewrite.bartopo']],
+      [['Reorder assigned BARs in guest vm0 for page-matched offsets', 'refactor.rewrite.bartopo']],
     );
     const after = await apply(uri, actions[0]);
     assert.ok(!rules(after).includes('guest-page-conflict'), rules(after).join());

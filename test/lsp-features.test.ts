@@ -94,6 +94,26 @@ describe('lsp: editor features', function () {
       assert.strictEqual(s, '`2G` = 2147483648 = `0x80000000`');
     });
 
+    it('a number only where the statement has one: not in a PCI address, an id, a name, a string or a comment', async () => {
+      const text = 'device nic at 0000:10:00.0 {\n  id 8086:1010\n  name "size 64K"\n  bar 0 mem32 size 4K at 0x10000   # page 4096\n  region db-64K bar 0 offset 0 size 16\n}\n# top comment 2M\nguest vm0 {\n  window 0x100000000 size 1G\n}\n';
+      const uri = await openDoc(text);
+      const at = async (needle: string, delta: number): Promise<Hover | null> => client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, needle, delta) });
+      for (const [needle, delta] of [['0000:10:00.0', 5], ['8086:1010', 6], ['size 64K"', 6], ['page 4096', 6], ['db-64K', 4], ['comment 2M', 8]] as const) {
+        const h = await at(needle, delta);
+        assert.ok(h === null || !(h.contents as MarkupContent).value.startsWith('`'), `${needle}: ${JSON.stringify(h)}`);
+      }
+      // Numbers of statements keep their hover, with the word as its range.
+      const size = await at('offset 0 size 16', 15);
+      assert.strictEqual((size!.contents as MarkupContent).value, '`16` = 0x10');
+      const line = text.split('\n').findIndex((l) => l.includes('region db'));
+      assert.deepStrictEqual(size!.range, { start: { line, character: 36 }, end: { line, character: 38 } });
+      assert.strictEqual(((await at('size 1G', 5))!.contents as MarkupContent).value, '`1G` = 1073741824 = `0x40000000`');
+      // On the guest keyword: the guest's hover, over a range that holds the cursor.
+      const g = (await at('guest vm0', 1))!;
+      const gl = text.split('\n').indexOf('guest vm0 {');
+      assert.deepStrictEqual(g.range, { start: { line: gl, character: 0 }, end: { line: gl, character: 9 } });
+    });
+
     it('on a VF BAR (aperture and first VFs) and on a ROM', async () => {
       const text = 'host h {\n  page-size 64K\n}\ndevice nic at 00:01.0 {\n  group 1\n  rom size 64K at 0x80100000\n  sriov vfs 8 {\n    bar 0 mem64 size 16K at 0x200000000\n  }\n}\n';
       const uri = await openDoc(text);
@@ -172,6 +192,13 @@ describe('lsp: editor features', function () {
     assert.deepStrictEqual(r2, [
       { startLine: 0, endLine: 1 },
       { startLine: 3, endLine: 4 },
+    ]);
+    // Blocks opened on one line give one range from it (the outer block's); a later block on a line of its own gets its own.
+    const nested = 'device d at 00:01.0 { sriov vfs 2 {\n  bar 0 mem32 size 4K }\n}\nguest g { assign d {\n    bar 0\n  }\n  allocate listed\n}\n';
+    const r3 = await client.request<FoldingRange[]>('textDocument/foldingRange', { textDocument: { uri: await openDoc(nested) } });
+    assert.deepStrictEqual(r3, [
+      { startLine: 0, endLine: 1 },
+      { startLine: 3, endLine: 6 },
     ]);
   });
 

@@ -254,7 +254,7 @@ describe('alignment advice for a VF BAR near 2^64', () => {
     const d = one(a.diagnostics, 'bar-alignment', 'a.vf*.bar0');
     assert.ok(d.message.endsWith('Use 0xffffffffffffe000.'), d.message);
     const titles = computeFixes(a, d).map((f) => f.title);
-    assert.deepStrictEqual(titles, ['Align address down to 0xffffffffffffe000 (a multiple of 4K)']);
+    assert.deepStrictEqual(titles, ['Align a.vf*.bar0 down to 0xffffffffffffe000 (a multiple of 4K)']);
   });
 });
 

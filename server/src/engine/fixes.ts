@@ -637,6 +637,8 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   // A VF BAR's address is VF 0's: the whole aperture (its VFs, one size each) must fit below 2^64.
   const extent = t.vf && !t.guest && dev.sriov ? size * dev.sriov.vfs : size;
   const like = a.text.slice(span.start, span.end);
+  // Named, so that two such fixes asked for together (two guests' placements on one line) are told apart.
+  const what = `${d.subject ?? t.device}${t.guest ? ` in guest ${t.guest}` : ''}`;
   const out: Fix[] = [];
   for (const [dir, v] of [
     ['down', alignDown(addr, size)],
@@ -645,7 +647,7 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
     if (v + extent > U64_LIMIT) continue; // past the end of the 64-bit address space
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
     const res = check.verify(a, d, edits);
-    if (res.ok) out.push({ title: `Align address ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
+    if (res.ok) out.push({ title: `Align ${what} ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
   }
   return out;
 }
@@ -967,7 +969,7 @@ function reorderFix(a: Analysis, ga: GuestAnalysis, d: Diagnostic | undefined, c
   const name = ga.guest.name;
   const v = check.verify(a, d, edits, (diags) => !diags.some((x) => x.target?.guest === name && (x.rule === 'guest-offset-mismatch' || x.rule === 'guest-page-conflict')));
   if (!v.ok) return undefined;
-  return { title: 'Reorder assigned BARs for page-matched offsets', kind: 'quickfix', isPreferred: false, edits };
+  return { title: `Reorder assigned BARs in guest ${name} for page-matched offsets`, kind: 'quickfix', isPreferred: false, edits };
 }
 
 function reorderFixesFor(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
@@ -1330,7 +1332,7 @@ export function fixAll(a: Analysis, opts: { maxSteps?: number; budgetMs?: number
         const fix = fixes.find((x) => x.isPreferred) ?? fixes[0];
         // Only when a quick fix chose another one: no fix at all may just mean that the moment was wrong. Only in a
         // guest (a guest-wide fix, same title for every diagnostic there): on the host, a title names an address, and
-        // another BAR's fix to that address ("Align address down to 0xfe200000") may well hold.
+        // another BAR's fix to that address ("Align b.rom down to 0xfe200000") may well hold.
         if (fix && fix.title !== failed.title && d.target?.guest !== undefined) refused.add(`${d.target.guest}|${failed.title}`);
         if (fix) apply([fix]);
         else skip.add(key);

@@ -1,5 +1,5 @@
 // Code actions: the engine's verified quick fixes for each diagnostic (spec
-// section 5), the *Reorder assigned BARs for page-matched offsets* refactor on
+// section 5), the *Reorder assigned BARs in guest … for page-matched offsets* refactor on
 // a guest block, and `source.fixAll.bartopo`. A diagnostic the client sends
 // is found again in the current analysis (by rule, subject, guest and range),
 // and its fixes are cached with that analysis, so asking twice never analyses
@@ -115,8 +115,10 @@ export class CodeActions {
         for (const fix of this.fixesFor(current, diag)) {
           const edits = fixEdits(current, fix);
           if (edits.length === 0) continue;
-          if (seen.has(fix.title)) continue;
-          seen.add(fix.title);
+          // The same fix offered for several of the diagnostics (`allocate page-match` for each BAR of a guest) is one action.
+          const same = `${fix.title}\n${JSON.stringify(edits)}`;
+          if (seen.has(same)) continue;
+          seen.add(same);
           out.push({
             title: fix.title,
             kind: fix.kind === 'refactor' ? REORDER_KIND : CodeActionKind.QuickFix,

@@ -45,7 +45,9 @@ function foldingRanges(s: DocState): { ranges: FoldingRange[]; truncated: boolea
     // Keep the `}` line visible when the brace starts its line.
     const braceAlone = b.close !== undefined && startsLine(s.text, b.close);
     const endLine = braceAlone ? closeLine - 1 : closeLine;
-    if (endLine > startLine) {
+    // A block opened on the line of the block around it (`device d … { sriov vfs 2 {`) gives no second range from that
+    // line: ranges come in document order, so the outer one was the last made.
+    if (endLine > startLine && (blocks.length === 0 || blocks[blocks.length - 1].startLine !== startLine)) {
       if (blocks.length >= limit) {
         truncated = true;
         break;

@@ -10,6 +10,7 @@ import { DeviceNode } from '../engine/ast';
 import { Bar, barAt, Device, groupLabel } from '../engine/model';
 import { formatRange } from '../engine/values';
 import { bars, DocState, deviceBars } from './documents';
+import { Scanner, Tok } from '../engine/lexer';
 import { toRange } from './convert';
 import { Hit, locate } from './nav';
 
@@ -234,21 +235,29 @@ function assignHover(s: DocState, guestName: string | undefined, deviceName: str
   return out;
 }
 
-/** A literal under the cursor: its value in bytes, hex and binary units. */
+/**
+ * A number under the cursor (a size, offset, count or address): its value in bytes, hex and binary units. Only a
+ * whole word of the statement that reads as a number: not part of a word (`db-64K`, a PCI address `0000:10:00.0`,
+ * an id `8086:1010`), nor anything in a string or a comment.
+ */
 function literalHover(s: DocState, offset: number): { lines: string[]; start: number; end: number } | undefined {
   const text = s.text;
-  let a = offset;
-  let b = offset;
-  const isWord = (c: string): boolean => /[0-9A-Za-z_]/.test(c);
-  while (a > 0 && isWord(text[a - 1])) a--;
-  while (b < text.length && isWord(text[b])) b++;
-  const w = text.slice(a, b);
-  if (!/^[0-9]/.test(w)) return undefined;
-  const r = parseSize(w);
-  if (!r.ok) return undefined;
-  const v = r.value;
-  const forms = [v.toString(), hex(v), sizeLiteral(v)].filter((f, i, all) => f !== w && all.indexOf(f) === i);
-  return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: a, end: b };
+  // Strings and comments end at the line break: the line's tokens, scanned from its start, are the file's.
+  let from = offset;
+  while (from > 0 && text.charCodeAt(from - 1) !== 10 && text.charCodeAt(from - 1) !== 13) from--;
+  const sc = new Scanner(text, from);
+  while (sc.advance() && sc.start <= offset && sc.kind !== Tok.Newline) {
+    if (offset > sc.end) continue;
+    if (sc.kind !== Tok.Word) return undefined;
+    const w = text.slice(sc.start, sc.end);
+    if (!/^[0-9]/.test(w)) return undefined;
+    const r = parseSize(w);
+    if (!r.ok) return undefined;
+    const v = r.value;
+    const forms = [v.toString(), hex(v), sizeLiteral(v)].filter((f, i, all) => f !== w && all.indexOf(f) === i);
+    return { lines: [`${code(w)} = ${forms.map((f, i) => (i === 0 ? f : code(f))).join(' = ')}`], start: sc.start, end: sc.end };
+  }
+  return undefined;
 }
 
 /** Characters Markdown gives a meaning to (emphasis, code, links, HTML, headings, lists, tables). */
@@ -298,7 +307,8 @@ export function getHover(s: DocState, offset: number, markdown = true): Hover | 
     case 'guest':
       if (h.guest.name && offset <= h.guest.name.span.end) {
         lines = guestHover(s, h.guest.name.value);
-        span = h.guest.name.span;
+        // From the keyword: the hover is given on `guest` too, and its range holds the cursor.
+        span = { start: h.guest.stmt.start, end: h.guest.name.span.end };
       }
       break;
     case 'assign':
