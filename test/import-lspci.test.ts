@@ -553,6 +553,33 @@ describe('importLspci format variants', () => {
     assert.strictEqual(parseLspci(text).devices[0].bars[1].address, 0x2100000000020000n);
   });
 
+  it('leaves out the MSI-X statement of a BAR it leaves out, warns about both, and the file checks without errors', () => {
+    // A size past 64 bits: the BAR line is rejected by the checker, so the MSI-X table and PBA in it name no BAR.
+    const text = ['01:00.0 Ethernet controller: Acme NIC', '\tRegion 0: Memory at 80000000 (64-bit, prefetchable) [size=99999999999999999999G]', '\tCapabilities: [b0] MSI-X: Enable+ Count=64 Masked-', '\t\tVector table: BAR=0 offset=00002000', '\t\tPBA: BAR=0 offset=00003000'].join('\n');
+    const r = importLspci(text);
+    assert.deepStrictEqual(analyze(r.text).diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], r.text);
+    assert.match(r.text, /\n {2}# not imported \(.*MSI-X table names BAR 0.*\): msix entries 64 table bar 0 offset 0x2000 pba bar 0 offset 0x3000\n/, r.text);
+    const left = r.warnings.filter((w) => / not imported: /.test(w.message));
+    assert.deepStrictEqual(
+      left.map((w) => [w.line, w.message.split(' not imported: ')[0]]),
+      [
+        [0, 'device eth_01_00_0: `bar 0 mem64 prefetch size 99999999999999999999G at 0x80000000`'],
+        [0, 'device eth_01_00_0: `msix entries 64 table bar 0 offset 0x2000 pba bar 0 offset 0x3000`'],
+      ],
+    );
+  });
+
+  it('reads a Region line whose words are separated by more than one space', () => {
+    const { d } = only(['01:00.0 Ethernet controller: Acme NIC', '\tRegion 0:  Memory  at 80000000 (64-bit, prefetchable)  [size=64K]', '\tRegion 2: I/O  ports  at e000 [size=32]'].join('\n'));
+    assert.deepStrictEqual(
+      d.bars.map((b) => [b.index?.value, b.kind, b.prefetch, b.size?.value, b.address?.value]),
+      [
+        [0, 'mem64', true, 65536n, 0x80000000n],
+        [2, 'io', false, 32n, 0xe000n],
+      ],
+    );
+  });
+
   it('warns about a Region line it cannot parse, with its line number, and comments it', () => {
     const text = ['01:00.0 Ethernet controller: Example Corp Device 1234', '\tControl: I/O- Mem+', '\tRegion 0: Memory at zz12 (32-bit, non-prefetchable) [size=4K]', '\tRegion 9: Memory at f0000000 (32-bit, non-prefetchable) [size=4K]', '\tRegion 2: Memory at f0001000 (32-bit, non-prefetchable) [size=4K]'].join('\n');
     const { r, d } = only(text);

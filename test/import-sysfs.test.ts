@@ -307,6 +307,28 @@ describe('importSysfs on a fake sysfs tree', () => {
     assert.deepStrictEqual(d.bars.map((b) => [b.index?.value, b.size?.value]), [[0, 4096n]]);
   });
 
+  it('leaves out an MSI-X capability in a BAR it leaves out (a BAR in the upper slot of a 64-bit one) and warns, without a line number', () => {
+    const odd: FakeDev = {
+      bdf: '0000:02:00.0',
+      resource: [line(0xf0000000n, 0xf000ffffn, 0x140204n), line(0xf0100000n, 0xf0103fffn, 0x40200n), ...Array<string>(9).fill(ZERO)],
+      group: 9,
+      config: configWithMsix(4096, 0x8003, 0x00000001, 0x00000801), // 4 entries; table and PBA in BAR 1
+    };
+    const r = importSysfs(tree([odd]), {});
+    assert.deepStrictEqual(analyze(r.text).diagnostics.filter((x) => x.severity === 'error').map((x) => x.message), [], r.text);
+    assert.match(r.text, /\n {2}# not imported \(.*\): msix entries 4 table bar 1 offset 0x0 pba bar 1 offset 0x800\n/, r.text);
+    assert.deepStrictEqual(
+      r.warnings.map((w) => [w.line, w.message.split(' not imported: ')[0]]),
+      [
+        [0, 'device dev_02_00_0: `bar 1 mem32 size 16K at 0xf0100000`'],
+        [0, 'device dev_02_00_0: `msix entries 4 table bar 1 offset 0x0 pba bar 1 offset 0x800`'],
+      ],
+    );
+    // A malformed resource line is named in the message; the warning has no line (a line of which file?).
+    const broken = importSysfs(tree([{ ...odd, resource: [line(0xf0000000n, 0xf000ffffn, 0x40200n), 'garbage'], config: undefined }]), {});
+    assert.deepStrictEqual(broken.warnings.map((w) => [w.line, /resource line 2/.test(w.message)]), [[0, true]]);
+  });
+
   it('writes a valid file for an empty or missing tree', () => {
     const empty = tree([]);
     const r = importSysfs(empty, {});

@@ -20,6 +20,17 @@ import { CheckedFile, formatSarif, formatText, summarize, writeJson } from './re
 // Replaced by the bundler; falls back to package.json when running from out/.
 declare const BARTOPO_VERSION: string | undefined;
 
+/**
+ * Whether text output is coloured (`--no-color` aside, which always wins): `FORCE_COLOR` set to anything but
+ * `0`/`false` forces it, `FORCE_COLOR=0` turns it off, a non-empty `NO_COLOR` turns it off, else a terminal has it.
+ */
+export function wantsColor(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !['0', 'false'].includes(force.trim().toLowerCase());
+  if (env.NO_COLOR) return false;
+  return isTTY;
+}
+
 export function version(): string {
   if (typeof BARTOPO_VERSION === 'string') return BARTOPO_VERSION;
   try {
@@ -33,8 +44,8 @@ export function version(): string {
 /** A problem with the input or the command line: one line on stderr, exit code 2. */
 export class UsageError extends Error {}
 
-export function readTopology(path: string): string {
-  return readTopologyFile(path).text;
+export function readTopology(path: string, what = 'a .bartopo file'): string {
+  return readTopologyFile(path, what).text;
 }
 
 /** Largest input read from a pipe or device (Node reads no larger regular file either). */
@@ -46,7 +57,7 @@ const CHUNK = 1 << 16;
  * the read at once (a binary source such as /dev/zero or /dev/urandom never ends), and so does
  * passing STREAM_MAX.
  */
-function readStream(path: string): Buffer {
+function readStream(path: string, what: string): Buffer {
   const fd = fs.openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
@@ -56,7 +67,7 @@ function readStream(path: string): Buffer {
       const n = fs.readSync(fd, chunk, 0, CHUNK, null);
       if (n === 0) break;
       const got = chunk.subarray(0, n);
-      if (got.includes(0)) throw new UsageError(`${path}: is a binary file, not a .bartopo topology`);
+      if (got.includes(0)) throw new UsageError(`${path}: is a binary file, not ${what}`);
       total += n;
       if (total > STREAM_MAX) throw new UsageError(`${path}: cannot read: more than 2 GiB`);
       chunks.push(got);
@@ -67,21 +78,24 @@ function readStream(path: string): Buffer {
   }
 }
 
-/** The file's text without its UTF-8 byte order mark, and whether it had one (`fix` writes it back). */
-export function readTopologyFile(path: string): { text: string; bom: boolean } {
+/**
+ * The file's text without its UTF-8 byte order mark, and whether it had one (`fix` writes it back). `what` names
+ * what the file should hold, for the messages (`lspci output` for `import lspci`).
+ */
+export function readTopologyFile(path: string, what = 'a .bartopo file'): { text: string; bom: boolean } {
   let buf: Buffer;
   try {
     const st = fs.statSync(path);
-    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a .bartopo file`);
-    if (st.isBlockDevice()) throw new UsageError(`${path}: is a block device, not a .bartopo file`);
-    buf = st.isFile() ? fs.readFileSync(path) : readStream(path);
+    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not ${what}`);
+    if (st.isBlockDevice()) throw new UsageError(`${path}: is a block device, not ${what}`);
+    buf = st.isFile() ? fs.readFileSync(path) : readStream(path, what);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
     throw new UsageError(`${path}: cannot read: ${why}`);
   }
-  if (buf.includes(0)) throw new UsageError(`${path}: is a binary file, not a .bartopo topology`);
+  if (buf.includes(0)) throw new UsageError(`${path}: is a binary file, not ${what}`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf); // ignoreBOM: the mark is kept in the text, to be seen below
@@ -144,8 +158,16 @@ function checkWritable(path: string): void {
 /** A write error as a one-line usage error. */
 function writeError(path: string, e: unknown): UsageError {
   const err = e as NodeJS.ErrnoException;
-  const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'read-only file system' : err.code === 'ENOSPC' ? 'no space left on device' : err.message;
-  return new UsageError(`${path}: cannot write: ${why}`);
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device',
+    ENOENT: 'no such directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'is a directory',
+  };
+  return new UsageError(`${path}: cannot write: ${(err.code && why[err.code]) ?? err.message}`);
 }
 
 /**
@@ -206,8 +228,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (o.format === 'json') writeJson(checked, io.out);
       else if (o.format === 'sarif') io.out(formatSarif(checked, version()));
       else {
-        const color = o.color && io.isTTY && !process.env.NO_COLOR;
-        io.out(formatText(checked, { color: color || !!process.env.FORCE_COLOR, verdicts: o.verdicts }));
+        io.out(formatText(checked, { color: o.color && wantsColor(io.isTTY, process.env), verdicts: o.verdicts }));
       }
       code = summarize(checked).errors > 0 ? 1 : 0;
     });
@@ -230,7 +251,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         budgetMs: o.budget > 0 ? o.budget * 1000 : undefined,
       });
       for (const t of applied) io.err(`fixed: ${t}\n`);
-      io.err(`${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
+      io.err(applied.length === 0 ? 'no fix applied\n' : `${applied.length} fix${applied.length === 1 ? '' : 'es'} in ${rounds} round${rounds === 1 ? '' : 's'}\n`);
       if (!complete) io.err(`stopped after ${applied.length} fix${applied.length === 1 ? '' : 'es'}; run \`bartopo fix\` again for the rest\n`);
       // A byte order mark the file had is kept, as the editor's formatting keeps it.
       if (o.write) {
@@ -275,12 +296,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     });
 
   const emitImport = (r: ImportResult, source: string, out: string | undefined): void => {
-    for (const w of r.warnings) io.err(`${source}:${w.line}: warning: ${w.message}\n`);
+    for (const w of r.warnings) io.err(`${source}${w.line > 0 ? `:${w.line}` : ''}: warning: ${w.message}\n`);
     if (out && out !== '-') {
       try {
         fs.writeFileSync(out, r.text);
       } catch (e) {
-        throw new UsageError(`${out}: cannot write: ${(e as Error).message}`);
+        throw writeError(out, e);
       }
       io.err(`wrote ${out}: ${r.devices} device${r.devices === 1 ? '' : 's'}, ${r.bars} BAR${r.bars === 1 ? '' : 's'}\n`);
     } else io.out(r.text);
@@ -302,7 +323,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         } catch (e) {
           throw new UsageError(`standard input: cannot read: ${(e as Error).message}`);
         }
-      } else text = readTopology(file);
+      } else text = readTopology(file, '`lspci -vvv` output');
       const r = importLspci(text, { pageSize: o.pageSize, sourceName: source });
       if (r.devices === 0 && r.warnings.length > 0 && !/Region|Memory at|I\/O ports at/.test(text)) {
         throw new UsageError(`${source}: no lspci device found (expected the output of \`lspci -vvv\`)`);

@@ -372,20 +372,33 @@ export function barRegistersFromConfig(cfg: Uint8Array): ConfigBarRegister[] {
   return out;
 }
 
+/** `device NAME: ` for the device block line `l` is in (the writer puts `device` headers at the line start). */
+function deviceAbove(lines: string[], l: number): string {
+  for (let k = l; k >= 0; k--) {
+    const m = /^device\s+(\S+)/.exec(lines[k]);
+    if (m) return `device ${m[1]}: `;
+  }
+  return '';
+}
+
 /**
  * The importers' last check: their output is analysed, and a one-line statement
  * the checker rejects as malformed (`syntax`) or as a repeat (`duplicate`: a BAR
- * or region declared twice) becomes a comment that says why. A real lspci or
- * sysfs never yields one, but a corrupted or hand-edited dump can (a size past
- * 64 bits, a line printed twice); the imported file then still checks without
- * errors of the importer's making. Lines with a brace are left alone (a block
- * header: commenting it out would unbalance the file).
+ * or region declared twice) becomes a comment that says why; so does a device
+ * statement that names a BAR not there (`unknown-reference`: `msix … table bar 0`
+ * or a region, once that BAR was commented out so). A real lspci or sysfs never yields one,
+ * but a corrupted or hand-edited dump can (a size past 64 bits, a line printed
+ * twice); the imported file then still checks without errors of the importer's
+ * making, and each statement left out is in `rejected` (for a warning). Lines
+ * with a brace are left alone (a block header: commenting it out would unbalance
+ * the file).
  */
-export function commentOutRejected(text: string): { text: string; deviceBars: number } {
+export function commentOutRejected(text: string): { text: string; deviceBars: number; rejected: string[] } {
   let deviceBars = 0; // device-level `bar` statements turned into comments (the writer indents them by one level)
-  for (let round = 0; round < 3; round++) {
+  const rejected: string[] = [];
+  for (let round = 0; round < 4; round++) {
     const a = analyze(text);
-    const bad = a.diagnostics.filter((d) => d.rule === 'syntax' || d.rule === 'duplicate');
+    const bad = a.diagnostics.filter((d) => d.rule === 'syntax' || d.rule === 'duplicate' || d.rule === 'unknown-reference');
     if (bad.length === 0) break;
     const lines = text.split('\n');
     const starts: number[] = [];
@@ -405,16 +418,20 @@ export function commentOutRejected(text: string): { text: string; deviceBars: nu
         if (end >= lines.length) continue;
         lines[l] = `${indent}# not imported (${d.message.replace(/\s+/g, ' ')}): ${body}`;
         for (let k = l + 1; k <= end; k++) lines[k] = `${indent}#   ${lines[k].trimStart()}`;
+        rejected.push(`${deviceAbove(lines, l)}\`${body}\` not imported: ${d.message}`);
         changed = true;
         continue;
       }
       if (/[{}]/.test(line)) continue;
+      // A reference to a BAR left out: only inside a device (a guest's unknown device is not the importer's doing).
+      if (d.rule === 'unknown-reference' && indent.length === 0) continue;
       lines[l] = `${indent}# not imported (${d.message.replace(/\s+/g, ' ')}): ${body}`;
+      rejected.push(`${deviceAbove(lines, l)}\`${body}\` not imported: ${d.message}`);
       if (indent === '  ' && /^bar\s/.test(body)) deviceBars++;
       changed = true;
     }
     if (!changed) break;
     text = lines.join('\n');
   }
-  return { text, deviceBars };
+  return { text, deviceBars, rejected };
 }

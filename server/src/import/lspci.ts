@@ -265,7 +265,8 @@ interface RegionParse {
 
 /** Parses what follows `Region N:` (or a `-v` line starting with `Memory at` / `I/O ports at`). */
 function parseRegionBody(body: string): RegionParse {
-  const m = /^(Memory at|I\/O ports at)\s+(\S+)\s*(.*)$/.exec(body.trim());
+  // Spacing as lspci prints it or not (a copy through a mail client or a terminal can double a space).
+  const m = /^(Memory\s+at|I\/O\s+ports\s+at)\s+(\S+)\s*(.*)$/.exec(body.trim());
   if (!m) return { error: 'expected `Memory at ADDR` or `I/O ports at ADDR`' };
   const io = m[1].startsWith('I/O');
   const flags: string[] = [];
@@ -519,7 +520,7 @@ export function parseLspci(text: string): LspciModel {
       }
       continue;
     }
-    if (cur && !cap && (m = /^((?:Memory|I\/O ports) at\s.*)$/.exec(t))) {
+    if (cur && !cap && (m = /^((?:Memory|I\/O\s+ports)\s+at\s.*)$/.exec(t))) {
       // `lspci -v`: no `Region N:` prefix; the index follows from the order.
       const r = parseRegionBody(m[1]);
       if (!r.bar || nextSlot > 5) {
@@ -931,6 +932,7 @@ export function importLspci(text: string, opts: LspciImportOptions = {}): Import
   }
 
   const checked = commentOutRejected(w.toString());
+  for (const r of checked.rejected) warnings.push({ line: 0, message: r });
   return { text: checked.text, devices, bars: bars - checked.deviceBars, warnings };
 }
 

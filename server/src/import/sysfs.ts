@@ -98,7 +98,7 @@ function readInt(file: string): number | undefined {
   return undefined;
 }
 
-function parseResourceLines(text: string, warn: (msg: string, line: number) => void): SysfsResource[] {
+function parseResourceLines(text: string, warn: (msg: string) => void): SysfsResource[] {
   const out: SysfsResource[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -106,7 +106,7 @@ function parseResourceLines(text: string, warn: (msg: string, line: number) => v
     if (l === '') continue;
     const m = /^(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)\s+(0x[0-9a-fA-F]+)$/.exec(l);
     if (!m) {
-      warn(`resource line ${i + 1} is not "start end flags" in hex: ${l.slice(0, 80)}`, i + 1);
+      warn(`resource line ${i + 1} is not "start end flags" in hex: ${l.slice(0, 80)}`);
       continue;
     }
     out.push({ index: i, start: BigInt(m[1]), end: BigInt(m[2]), flags: BigInt(m[3]) });
@@ -148,8 +148,9 @@ function toBar(r: SysfsResource, index: number, perUnit = 1n): SysfsBar | undefi
 export function readSysfsDevice(dir: string, pci: PciAddr, warnings: ImportWarning[]): SysfsDevice {
   const name = formatPciAddr(pci);
   const d: SysfsDevice = { pci, dir, bars: [], bridgeWindows: [], notes: [] };
-  const warn = (msg: string, line = 0): void => {
-    warnings.push({ line, message: `${name}: ${msg}` });
+  // No line number: a warning's line is one of the input, and a sysfs tree is many files (the message names the file).
+  const warn = (msg: string): void => {
+    warnings.push({ line: 0, message: `${name}: ${msg}` });
     d.notes.push(msg);
   };
 
@@ -310,7 +311,8 @@ export function importSysfs(root: string, opts: SysfsImportOptions = {}): Import
     for (const b of d.bars) {
       for (const n of b.notes) w.comment(`BAR ${b.index}: ${n}`);
       if (b.kind === 'mem32' && b.address !== undefined && b.address + b.size > FOUR_GIB) {
-        w.comment(`BAR ${b.index} is 32-bit but its CPU address ${hex(b.address)} is above 4 GiB (the host bridge translates it); kept as mem32. Declare the translated window in the host block (window NAME ADDR size SIZE, at most 4G) to silence bar32-above-4g.`);
+        const where = b.address >= FOUR_GIB ? `its CPU address ${hex(b.address)} is above 4 GiB` : `its CPU range ${hex(b.address)} + ${formatSize(b.size)} ends above 4 GiB`;
+        w.comment(`BAR ${b.index} is 32-bit but ${where} (the host bridge translates it); kept as mem32. Declare the translated window in the host block (window NAME ADDR size SIZE, at most 4G) to silence bar32-above-4g.`);
       }
       w.stmt(barStatement(b));
       written.add(b.index);
@@ -347,5 +349,6 @@ export function importSysfs(root: string, opts: SysfsImportOptions = {}): Import
     w.close();
   }
   const checked = commentOutRejected(w.toString());
+  for (const r of checked.rejected) warnings.push({ line: 0, message: r });
   return { text: checked.text, devices: devs.length, bars: bars - checked.deviceBars, warnings };
 }
