@@ -329,6 +329,13 @@ describe('importSysfs on a fake sysfs tree', () => {
     assert.deepStrictEqual(broken.warnings.map((w) => [w.line, /resource line 2/.test(w.message)]), [[0, true]]);
   });
 
+  it('says where a 32-bit BAR lies above 4 GiB: starting there, or only ending there', () => {
+    const high: FakeDev = { bdf: '0000:04:00.0', resource: [line(0x1_0000_0000n, 0x1_0000_ffffn, 0x40200n), line(0xffff_0000n, 0x1_0000_ffffn, 0x40200n), ...Array<string>(9).fill(ZERO)] };
+    const r = importSysfs(tree([high]), {});
+    assert.match(r.text, /# BAR 0 is 32-bit but its CPU address 0x100000000 is above 4 GiB/, r.text);
+    assert.match(r.text, /# BAR 1 is 32-bit but its CPU range 0xffff0000 \+ 128K ends above 4 GiB/, r.text);
+  });
+
   it('writes a valid file for an empty or missing tree', () => {
     const empty = tree([]);
     const r = importSysfs(empty, {});
