@@ -235,6 +235,41 @@ describe('TextMate grammar', () => {
     ]);
   });
 
+  it('takes `at`, `bar` and `size` for names where the parser does (the keyword follows them)', () => {
+    assert.deepStrictEqual(tokenize('device at at 00:01.0'), [
+      ['device', ['keyword.declaration.device.bartopo']],
+      ['at', [DEVICE_NAME]],
+      ['at', [KW]],
+      ['00:01.0', [PCI]],
+    ]);
+    assert.deepStrictEqual(tokenize('region bar bar 0').slice(0, 3), [
+      ['region', [KW]],
+      ['bar', ['entity.name.variable.region.bartopo']],
+      ['bar', [KW]],
+    ]);
+    assert.deepStrictEqual(tokenize('window size 0xfe000000 size 16M').slice(0, 4), [
+      ['window', [KW]],
+      ['size', ['entity.name.variable.window.bartopo']],
+      ['0xfe000000', [HEX]],
+      ['size', [KW]],
+    ]);
+    // And the parser agrees: these are names.
+    const file = parse('host { window size 0xfe000000 size 16M }\ndevice at at 00:01.0 {\n  bar 0 mem32 size 4K at 0xfe000000\n  region bar bar 0 offset 0 size 4K\n}\n');
+    assert.deepStrictEqual(file.errors, []);
+    assert.deepStrictEqual([file.file.hosts[0].windows[0].name?.value, file.file.devices[0].name?.value, file.file.devices[0].regions[0].name?.value], ['size', 'at', 'bar']);
+  });
+
+  it('scopes a statement after a byte order mark in the middle of the file (files joined with cat), as the lexer reads it', () => {
+    assert.deepStrictEqual(tokenize('\ufeffdevice e at 00:02.0 {'), [
+      ['device', ['keyword.declaration.device.bartopo']],
+      ['e', [DEVICE_NAME]],
+      ['at', [KW]],
+      ['00:02.0', [PCI]],
+      ['{', [LBRACE]],
+    ]);
+    assert.deepStrictEqual(parse('device d at 00:01.0 { group 1 }\n\ufeffdevice e at 00:02.0 {\n  group 2\n}\n').errors, []);
+  });
+
   it('scopes host (named and anonymous) and guest declarations', () => {
     assert.deepStrictEqual(tokenizeLines(['host power8 {', 'host {', 'guest vm-0 {', '}']), [
       [

@@ -266,6 +266,9 @@ describe('lsp: editor features', function () {
 
     it('free BAR slots, policies and MSI-X modes', async () => {
       assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 size 64K\n  bar |\n}\n'), ['2', '3', '4', '5']);
+      // The statement being written does not take its own slot: retyping its index, or typing one already there.
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 0 mem64 size 64K\n  bar |2 mem32 size 4K at 0xfe000000\n}\n'), ['2', '3', '4', '5']);
+      assert.deepStrictEqual(await labels('device d at 00:01.0 {\n  bar 4 mem32 size 4K\n  bar 2|\n}\n'), ['0', '1', '2', '3', '5']);
       assert.deepStrictEqual(await labels('guest g {\n  allocate |\n}\n'), ['listed', 'size-descending', 'page-match']);
       assert.deepStrictEqual(await labels('guest g {\n  msix |\n}\n'), ['emulate', 'paravirt', 'relocate']);
     });

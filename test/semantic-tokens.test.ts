@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Analysis, analyze } from '../server/src/engine/analyze';
 import { LineIndex } from '../server/src/engine/lineIndex';
 import { DocState } from '../server/src/lsp/documents';
-import { getSemanticTokens, tokenEdits } from '../server/src/lsp/semanticTokens';
+import { getSemanticTokens, tokenEdits, TOKEN_TYPES } from '../server/src/lsp/semanticTokens';
 import { generate, toBartopo } from '../bench/generate';
 import { EXAMPLES_DIR } from './paths';
 
@@ -40,6 +40,23 @@ const edit = fc.record({
 });
 
 describe('lsp: semantic tokens over edits', () => {
+  it('a PCI address and an id are numbers whether they start with a digit or a hex letter', () => {
+    const text = 'device a at 00:01.0 {\n  id 1033:0035\n}\ndevice b at ab:01.0 {\n  id abcd:ef01\n}\ndevice c at 0000:fe:1f.7 { id f00d:0001 }\n';
+    const toks = decode(getSemanticTokens(state(text, analyze(text))).tokens.data);
+    const lines = text.split('\n');
+    const typeOf = (word: string, line: number): string | undefined => {
+      const ch = lines[line].indexOf(word);
+      const t = toks.find(([l, c, len]) => l === line && c === ch && len === word.length);
+      return t && TOKEN_TYPES[t[3]];
+    };
+    assert.deepStrictEqual(
+      [typeOf('00:01.0', 0), typeOf('1033:0035', 1), typeOf('ab:01.0', 3), typeOf('abcd:ef01', 4), typeOf('0000:fe:1f.7', 6), typeOf('f00d:0001', 6)],
+      ['number', 'number', 'number', 'number', 'number', 'number'],
+    );
+    // The device's name stays a class, even a hex-looking one.
+    assert.strictEqual(typeOf('b', 3), 'class');
+  });
+
   it('after edits analysed incrementally, equal the tokens of a fresh analysis', () => {
     fc.assert(
       fc.property(fc.constantFrom(...DOCS), fc.array(edit, { minLength: 1, maxLength: 6 }), (start, edits) => {

@@ -190,7 +190,7 @@ export function getCompletions(s: DocState, params: CompletionParams): Completio
       out.push(item(slot.kw, CompletionItemKind.Keyword, VALUE_DOCS[slot.kw]));
       continue;
     }
-    out.push(...valueItems(s, slot.value, words, ctx, owner, parents, item));
+    out.push(...valueItems(s, slot.value, words, ctx, owner, parents, item, offset));
   }
   return out;
 }
@@ -208,6 +208,8 @@ function valueItems(
   owner: Stmt | undefined,
   parents: Stmt[],
   item: (label: string, kind: CompletionItemKind, detail?: string, sort?: string) => CompletionItem,
+  /** The cursor: the statement it is in is the one being written, whose own words take nothing. */
+  offset: number,
 ): CompletionItem[] {
   const a = s.analysis;
   const P = a.topology.host.pageSize;
@@ -261,7 +263,8 @@ function valueItems(
       const used = new Set<number>();
       const list = kind === 'freeidx' ? d?.bars : d?.sriovs.find((x) => x.stmt === owner)?.bars;
       for (const b of list ?? []) {
-        if (!b.index) continue;
+        // The BAR statement being written (`bar 2|`, or its index retyped) does not use the slot it names.
+        if (!b.index || (b.stmt.start <= offset && offset <= b.stmt.end)) continue;
         used.add(b.index.value);
         if (b.kind === 'mem64') used.add(b.index.value + 1);
       }

@@ -4,7 +4,7 @@
 // themes without the grammar still colour the file.
 
 import { Range, SemanticTokens, SemanticTokensDelta, SemanticTokensEdit, SemanticTokensLegend } from 'vscode-languageserver';
-import { Tok } from '../engine/lexer';
+import { Tok, Token } from '../engine/lexer';
 import { Stmt } from '../engine/tree';
 import { DocState } from './documents';
 
@@ -46,6 +46,15 @@ const SECOND: Record<string, Record<string, [number, number]>> = {
   guest: { assign: [T('class'), 0] },
 };
 
+/**
+ * A word that is a number written in hex without `0x`, which may start with a letter: a device's PCI address
+ * (`device a at ab:01.0`) and its `id` (`id abcd:ef01`). Numbers otherwise start with a digit.
+ */
+function hexWord(ctx: string, head: string, w: Token[], i: number): boolean {
+  if (ctx === 'top' && head === 'device') return i >= 2 && w[i - 1].text === 'at' && /^[0-9a-f]+(?::[0-9a-f]+)*(?:\.[0-7])?$/i.test(w[i].text);
+  return ctx === 'device' && head === 'id' && i === 1 && /^[0-9a-f]+:[0-9a-f]+$/i.test(w[i].text);
+}
+
 function classify(st: Stmt, ctx: string, out: Raw[]): string {
   const w = st.words;
   const first = w[0];
@@ -64,7 +73,7 @@ function classify(st: Stmt, ctx: string, out: Raw[]): string {
     } else if (KINDS.has(t.text) && head === 'bar') type = T('type');
     else if (ENUMS.has(t.text)) type = T('enumMember');
     else if (KEYWORDS.has(t.text)) type = KEYWORD;
-    else if (/^[0-9]/.test(t.text)) type = T('number');
+    else if (/^[0-9]/.test(t.text) || hexWord(ctx, head, w, i)) type = T('number');
     if (type >= 0) out.push({ start: t.start, length: t.end - t.start, type, mods });
   }
   return head;
