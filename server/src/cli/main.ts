@@ -80,7 +80,7 @@ function readStream(path: string, what: string): Buffer {
 
 /**
  * The file's text without its UTF-8 byte order mark, and whether it had one (`fix` writes it back). `what` names
- * what the file should hold, for the messages (`lspci output` for `import lspci`).
+ * what the file should hold, for the messages (`` `lspci -vvv` output `` for `import lspci`).
  */
 export function readTopologyFile(path: string, what = 'a .bartopo file'): { text: string; bom: boolean } {
   let buf: Buffer;

@@ -386,12 +386,12 @@ function deviceAbove(lines: string[], l: number): string {
  * the checker rejects as malformed (`syntax`) or as a repeat (`duplicate`: a BAR
  * or region declared twice) becomes a comment that says why; so does a device
  * statement that names a BAR not there (`unknown-reference`: `msix … table bar 0`
- * or a region, once that BAR was commented out so). A real lspci or sysfs never yields one,
- * but a corrupted or hand-edited dump can (a size past 64 bits, a line printed
- * twice); the imported file then still checks without errors of the importer's
- * making, and each statement left out is in `rejected` (for a warning). Lines
- * with a brace are left alone (a block header: commenting it out would unbalance
- * the file).
+ * or a region, once that BAR was commented out so). A real lspci or sysfs never
+ * yields one, but a corrupted or hand-edited dump can (a size past 64 bits, a line
+ * printed twice); the imported file then still checks without errors of the
+ * importer's making, and each statement left out is in `rejected` (for a warning).
+ * Lines with a brace are left alone (a block header: commenting it out would
+ * unbalance the file).
  */
 export function commentOutRejected(text: string): { text: string; deviceBars: number; rejected: string[] } {
   let deviceBars = 0; // device-level `bar` statements turned into comments (the writer indents them by one level)
