@@ -93,14 +93,16 @@ describe('messages built when read', () => {
 });
 
 describe('messages that follow the layout', () => {
-  it('sriov-vf-subpage counts the VFs that really share a page, and says when a single VF has its page alone', () => {
-    const vfs = (n: number): string => `host h {\n  page-size 64K\n}\ndevice pf at 00:01.0 {\n  bar 0 mem64 size 1M at 0x2_0000_0000\n  sriov vfs ${n} {\n    bar 0 mem64 size 16K at 0x2_0010_0000\n  }\n}\n`;
+  it('sriov-vf-subpage counts the VFs that really share a page, and says why even a VF alone in its page is not mmapped', () => {
+    const vfs = (n: number, at = '0x2_0010_0000'): string => `host h {\n  page-size 64K\n}\ndevice pf at 00:01.0 {\n  bar 0 mem64 size 1M at 0x2_0000_0000\n  sriov vfs ${n} {\n    bar 0 mem64 size 16K at ${at}\n  }\n}\n`;
     // 64K / 16K = 4 VF BARs fit in a page: 8 VFs fill two pages of 4, 2 VFs share one page, 1 VF is alone.
-    saysAll(one(analyze(vfs(8)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['16K, smaller than the 64K host page', 'up to 4 VFs share each page', 'no VF\'s BAR can be mmapped']);
-    saysAll(one(analyze(vfs(2)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['up to 2 VFs share each page']);
+    saysAll(one(analyze(vfs(8)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['16K, smaller than the 64K host page', '4 VFs share a page', "the rest of the last VF's page lies outside the VF BAR aperture", "no VF's BAR is mmapped"]);
+    saysAll(one(analyze(vfs(2)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['2 VFs share a page']);
+    // Two VFs from offset 0xc000: one in each page, none sharing.
+    saysAll(one(analyze(vfs(2, '0x2_0010_c000')).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0'), ['no two VFs share a page here, but the rest']);
     const single = one(analyze(vfs(1)).diagnostics, 'sriov-vf-subpage', 'pf.vf*.bar0');
-    saysAll(single, ['with a single VF no other VF shares its page', 'with more VFs up to 4 would share each page']);
-    assert.ok(!single.message.includes("no VF's BAR can be mmapped"), single.message);
+    saysAll(single, ["the rest of the last VF's page lies outside the VF BAR aperture", "no VF's BAR is mmapped"]);
+    assert.ok(!single.message.includes('share'), single.message);
   });
 
   it('subpage-shared counts every resource in the page, and names a few of them', () => {
@@ -170,8 +172,19 @@ describe('messages that say what to do', () => {
     assert.ok(layout.some((d) => d.message.includes('(40 bytes)') && d.message.includes('at most 0xfd8')), layout.map((d) => d.message).join('\n'));
     saysAll(one(ds, 'bar-alignment', 'a.rom'), ['Use 0xf0010000 or 0xf0020000.']);
     // 0x200 bytes at 0xf00 of a 4K BAR: at most 0x1000 - 0x200 = 0xe00.
-    saysAll(one(ds, 'region-outside-bar', 'a.r'), ['Use an offset of at most 0xe00.']);
+    saysAll(one(ds, 'region-outside-bar', 'a.r'), ['Use an offset of at most 0xe00, or a size of at most 256 bytes at this offset.']);
     for (const d of ds) assert.ok(!/\(\d+\)/.test(d.message), `a bare number as a size: ${d.message}`);
+  });
+
+  it('sizes a BAR that must hold an MSI-X table or a region from where that range ends, not from its length', () => {
+    // 2048 vectors (32K) at 0x2000 end at 0xa000: a 32K BAR would still not hold them; 64K does.
+    const text = 'device d at 01:00.0 {\n  bar 0 mem32 size 16K at 0xf0000000\n  msix entries 2048 table bar 0 offset 0x2000\n}\ndevice r at 02:00.0 {\n  bar 0 mem32 size 1K at 0xf0100000\n  region regs bar 0 offset 0x1000 size 4K\n  region tail bar 0 offset 0x300 size 0x200\n}\n';
+    const ds = analyze(text).diagnostics;
+    saysAll(one(ds, 'msix-layout', 'd.msix'), ['(32K) does not fit in d.bar0 (16K)', 'Give d.bar0 a size of at least 64K (the table ends at 0xa000)']);
+    const fixed = analyze(text.replace('size 16K', 'size 64K')).diagnostics;
+    assert.deepStrictEqual(fixed.filter((d) => d.rule === 'msix-layout'), [], 'the advice, taken, removes the error');
+    saysAll(one(ds, 'region-outside-bar', 'r.regs'), ['Its offset 0x1000 is past the end of r.bar0, and its size is more than the whole BAR: check the size and the offset, or the BAR it names.']);
+    saysAll(one(ds, 'region-outside-bar', 'r.tail'), ['Use an offset of at most 0x200, or a size of at most 256 bytes at this offset.']);
   });
 
   it('writes sizes that no binary unit divides in bytes, never as a bare number', () => {

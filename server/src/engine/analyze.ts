@@ -271,7 +271,7 @@ export function forEachBarReport(a: Analysis, opts: { maxVfs?: number; device?: 
       const noAperture = vb.size === undefined ? invalidVf : written !== undefined ? overflowVf : unassignedVf;
       let wholePages: VfHostDecision | undefined; // every VF of a page-sized BAR gets the same verdict
       for (let k = 0; k < vfs; k++) {
-        const v = !res ? noAperture : size >= P ? (wholePages ??= decideVfHost(res, 0n, P, a.host.pages)) : decideVfHost(res, BigInt(k), P, a.host.pages);
+        const v = !res ? noAperture : size >= P ? (wholePages ??= decideVfHost(res, 0n, P)) : decideVfHost(res, BigInt(k), P);
         out.push(new VfBarReportRecord(template, k, v));
       }
     }

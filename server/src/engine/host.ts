@@ -523,11 +523,11 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
     if (vb.size === undefined || vb.size >= P) continue;
     const perPage = P / vb.size;
     const vfs = d.sriov!.vfs;
-    // With a single VF nothing shares its page yet (its verdict may be mmap); the layout breaks as soon as VFs are added.
-    const effect =
-      vfs > 1n
-        ? `up to ${vfs < perPage ? vfs : perPage} VFs share each page, so no VF's BAR can be mmapped or isolated page by page and every VF access traps`
-        : `with a single VF no other VF shares its page, but with more VFs up to ${perPage} would share each page, and then no VF's BAR could be mmapped or isolated page by page`;
+    // No VF BAR of this size is mmapped: VFs share a page (VF k's BAR is k sizes above VF 0's), and the last VF's page runs
+    // past the aperture, where vfio-pci cannot reserve it (`decideVfHost`). How many share depends on where VF 0 starts.
+    const together = mostVfsInAPage(vb.base, vb.size, vfs, P);
+    const share = together > 1n ? `${together} VFs share a page, and the ` : vfs > 1n ? 'no two VFs share a page here, but the ' : 'the ';
+    const effect = `${share}rest of the last VF's page lies outside the VF BAR aperture, where vfio-pci cannot reserve it: no VF's BAR is mmapped or isolated page by page, and every VF access traps`;
     r.add(
       'sriov-vf-subpage',
       vb.node.size!.span,
@@ -536,6 +536,17 @@ function subpageFindings(d: Device, P: bigint, decisions: Map<Bar, HostDecision>
     );
   }
   return rep?.diagnostics ?? NONE;
+}
+
+/** The most VF BARs (of `vfs`, each `size` < P, VF 0's at `base`) that start in one host page; without `base`, as many as fit. */
+function mostVfsInAPage(base: bigint | undefined, size: bigint, vfs: bigint, P: bigint): bigint {
+  const perPage = P / size;
+  if (base === undefined) return vfs < perPage ? vfs : perPage;
+  const inFirst = (P - (base % P) + size - 1n) / size; // VFs starting in VF 0's page
+  const first = vfs < inFirst ? vfs : inFirst;
+  const rest = vfs - first;
+  const full = rest < perPage ? rest : perPage;
+  return first > full ? first : full;
 }
 
 function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
@@ -673,18 +684,27 @@ class OffsetInPage implements VfHostDecision {
 
 const NEXT_VF_IN_PAGE: VfHostDecision = { verdict: 'no-mmap', reason: 'the next VF decodes in the rest of its page' };
 
-/** Host verdict of VF k's BAR (for reports): VF BARs follow the same rule as BARs, siblings included. */
-export function decideVfHost(res: Resource, k: bigint, P: bigint, pages: PageBuckets): VfHostDecision {
+/**
+ * The last VF's sub-page BAR (or the only VF's): vfio-pci reserves the rest of the page as a resource under the
+ * BAR's parent, and a VF BAR's parent is its PF's VF BAR aperture, which ends with the last VF: the reservation
+ * falls outside it and fails (`request_resource`), so the BAR is not mmapped even with nothing else in the page.
+ */
+const PAST_APERTURE: VfHostDecision = {
+  verdict: 'no-mmap',
+  reason: "the rest of its page lies past the end of the PF's VF BAR aperture, where vfio-pci cannot reserve it",
+};
+
+/**
+ * Host verdict of VF k's BAR (for reports). At least a page: mmap. Smaller: never, since the next VF decodes in
+ * the rest of its page, or (the last VF) that rest is outside the aperture the kernel reserves it in.
+ */
+export function decideVfHost(res: Resource, k: bigint, P: bigint): VfHostDecision {
   const size = res.vfSize!;
   const start = res.start + k * size;
   if (size >= P) return { verdict: 'mmap', reason: `it is at least one ${formatSize(P)} page` };
   if (start % P !== 0n) return new OffsetInPage(start % P, P);
-  const page = start / P;
-  const pageEnd = (page + 1n) * P;
+  const pageEnd = (start / P + 1n) * P;
   // Siblings: the aperture covers more of this page than VF k's own BAR.
   const apertureInPage = (res.end < pageEnd ? res.end : pageEnd) - start;
-  if (apertureInPage > size) return NEXT_VF_IN_PAGE;
-  const others = resourcesIn(pages, page).filter((x) => x !== res);
-  if (others.length > 0) return { verdict: 'no-mmap', reason: `other resources decode in the rest of its ${formatSize(P)} page` };
-  return { verdict: 'mmap', reason: `it starts ${aSized(P)} page that nothing else uses` };
+  return apertureInPage > size ? NEXT_VF_IN_PAGE : PAST_APERTURE;
 }

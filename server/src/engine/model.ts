@@ -1179,7 +1179,11 @@ function buildMsix(d: Device, r: Sink): void {
       ok = false;
     }
     if (b.size !== undefined && off + len > b.size) {
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${len > b.size ? `Give ${b.id} a size of at least ${formatSize(nextPow2(len))}` : `Use an offset of at most ${hex((b.size - len) - ((b.size - len) % 8n))}`}, as the device's capability says.`, {
+      // The BAR must reach the end of the range (its offset included), not only hold its length.
+      const reach = `give ${b.id} a size of at least ${formatSize(nextPow2(off + len))} (the ${what} ends at ${hex(off + len)})`;
+      const last = b.size - len - ((b.size - len) % 8n);
+      const advice = len > b.size ? `${reach[0].toUpperCase()}${reach.slice(1)}` : `${last === 0n ? 'Use offset 0x0' : `Use an offset of at most ${hex(last)}`}, or ${reach}`;
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${advice}, as the device's capability says.`, {
         subject,
         target,
         related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }],
@@ -1205,6 +1209,14 @@ function buildMsix(d: Device, r: Sink): void {
   msix.valid = msix.tableValid && (m.pbaBar ? msix.pbaValid : true);
 }
 
+/** What to change about a region that runs past the end of its BAR `b`: the offset, the size, or the BAR named. */
+function regionAdvice(offset: bigint, size: bigint, barId: string, barSize: bigint): string {
+  const pastEnd = offset >= barSize;
+  if (size > barSize) return `${pastEnd ? `Its offset ${hex(offset)} is past the end of ${barId}, and its` : 'Its'} size is more than the whole BAR: check the size${pastEnd ? ' and the offset' : ''}, or the BAR it names`;
+  if (pastEnd) return `Its offset ${hex(offset)} is past the end of ${barId}: use an offset of at most ${hex(barSize - size)}, or check the BAR it names`;
+  return `Use an offset of at most ${hex(barSize - size)}, or a size of at most ${formatSize(barSize - offset)} at this offset`;
+}
+
 function buildRegions(d: Device, r: Sink): void {
   const names = new Map<string, Span>();
   for (const rn of d.node.regions) {
@@ -1224,7 +1236,7 @@ function buildRegions(d: Device, r: Sink): void {
       r.add(
         'region-outside-bar',
         rn.size.span,
-        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}), so nothing can be said about its page. ${region.size > b.size ? `Check its size (at most ${formatSize(b.size)}) or the BAR it names` : `Use an offset of at most ${hex(b.size - region.size)}`}.`,
+        `${d.name}: region ${name} ${formatRange(region.offset, region.size)} does not fit in ${b.id} (${formatSize(b.size)}), so nothing can be said about its page. ${regionAdvice(region.offset, region.size, b.id, b.size)}.`,
         { subject: `${d.name}.${name}`, related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }] },
       );
       continue;
