@@ -176,6 +176,25 @@ describe('messages that say what to do', () => {
     for (const d of ds) assert.ok(!/\(\d+\)/.test(d.message), `a bare number as a size: ${d.message}`);
   });
 
+  it('writes a size of 1024T or more in hex bytes, not as millions of T or a twenty-digit count', () => {
+    const ds = analyze('host h { window w 0xffffffffffff0000 size 0x8000000000000000 }\nguest vm { window 0x10000 size 0xfffffffffffff000 }\n').diagnostics;
+    const w = ds.find((d) => d.rule === 'address-overflow' && d.message.startsWith('window w'))!;
+    saysAll(w, ['0xffffffffffff0000 + 0x8000000000000000 bytes runs past', 'a 0x8000000000000000-byte range starts at 0x8000000000000000 at the highest']);
+    for (const d of ds) assert.ok(!/\d{5,}T|\d{13,}/.test(d.message.replace(/0x[0-9a-f]+/g, '')), d.message);
+  });
+
+  it('a region reaching past the MSI-X table page traps only in that page; sharing 4 KiB with the PBA alone costs no exits', () => {
+    const big = 'host h { page-size 4K }\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 1M at 0x100000000\n  msix entries 16 table bar 0 offset 0xff000 pba bar 0 offset 0xff800\n  region regs bar 0 offset 0 size 1M hot\n}\nguest vm {\n  window 0x80000000 size 1G\n  allocate page-match\n  assign a\n}\n';
+    const shared = one(analyze(big).diagnostics, 'msix-page-shared', 'a.regs');
+    saysAll(shared, ['every access to the part of regs in the table\'s page (bar0 0xff000-0xfffff) exits to the VMM']);
+    const pba = 'device a at 01:00.0 {\n  bar 0 mem32 size 16K at 0xf0000000\n  msix entries 4 table bar 0 offset 0 pba bar 0 offset 0x1000\n  region stats bar 0 offset 0x1800 size 0x100 hot\n}\n';
+    const m = one(analyze(pba).diagnostics, 'msix-4k-sharing', 'a.stats');
+    saysAll(m, ['with the MSI-X PBA (bar0 0x1000-0x1007)', 'costs no exits']);
+    assert.ok(!m.message.includes('msix relocate') && !m.message.includes('traps'), m.message);
+    const table = one(analyze(pba.replace('offset 0x1800', 'offset 0x800')).diagnostics, 'msix-4k-sharing', 'a.stats');
+    saysAll(table, ['with the MSI-X table', 'traps these registers with it', '`msix relocate`']);
+  });
+
   it('sizes a BAR that must hold an MSI-X table or a region from where that range ends, not from its length', () => {
     // 2048 vectors (32K) at 0x2000 end at 0xa000: a 32K BAR would still not hold them; 64K does.
     const text = 'device d at 01:00.0 {\n  bar 0 mem32 size 16K at 0xf0000000\n  msix entries 2048 table bar 0 offset 0x2000\n}\ndevice r at 02:00.0 {\n  bar 0 mem32 size 1K at 0xf0100000\n  region regs bar 0 offset 0x1000 size 4K\n  region tail bar 0 offset 0x300 size 0x200\n}\n';

@@ -596,13 +596,15 @@ function pageConflictMessage(guest: string, id: string, guestPage: bigint, hostP
   };
 }
 
-function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string, mappable: boolean): () => string {
+function msixPageMessage(device: string, reg: Region, m: Msix, page: bigint, P: bigint, why: string, where: string, mappable: boolean, inTablePages?: { offset: bigint; size: bigint }): () => string {
   // Without `msix-mappable`, relocating the table in the guest does not let the host map its page: only moving the registers (or a kernel that maps the table page) helps.
   const todo = mappable
     ? 'Relocate the table (`msix relocate`, QEMU x-msix-relocation) or move the registers to another page.'
     : 'Move the registers to another page of the BAR (`msix relocate` cannot help while the host does not map the table page; Linux 4.16 and later does, with `msix-mappable yes`).';
   return () =>
-    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where}, and every access to ${reg.name} exits to the VMM. ${todo}`;
+    `${device}: ${reg.hot ? 'hot ' : ''}region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}) shares host page ${hex(page)} (${formatSize(P)}) with the MSI-X table (bar${m.tableBar} ${formatRange(m.tableOffset, m.tableSize)}): ${why}, so that whole page traps ${where}, and ${
+      inTablePages ? `every access to the part of ${reg.name} in the table's page${m.tableSize > P ? 's' : ''} (bar${reg.bar} ${formatRange(inTablePages.offset, inTablePages.size)})` : `every access to ${reg.name}`
+    } exits to the VMM. ${todo}`;
 }
 
 /** The reasons of a BAR trapped because the host does not mmap it, per host decision (most decisions are shared, and so is this list). */
@@ -827,9 +829,18 @@ export function checkMsixPages(topo: Topology, host: HostAnalysis, guests: Guest
       const r1 = (rb.host + reg.offset + reg.size - 1n) / P;
       if (r1 < t0 || t1 < r0) continue;
       const page = (r0 > t0 ? r0 : t0) * P;
+      // A region reaching past the table's pages traps only in them: the part of it there, as offsets in its BAR.
+      let inTablePages: { offset: bigint; size: bigint } | undefined;
+      if (r0 < t0 || r1 > t1) {
+        const from = (r0 > t0 ? r0 : t0) * P;
+        const to = ((r1 < t1 ? r1 : t1) + 1n) * P;
+        const a = rb.host + reg.offset > from ? rb.host + reg.offset : from;
+        const b = rb.host + reg.offset + reg.size < to ? rb.host + reg.offset + reg.size : to;
+        inTablePages = { offset: a - rb.host, size: b - a };
+      }
       const where = gs ? `in guest${trapIn.length > 1 ? 's' : ''} ${someOf(trapIn, (n) => n)}` : 'in any guest under the default `msix emulate`';
       const why = !topo.host.msixMappable ? 'the host kernel does not let user space map the table page (msix-mappable no)' : 'the VMM emulates the MSI-X table';
-      r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where, topo.host.msixMappable), {
+      r.add('msix-page-shared', reg.span, msixPageMessage(d.name, reg, m, page, P, why, where, topo.host.msixMappable, inTablePages), {
         subject: `${d.name}.${reg.name}`,
         severity: reg.hot ? 'warning' : 'info',
         target: { device: d.name, region: reg.name },

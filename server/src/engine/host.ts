@@ -615,10 +615,15 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
       }
     }
     if (shared.length === 0) continue;
+    // Only the table's page traps (a VMM emulates the table, not the PBA): sharing with the PBA alone costs no exits.
+    const withTable = shared[0].startsWith('table');
+    const effect = withTable
+      ? 'and a VMM that emulates the table traps these registers with it. Check the region\'s offset against the device\'s datasheet; if the device really mixes them, relocate the table in the guest (`msix relocate`).'
+      : 'The PBA does not make its page trap, so this costs no exits, but a device laid out so breaks the rule. Check the region\'s offset against the device\'s datasheet.';
     r.add(
       'msix-4k-sharing',
       reg.span,
-      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}${regionHost !== undefined ? `, host ${formatRange(regionHost, reg.size)}` : ''}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves, and a VMM that emulates the table traps these registers too. Check the region's offset against the device's datasheet; a device that really mixes them needs its registers moved by firmware, or the table relocated in the guest (\`msix relocate\`).`,
+      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}${regionHost !== undefined ? `, host ${formatRange(regionHost, reg.size)}` : ''}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves${withTable ? ', ' : '. '}${effect}`,
       { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
     );
   }

@@ -226,6 +226,7 @@ export function sizeLiteral(v: bigint): string {
 
 /** `a 4K`, `an 8K`, `a 128-byte`: a size with its article, to go before a noun (`… range`, `… page`). */
 export function aSized(v: bigint): string {
+  if (v >= 1n << 50n) return `a ${hex(v)}-byte`; // "a 0x…": read "a zero-x …"
   const s = formatSize(v);
   const adjective = s.endsWith(' bytes') || s.endsWith(' byte') ? `${v}-byte` : s;
   // Read aloud, 8… (eight, eighty, eight hundred…) and 11 or 18 followed by whole thousands (eleven, eighteen
@@ -235,6 +236,8 @@ export function aSized(v: bigint): string {
 
 /** A size as messages write it: `4K`, `64K`, `1M`, and `256 bytes` when no binary unit divides it (never a bare number). */
 export function formatSize(v: bigint): string {
+  // From 1024T up (only sizes that overflow the address space get there), T would give a number of seven digits or more.
+  if (v >= 1n << 50n) return `${hex(v)} bytes`;
   const s = sizeLiteral(v);
   return s.length > 0 && s.charCodeAt(s.length - 1) <= 57 ? `${s} ${v === 1n ? 'byte' : 'bytes'}` : s;
 }
