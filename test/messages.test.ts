@@ -176,6 +176,17 @@ describe('messages that say what to do', () => {
     for (const d of ds) assert.ok(!/\(\d+\)/.test(d.message), `a bare number as a size: ${d.message}`);
   });
 
+  it('page-shared-across-groups names every other group in the page (a few, then how many more), not only one', () => {
+    let text = 'host h { page-size 64K }\n';
+    for (let i = 0; i < 6; i++) text += `device d${i} at 00:0${i}.0 {\n  group ${i + 1}\n  bar 0 mem32 size 4K at 0x8000${i}000\n}\n`;
+    const ds = analyze(text).diagnostics;
+    const d0 = one(ds, 'page-shared-across-groups', 'd0.bar0');
+    saysAll(d0, ['holds d0.bar0 (group 1) and resources of 5 other groups: d1.bar0 (group 2), d2.bar0 (group 3), d3.bar0 (group 4) and 2 more']);
+    assert.deepStrictEqual(d0.related.map((r) => r.message), ['d1.bar0, group 2', 'd2.bar0, group 3', 'd3.bar0, group 4', 'd4.bar0, group 5', 'd5.bar0, group 6']);
+    const two = analyze(text.split('device d2')[0]).diagnostics;
+    saysAll(one(two, 'page-shared-across-groups', 'd1.bar0'), ['holds d1.bar0 (group 2) and d0.bar0 (group 1):']);
+  });
+
   it('writes a size of 1024T or more in hex bytes, not as millions of T or a twenty-digit count', () => {
     const ds = analyze('host h { window w 0xffffffffffff0000 size 0x8000000000000000 }\nguest vm { window 0x10000 size 0xfffffffffffff000 }\n').diagnostics;
     const w = ds.find((d) => d.rule === 'address-overflow' && d.message.startsWith('window w'))!;

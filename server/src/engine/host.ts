@@ -549,22 +549,36 @@ function mostVfsInAPage(base: bigint | undefined, size: bigint, vfs: bigint, P: 
   return first > full ? first : full;
 }
 
+/** Resources of a page looked at for the other groups a finding names: a page of thousands is not read whole for each of them. */
+const GROUP_SCAN = 64;
+/** Other groups a page-shared-across-groups finding names (three in the message, eight as related locations). */
+const MAX_GROUPS_NAMED = 8;
+
 function partnerFinding(res: Resource, P: bigint, pages: PageBuckets, overrides: Overrides, own: bigint[]): Diagnostic | undefined {
+  // One resource of each other group found in the resource's pages (at most MAX_GROUPS_NAMED + 1 of them, from the first
+  // GROUP_SCAN resources of each page: `more` when a page has more than that).
   let list: { other: Resource; page: bigint }[] | undefined;
+  let more = false;
   for (const page of own) {
     const l = resourcesIn(pages, page);
     if (l.length < 2) continue;
-    const rep1 = l[0];
-    const rep2 = l.find((o) => o.device.group !== rep1.device.group);
-    if (!rep2) continue;
-    const other = res.device.group === rep1.device.group ? rep2 : rep1;
-    list ??= [];
-    if (!list.some((x) => x.other.device.group === other.device.group)) list.push({ other, page });
+    const n = l.length < GROUP_SCAN ? l.length : GROUP_SCAN;
+    for (let i = 0; i < n && (list?.length ?? 0) <= MAX_GROUPS_NAMED; i++) {
+      const other = l[i];
+      if (other.device.group === res.device.group) continue;
+      list ??= [];
+      if (!list.some((x) => x.other.device.group === other.device.group)) list.push({ other, page });
+    }
+    if (l.length > GROUP_SCAN) more = true;
   }
   if (!list) return undefined;
   const r = new Reporter(overrides);
   const pageAddr = list[0].page * P;
-  const others = someOf(list, (x) => `${x.other.id} (${groupLabel(x.other.device)})`);
+  const name = (x: { other: Resource }): string => `${x.other.id} (${groupLabel(x.other.device)})`;
+  // Cut short (a crowded page, or more groups than are named): the first few, and "and more" without a count.
+  const cut = more || list.length > MAX_GROUPS_NAMED;
+  const named = cut ? `${list.slice(0, 3).map(name).join(', ')} and more` : someOf(list, name);
+  const others = list.length === 1 && !cut ? named : `resources of ${cut ? 'at least ' : ''}${list.length} other groups: ${named}`;
   r.add(
     'page-shared-across-groups',
     res.addrSpan,
