@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { analyze } from '../server/src/engine/analyze';
+import { analyze, barReports } from '../server/src/engine/analyze';
 import { computeFixes } from '../server/src/engine/fixes';
 import { readable } from '../server/src/engine/report';
 import { aSized } from '../server/src/engine/values';
@@ -185,6 +185,16 @@ describe('messages that say what to do', () => {
     assert.deepStrictEqual(d0.related.map((r) => r.message), ['d1.bar0, group 2', 'd2.bar0, group 3', 'd3.bar0, group 4', 'd4.bar0, group 5', 'd5.bar0, group 6']);
     const two = analyze(text.split('device d2')[0]).diagnostics;
     saysAll(one(two, 'page-shared-across-groups', 'd1.bar0'), ['holds d1.bar0 (group 2) and d0.bar0 (group 1):']);
+  });
+
+  it('a BAR of several pages: the conflict names the guest page where it is, the MSI-X reason all the table\'s pages', () => {
+    const conflict = 'host { page-size 64K }\ndevice x at 01:00.0 { bar 0 mem64 size 128K at 0x100000000 }\ndevice y at 02:00.0 { bar 0 mem64 size 4K at 0x200000000 }\nguest g { window 0x80000000 size 1M\n  assign x { bar 0 at 0x80000000 }\n  assign y { bar 0 at 0x80010000 }\n}\n';
+    // x.bar0 covers guest pages 0x80000000 and 0x80010000; y.bar0 is in the second.
+    saysAll(one(analyze(conflict).diagnostics, 'guest-page-conflict', 'x.bar0'), ['x.bar0 needs guest page 0x80010000 to map host page 0x100010000']);
+    // 300 vectors (4800 bytes) from 0x1000 on 4K pages: the table is in two pages.
+    const msix = 'device n at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x100000000\n  msix entries 300 table bar 0 offset 0x1000\n}\nguest e {\n  window 0x80000000 size 1G\n  allocate page-match\n  assign n\n}\n';
+    const [r] = barReports(analyze(msix));
+    assert.deepStrictEqual(r.guests.get('e')!.reasons, ['the pages holding the MSI-X table (0x100001000-0x100002fff) trap: the VMM emulates the table (guest msix emulate)']);
   });
 
   it('writes a size of 1024T or more in hex bytes, not as millions of T or a twenty-digit count', () => {

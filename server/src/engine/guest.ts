@@ -641,11 +641,13 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
     const t1 = (b.host + m.tableOffset + m.tableSize - 1n) / P;
     blocked = new Set();
     for (let pg = t0; pg <= t1; pg++) blocked.add(pg);
+    // One page: its address; several: their range.
+    const pages = t1 > t0 ? `pages holding the MSI-X table (${formatRange(t0 * P, (t1 - t0 + 1n) * P)})` : `page holding the MSI-X table (${hex(t0 * P)})`;
     reasons.push(
       flat(
         g.msix === 'emulate'
-          ? `the page${t1 > t0 ? 's' : ''} holding the MSI-X table (${hex(t0 * P)}) trap${t1 > t0 ? '' : 's'}: the VMM emulates the table (guest msix emulate)`
-          : `the page holding the MSI-X table (${hex(t0 * P)}) is not mmappable (host msix-mappable no)`,
+          ? `the ${pages} trap${t1 > t0 ? '' : 's'}: the VMM emulates the table (guest msix emulate)`
+          : `the ${pages} ${t1 > t0 ? 'are' : 'is'} not mmappable (host msix-mappable no)`,
       ),
     );
   }
@@ -654,6 +656,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   const conflicts: Placed[] = [];
   let conflicting = 0;
   const gp0 = p.address / P;
+  let conflictPage = gp0; // the guest page the message names: the first with a conflict
   const gp1 = (p.address + size - 1n) / P;
   const conflictsWith = (q: Placed): boolean => q !== p && (q.bar.host === undefined || q.address! - q.bar.host !== delta);
   if (gp1 === gp0) {
@@ -676,6 +679,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
       const bucket = gpages.get(gp) ?? [];
       const here = bucket.length - gpages.sameDelta(gp, delta);
       if (here === 0) continue;
+      if (conflicting === 0) conflictPage = gp;
       (blocked ??= new Set()).add(gp - delta / P);
       for (const q of bucket) {
         if (conflicts.length === MAX_NAMED) break;
@@ -690,7 +694,7 @@ function judge(p: Placed, g: Guest, topo: Topology, host: HostAnalysis, gpages: 
   if (conflicting > 0) {
     const names = someOf(conflicts, (q) => `${q.bar.id} at ${hex(q.address!)}`, 3, conflicting);
     reasons.push(flat(`its guest page also holds ${names}, from another host page or offset`));
-    r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, gp0 * P, (gp0 - delta / P) * P, P, names, conflicting === 1, p.explicit, g.policy === 'page-match'), {
+    r.add('guest-page-conflict', p.span, pageConflictMessage(g.name, b.id, conflictPage * P, (conflictPage - delta / P) * P, P, names, conflicting === 1, p.explicit, g.policy === 'page-match'), {
       subject: b.id,
       target: target(),
       // Where the other BAR's placement is written; when that is this BAR's own assign (two BARs of one device
