@@ -193,6 +193,35 @@ describe('quick fixes', () => {
     assert.deepStrictEqual(analyze(after).diagnostics.filter((x) => x.target?.guest === 'vm').map((x) => x.message), []);
   });
 
+  it('offers no host alignment that lands on another resource, even where the misaligned BAR already overlapped it', () => {
+    const text = 'host h { window w 0xf0000000 size 256M }\ndevice a at 01:00.0 {\n  bar 0 mem32 size 64K at 0xf0001000\n}\ndevice b at 02:00.0 { bar 0 mem32 size 64K at 0xf0010000 }\n';
+    const a = analyze(text);
+    const d = a.diagnostics.find((x) => x.rule === 'bar-alignment' && x.subject === 'a.bar0')!;
+    assert.deepStrictEqual(computeFixes(a, d).map((f) => f.title), ['Align a.bar0 down to 0xf0000000 (a multiple of 64K)']);
+    // With b elsewhere, both ways are offered.
+    const free = analyze(text.replace('0xf0010000', '0xf0100000'));
+    const d2 = free.diagnostics.find((x) => x.rule === 'bar-alignment' && x.subject === 'a.bar0')!;
+    assert.deepStrictEqual(computeFixes(free, d2).map((f) => f.title), ['Align a.bar0 down to 0xf0000000 (a multiple of 64K)', 'Align a.bar0 up to 0xf0010000 (a multiple of 64K)']);
+  });
+
+  it('a statement added after one that shares its line with more goes on that line, after a `;` (guest option, reordered BAR)', () => {
+    const oneLine =
+      'host h { page-size 64K }\ndevice a at 01:00.0 { bar 0 mem32 size 4K at 0xf0000000 }\ndevice b at 02:00.0 { bar 0 mem32 size 4K at 0xf0010000 }\n' +
+      'device n at 03:00.0 { bar 0 mem64 size 1M at 0x400000000; msix entries 16 table bar 0 offset 0x8000; region db bar 0 offset 0 size 4K hot }\n' +
+      'guest vm { window 0x80000000 size 1G; assign a; assign b; assign n }\n';
+    const a = analyze(oneLine);
+    const relocate = computeFixes(a, a.diagnostics.find((x) => x.rule === 'msix-page-shared')!).find((f) => f.title.startsWith('Relocate'))!;
+    assert.ok(applyEdits(oneLine, relocate.edits).endsWith('guest vm { window 0x80000000 size 1G; msix relocate; assign a; assign b; assign n }\n'), applyEdits(oneLine, relocate.edits));
+    const pageMatch = computeFixes(a, a.diagnostics.find((x) => x.rule === 'guest-page-conflict' || x.rule === 'guest-offset-mismatch')!).find((f) => f.title.startsWith('Use `allocate page-match`'))!;
+    assert.ok(applyEdits(oneLine, pageMatch.edits).endsWith('guest vm { window 0x80000000 size 1G; allocate page-match; assign a; assign b; assign n }\n'), applyEdits(oneLine, pageMatch.edits));
+    // The reorder adds a BAR the one-line assign block did not list after its last `bar`, on its line.
+    const listed = 'host h { page-size 64K }\ndevice a at 01:00.0 {\n  group 1\n  bar 0 mem32 size 4K at 0xf0000000\n  bar 1 mem32 size 4K at 0xf0010000\n  bar 2 mem32 size 64K at 0xf0020000\n}\nguest vm {\n  window 0x80000000 size 1G\n  assign a { bar 0; bar 1 }\n}\n';
+    const [reorder] = guestRefactors(analyze(listed), 'vm');
+    const after = applyEdits(listed, reorder.edits);
+    assert.ok(after.includes('\n  assign a { bar 0; bar 2; bar 1 }\n'), after);
+    assert.deepStrictEqual(analyze(after).diagnostics.filter((x) => x.target?.guest === 'vm').map((x) => x.rule), []);
+  });
+
   it('every fix writes the line breaks of its file: CRLF, or a lone CR (old Mac)', () => {
     let checked = 0;
     for (const [name, lf] of Object.entries(SCENARIOS)) {

@@ -359,8 +359,19 @@ function setGuestOption(a: Analysis, g: Guest, keyword: 'allocate' | 'msix', val
   // After the window line when there is one, else first in the block.
   const win = g.node.windows[0];
   if (!win) return [insertFirstInBlock(text, block.open, [`${keyword} ${value}`], nl, ind)];
-  const after = win.stmt.trailingComment?.end ?? win.stmt.end;
-  return [{ span: { start: after, end: after }, newText: `${nl}${ind}${keyword} ${value}` }];
+  return [statementsAfter(text, win.stmt.trailingComment?.end ?? win.stmt.end, [`${keyword} ${value}`], nl, ind)];
+}
+
+/**
+ * An edit that adds `lines` (statements) after the statement ending at `at`: each on a line of its own, unless more
+ * follows on that line (`window … 1G; assign a`, `bar 0 }`): then on it, after a `;` each, as the file writes them.
+ */
+function statementsAfter(text: string, at: number, lines: string[], nl: string, ind: string): TextEdit {
+  let j = at;
+  while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
+  const c = text[j];
+  const ownLines = j >= text.length || c === '\n' || c === '\r' || c === '#';
+  return { span: { start: at, end: at }, newText: ownLines ? lines.map((l) => `${nl}${ind}${l}`).join('') : lines.map((l) => `; ${l}`).join('') };
 }
 
 // ---- fixes per rule -------------------------------------------------------
@@ -639,12 +650,31 @@ function alignmentFixes(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const like = a.text.slice(span.start, span.end);
   // Named, so that two such fixes asked for together (two guests' placements on one line) are told apart.
   const what = `${d.subject ?? t.device}${t.guest ? ` in guest ${t.guest}` : ''}`;
+  // On the host, an aligned address that still lands on a resource the BAR already overlaps (an aligned one: a
+  // misaligned one may move out of the way with its own fix) leaves that overlap as it is: the check lets it pass, as
+  // it is not new. It is left out when the other direction does not land on one (else both stay offered: each still
+  // removes the alignment error). Found through the page buckets of the range's first and last page (a resource
+  // reaching over both is not seen).
+  const P = a.topology.host.pageSize;
+  const stillOn = (v: bigint): boolean => {
+    if (t.guest) return false;
+    for (const pg of [v / P, (v + extent - 1n) / P]) {
+      for (const r of resourcesIn(a.host.pages, pg)) {
+        if (r.addrSpan.start === span!.start && r.addrSpan.end === span!.end) continue; // itself
+        const unit = r.vfSize ?? r.end - r.start;
+        if (unit <= 0n || r.start % unit !== 0n) continue;
+        if (r.start < v + extent && v < r.end && r.start < addr! + extent && addr! < r.end) return true;
+      }
+    }
+    return false;
+  };
   const out: Fix[] = [];
-  for (const [dir, v] of [
+  const candidates = ([
     ['down', alignDown(addr, size)],
     ['up', alignDown(addr, size) + size],
-  ] as const) {
-    if (v + extent > U64_LIMIT) continue; // past the end of the 64-bit address space
+  ] as const).filter(([, v]) => v + extent <= U64_LIMIT); // not past the end of the 64-bit address space
+  const clear = candidates.filter(([, v]) => !stillOn(v));
+  for (const [dir, v] of clear.length > 0 ? clear : candidates) {
     const edits: TextEdit[] = [{ span, newText: formatAddressLike(v, like) }];
     const res = check.verify(a, d, edits);
     if (res.ok) out.push({ title: `Align ${what} ${dir} to ${hex(v)} (a multiple of ${formatSize(size)})`, kind: 'quickfix', isPreferred: out.length === 0, edits });
@@ -924,10 +954,7 @@ function rewriteAssign(a: Analysis, g: Guest, dev: Device, order: Bar[], withCom
   const extra = lines.slice(places.length);
   if (extra.length > 0) {
     if (!last) edits.push(insertFirstInBlock(text, block.open, extra, nl, ind + unit));
-    else {
-      const at = last.trailingComment?.end ?? last.end;
-      edits.push({ span: { start: at, end: at }, newText: extra.map((l) => nl + indentOf(text, last!.start) + l).join('') });
-    }
+    else edits.push(statementsAfter(text, last.trailingComment?.end ?? last.end, extra, nl, indentOf(text, last.start)));
   }
   const rel = edits.map((e) => ({ span: { start: e.span.start - stmt.start, end: e.span.end - stmt.start }, newText: e.newText }));
   return applyEdits(original, rel);
