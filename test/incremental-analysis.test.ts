@@ -522,18 +522,18 @@ describe('incremental analysis', function () {
     const both = '  bar 0 mem64 size 64K at 0x2_0000_0000\n  bar 2 mem64 size 64K at 0x2_0001_0000\n';
     const a = analyze(doc(both));
     const refs = (x: Analysis): string[] => x.diagnostics.filter((d) => d.rule === 'unknown-reference').map((d) => d.message).sort();
-    assert.deepStrictEqual(refs(a), ['x has no BAR 4 (it has bar0).']);
+    assert.deepStrictEqual(refs(a), ['guest g: x has no BAR 4 (it has bar0).']);
     // y loses bar 2: the guest model is new, x's assign is the same object, and y's assign block now has a finding.
     const b = analyze(doc('  bar 0 mem64 size 64K at 0x2_0000_0000\n'), {}, a);
     assert.ok(b.host.change, 'not incremental');
     assert.notStrictEqual(b.topology.guests[0], a.topology.guests[0]);
     assert.strictEqual(b.topology.guests[0].assigns[0], a.topology.guests[0].assigns[0], 'the assign of the unchanged device was built again');
     assert.notStrictEqual(b.topology.guests[0].assigns[1], a.topology.guests[0].assigns[1]);
-    assert.deepStrictEqual(refs(b), ['x has no BAR 4 (it has bar0).', 'y has no BAR 2 (it has bar0).']);
+    assert.deepStrictEqual(refs(b), ['guest g: x has no BAR 4 (it has bar0).', 'guest g: y has no BAR 2 (it has bar0).']);
     assert.deepStrictEqual(picture(b), picture(analyze(doc('  bar 0 mem64 size 64K at 0x2_0000_0000\n'))));
     // And back.
     const c = analyze(doc(both), {}, b);
-    assert.deepStrictEqual(refs(c), ['x has no BAR 4 (it has bar0).']);
+    assert.deepStrictEqual(refs(c), ['guest g: x has no BAR 4 (it has bar0).']);
     assert.deepStrictEqual(picture(c), picture(analyze(doc(both))));
   });
 

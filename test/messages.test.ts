@@ -167,7 +167,7 @@ describe('messages that say what to do', () => {
     const ds = analyze(text).diagnostics;
     const layout = ds.filter((d) => d.rule === 'msix-layout');
     // 300 entries x 16 bytes = 4800 bytes: bigger than the 4K BAR, which would need 8K.
-    assert.ok(layout.some((d) => d.message.includes('(4800 bytes)') && d.message.includes('at least 8K')), layout.map((d) => d.message).join('\n'));
+    assert.ok(layout.some((d) => d.message.includes('(300 vectors, 4800 bytes)') && d.message.includes('at least 8K')), layout.map((d) => d.message).join('\n'));
     // The PBA of ceil(300 / 64) x 8 = 40 bytes at 0xff8 runs past 4K: at most 0x1000 - 40 = 0xfd8.
     assert.ok(layout.some((d) => d.message.includes('(40 bytes)') && d.message.includes('at most 0xfd8')), layout.map((d) => d.message).join('\n'));
     saysAll(one(ds, 'bar-alignment', 'a.rom'), ['Use 0xf0010000 or 0xf0020000.']);
@@ -220,7 +220,7 @@ describe('messages that say what to do', () => {
     // 2048 vectors (32K) at 0x2000 end at 0xa000: a 32K BAR would still not hold them; 64K does.
     const text = 'device d at 01:00.0 {\n  bar 0 mem32 size 16K at 0xf0000000\n  msix entries 2048 table bar 0 offset 0x2000\n}\ndevice r at 02:00.0 {\n  bar 0 mem32 size 1K at 0xf0100000\n  region regs bar 0 offset 0x1000 size 4K\n  region tail bar 0 offset 0x300 size 0x200\n}\n';
     const ds = analyze(text).diagnostics;
-    saysAll(one(ds, 'msix-layout', 'd.msix'), ['(32K) does not fit in d.bar0 (16K)', 'Give d.bar0 a size of at least 64K (the table ends at 0xa000)']);
+    saysAll(one(ds, 'msix-layout', 'd.msix'), ['(2048 vectors, 32K) does not fit in d.bar0 (16K)', 'Give d.bar0 a size of at least 64K (the table ends at 0xa000)']);
     const fixed = analyze(text.replace('size 16K', 'size 64K')).diagnostics;
     assert.deepStrictEqual(fixed.filter((d) => d.rule === 'msix-layout'), [], 'the advice, taken, removes the error');
     saysAll(one(ds, 'region-outside-bar', 'r.regs'), ['Its offset 0x1000 is past the end of r.bar0, and its size is more than the whole BAR: check the size and the offset, or the BAR it names.']);

@@ -159,7 +159,7 @@ export function deviceResources(d: Device): Resource[] {
 }
 
 function describe(res: Resource): string {
-  if (res.kind === 'vf') return `${res.id} (VF BARs ${formatRange(res.start, res.end - res.start)})`;
+  if (res.kind === 'vf') return `${res.id} (VF BAR${res.device.sriov?.vfs === 1n ? '' : 's'} ${formatRange(res.start, res.end - res.start)})`;
   return `${res.id} ${formatRange(res.start, res.end - res.start)}`;
 }
 

@@ -854,16 +854,16 @@ function hostLevelFindings(d: Device, windows: HostWindow[]): Finding[] {
     if (d.rom?.host !== undefined && d.rom.size !== undefined && endsBelow64(d.rom.host, d.rom.size)) checkInWindow(r, windows, `${d.name}.rom`, d.rom.host, d.rom.size, d.rom.span, { device: d.name, bar: -1 });
     for (const vb of d.sriov?.bars ?? []) {
       if (vb.base === undefined || vb.size === undefined) continue;
-      checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index, vf: true });
+      checkInWindow(r, windows, `${d.name}.vf*.bar${vb.index}`, vb.base, vb.size * d.sriov!.vfs, vb.node.address!.span, { device: d.name, bar: vb.index, vf: true }, d.sriov!.vfs);
     }
   }
   return fitted(r.found);
 }
 
-function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number; vf?: boolean }): void {
+function checkInWindow(r: Sink, windows: HostWindow[], id: string, start: bigint, size: bigint, span: Span, target: { device: string; bar: number; vf?: boolean }, vfs = 0n): void {
   if (inWindow(windows, start, size, 'all')) return;
   const names = someOf(windows, (w) => `${w.name} ${formatRange(w.start, w.size)}`);
-  const what = target.vf ? `${id} (VF BARs ${formatRange(start, size)})` : `${id} ${formatRange(start, size)}`;
+  const what = target.vf ? `${id} (VF BAR${vfs === 1n ? '' : 's'} ${formatRange(start, size)})` : `${id} ${formatRange(start, size)}`;
   r.add('bar-outside-window', span, `${what} is outside every host window (${names}); the host bridge does not route it. Move it into a window.`, {
     subject: id,
     target,
@@ -982,7 +982,7 @@ function buildAssign(an: AssignNode, d: Device, name: string, r: Sink): Assign {
     const b = barAt(d, idx);
     if (!b) {
       if (!slotDeclared(d, idx)) {
-        r.add('unknown-reference', ab.index.span, `${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
+        r.add('unknown-reference', ab.index.span, `guest ${name}: ${dn} has no BAR ${idx}${describeBars(d)}.`, { subject: name });
       } else if (isUpperSlot(d, idx)) {
         r.add('unknown-reference', ab.index.span, `slot ${idx} of ${dn} is the upper half of the 64-bit ${dn}.bar${idx - 1}; refer to bar ${idx - 1}.`, { subject: name });
       }
@@ -1183,7 +1183,8 @@ function buildMsix(d: Device, r: Sink): void {
       const reach = `give ${b.id} a size of at least ${formatSize(nextPow2(off + len))} (the ${what} ends at ${hex(off + len)})`;
       const last = b.size - len - ((b.size - len) % 8n);
       const advice = len > b.size ? `${reach[0].toUpperCase()}${reach.slice(1)}` : `${last === 0n ? 'Use offset 0x0' : `Use an offset of at most ${hex(last)}`}, or ${reach}`;
-      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${formatSize(len)}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${advice}, as the device's capability says.`, {
+      const amount = what === 'table' ? `${msix.entries} vector${msix.entries === 1n ? '' : 's'}, ${formatSize(len)}` : formatSize(len);
+      r.add('msix-layout', offSpan, `${d.name}: the MSI-X ${what} ${formatRange(off, len)} (${amount}) does not fit in ${b.id} (${formatSize(b.size)}): the device could not decode it. ${advice}, as the device's capability says.`, {
         subject,
         target,
         related: [{ span: b.span, message: `${b.id}, ${formatSize(b.size)}` }],

@@ -191,7 +191,7 @@ class Args {
       if (this.wEnd - this.wStart === o.length && this.text.startsWith(o, this.wStart)) return valAt(o, this.wStart, this.wEnd);
     }
     if (refused && this.currentText() === refused.word) return this.fail(this.wStart, this.wEnd, `${this.what}: ${refused.why}`);
-    return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${options.map((o) => '`' + o + '`').join(', ')}; found \`${this.currentText()}\``);
+    return this.fail(this.wStart, this.wEnd, `${this.what}: expected ${orList(options)}; found \`${this.currentText()}\``);
   }
 
   string(expected: string): Val<string> | undefined {
@@ -249,6 +249,12 @@ let keptStrings: Map<string, string> | undefined;
  * compare each new one with all the others (a document of such labels would take quadratic time).
  */
 const KEPT_MAX_LENGTH = 256;
+
+/** `` `a`, `b` or `c` ``: the words a statement takes there. */
+function orList(options: readonly string[]): string {
+  const q = options.map((o) => '`' + o + '`');
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
 
 /** `s` as a string a node may keep (see `detach`), shared with an equal one read before in this parse. */
 function kept(s: string): string {
