@@ -255,6 +255,11 @@ describe('messages checked against the facts of the input (a message audit)', ()
     assert.ok(pba.some((m) => m.includes('at most 0x1fff8')), pba.join('\n'));
   });
 
+  it('guest-window-full says why a sub-page BAR needs a whole page under page-match', () => {
+    const m = msgs('host h { page-size 64K }\ndevice a at 01:00.0 { group 1; bar 0 mem32 size 4K at 0xf0000000 }\nguest g { window 0x80001000 size 32K; allocate page-match; assign a }\n', 'guest-window-full');
+    assert.ok(m[0].includes('a.bar0 (4K) does not fit (under `allocate page-match` a BAR smaller than a page takes a whole 64K guest page)'), m[0]);
+  });
+
   it('guest-window-full says when the window holds no aligned range at all, and where it could start', () => {
     const m = msgs('device a at 01:00.0 {\n  group 1\n  bar 0 mem64 size 64K at 0x1_0000_0000\n}\nguest m {\n  window 0x2_0000_1000 size 64K\n  assign a\n}\n', 'guest-window-full');
     assert.ok(m[0].includes('holds no 64K-aligned range of 64K') && m[0].includes('0x200000000 or 0x200010000') && !m[0].includes('placed'), m[0]);

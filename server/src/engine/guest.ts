@@ -203,7 +203,9 @@ export function allocate(g: Guest, P: bigint, r: Reporter | undefined): Placed[]
       first + need > wEnd
         ? `holds no ${formatSize(need)}-aligned range of ${formatSize(need)}; it gets no guest address. ${need > g.window!.size ? 'Enlarge the window' : `Start the window at a multiple of ${formatSize(need)} (${hex(wStart - (wStart % need))} or ${hex(first)}) or enlarge it`}.`
         : `has no room left for it after the BARs placed or reserved before it; it gets no guest address. Enlarge the window or assign fewer devices.`;
-    r?.add('guest-window-full', p.span, `guest ${g.name}: ${p.bar.id} (${formatSize(p.bar.size!)}) does not fit: the guest window ${formatRange(wStart, g.window!.size)} ${why}`, {
+    // Under page-match a sub-page BAR takes a whole guest page: say so, or the size asked for reads as a mistake.
+    const whole = need > p.bar.size! ? ` (under \`allocate page-match\` a BAR smaller than a page takes a whole ${formatSize(need)} guest page)` : '';
+    r?.add('guest-window-full', p.span, `guest ${g.name}: ${p.bar.id} (${formatSize(p.bar.size!)}) does not fit${whole}: the guest window ${formatRange(wStart, g.window!.size)} ${why}`, {
       subject: p.bar.id,
       target: { device: p.bar.device.name, bar: p.bar.index, guest: g.name },
     });
