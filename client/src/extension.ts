@@ -20,6 +20,8 @@ class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('bartopo.status', vscode.StatusBarAlignment.Right, 100);
   private readonly byUri = new Map<string, StatusParams>();
   private serverState: 'starting' | 'running' | 'stopped' = 'starting';
+  /** Whether the item is shown now (a status bar item cannot be asked). */
+  shown = false;
 
   constructor() {
     this.item.name = 'bartopo';
@@ -30,6 +32,10 @@ class StatusBar implements vscode.Disposable {
   set(p: StatusParams): void {
     this.byUri.set(p.uri, p);
     this.update();
+  }
+
+  get text(): string {
+    return this.item.text;
   }
 
   forget(uri: string): void {
@@ -45,8 +51,10 @@ class StatusBar implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.document.languageId !== LANGUAGE_ID) {
       this.item.hide();
+      this.shown = false;
       return;
     }
+    this.shown = true;
     const p = this.byUri.get(editor.document.uri.toString());
     if (this.serverState !== 'running') {
       this.item.text = this.serverState === 'starting' ? '$(sync~spin) bartopo' : '$(circle-slash) bartopo';
@@ -86,6 +94,8 @@ class StatusBar implements vscode.Disposable {
 
 /** What `activate` returns (`vscode.extensions.getExtension('bartopo.bartopo').exports`); the tests use it. */
 export interface BartopoApi {
+  /** The status bar item: whether it is shown, and its text. */
+  status: { shown(): boolean; text(): string };
   pageMap: {
     /** The map the page map webview shows now (once the webview confirmed drawing it). */
     current(): PageMapSnapshot | undefined;
@@ -127,7 +137,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bartop
     }),
     client.onDidChangeState((e) => status.setServerState(e.newState === State.Running ? 'running' : e.newState === State.Starting ? 'starting' : 'stopped')),
     vscode.window.onDidChangeActiveTextEditor(() => status.update()),
-    vscode.workspace.onDidCloseTextDocument((d) => status.forget(d.uri.toString())),
+    // A language mode change closes and reopens the document in the same editor: the item follows it (hidden for
+    // another language, checking… again for bartopo), as no active-editor change says so.
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      status.forget(d.uri.toString());
+      status.update();
+    }),
+    vscode.workspace.onDidOpenTextDocument(() => status.update()),
     vscode.commands.registerCommand('bartopo.restartServer', async () => {
       if (!client) return;
       status.setServerState('starting');
@@ -150,6 +166,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bartop
     status.setServerState('stopped');
   }
   return {
+    status: { shown: () => status.shown, text: () => status.text },
     pageMap: {
       current: () => pageMap.current,
       onDidRender: pageMap.onDidRender,

@@ -191,7 +191,9 @@ export class ImportCommands {
     edit.replace(scratch.uri, new vscode.Range(scratch.positionAt(0), scratch.positionAt(scratch.getText().length)), r.text);
     if (!(await vscode.workspace.applyEdit(edit))) return this.failed('could not write the topology into the editor');
     const doc = await vscode.languages.setTextDocumentLanguage(scratch, LANGUAGE_ID);
-    await vscode.window.showTextDocument(doc, { preview: false });
+    // From its top: the cursor was at the end of the pasted text, which maps to the topology's last, empty line.
+    const top = new vscode.Selection(0, 0, 0, 0);
+    await vscode.window.showTextDocument(doc, { preview: false, selection: top });
     return this.report(r, doc, 'pasted text');
   }
 

@@ -405,6 +405,24 @@ describe('bartopo extension in VS Code', function () {
       for (const t of pageMapTabs()) await vscode.window.tabGroups.close(t);
     });
 
+    it('the status bar item follows a language mode change of the active file: hidden for plain text, back for bartopo', async () => {
+      const a = await api();
+      const until = async (ok: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => {
+        const end = Date.now() + timeoutMs;
+        while (!ok()) {
+          if (Date.now() > end) throw new Error(`timed out waiting until ${what}; status item: ${a.status.shown() ? a.status.text() : 'hidden'}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const { doc } = await openExample(MSIX_EXAMPLE);
+      await until(() => a.status.shown() && a.status.text().includes('$(circuit-board)'), 'the item shows the file');
+      // A language mode change closes and reopens the document in the same editor: no active-editor change event.
+      const asText = await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
+      await until(() => !a.status.shown(), 'the item is hidden for plain text');
+      await vscode.languages.setTextDocumentLanguage(asText, 'bartopo');
+      await until(() => a.status.shown(), 'the item is back for bartopo');
+    });
+
     it('bartopo.showPageMap opens the map beside the editor, the webview draws it, a click selects the statement', async () => {
       const a = await api();
       const { uri, doc, editor } = await openExample(MAP_EXAMPLE);
