@@ -193,6 +193,32 @@ describe('quick fixes', () => {
     assert.deepStrictEqual(analyze(after).diagnostics.filter((x) => x.target?.guest === 'vm').map((x) => x.message), []);
   });
 
+  it('moves a BAR outside every host window into one of its kind: the lowest free, aligned address, in pages of its own', () => {
+    const text =
+      'host h {\n  page-size 64K\n  window low 0x80000000 size 1G\n  window pref 0x4000_0000_0000 size 1T prefetch\n}\n# keep\n' +
+      'device a at 01:00.0 {\n  group 1\n  bar 0 mem32 size 4K at 0x70000000\n  bar 2 mem64 prefetch size 1M at 0x5000_0000_0000\n}\ndevice b at 02:00.0 { group 2; bar 0 mem32 size 64K at 0x80000000 }\n';
+    const a = analyze(text);
+    const fixOf = (subject: string): Fix => {
+      const d = a.diagnostics.find((x) => x.rule === 'bar-outside-window' && x.subject === subject)!;
+      const [f, ...more] = computeFixes(a, d);
+      assert.deepStrictEqual(more, []);
+      return f;
+    };
+    // a.bar0 (mem32, 4K): the 32-bit window, past b.bar0's page; a.bar2 (prefetchable 1M): the prefetchable window.
+    const low = fixOf('a.bar0');
+    assert.strictEqual(low.title, 'Move a.bar0 into window low: to 0x80010000, in pages of its own');
+    const pref = fixOf('a.bar2');
+    assert.strictEqual(pref.title, 'Move a.bar2 into window pref: to 0x400000000000, in pages of its own');
+    // The second fix, asked again after the first was applied.
+    const mid = applyEdits(text, low.edits);
+    const b = analyze(mid);
+    const again = computeFixes(b, b.diagnostics.find((x) => x.rule === 'bar-outside-window' && x.subject === 'a.bar2')!)[0];
+    assert.strictEqual(again.title, pref.title);
+    const after = applyEdits(mid, again.edits);
+    assert.ok(after.includes('  bar 0 mem32 size 4K at 0x80010000\n') && after.includes('  bar 2 mem64 prefetch size 1M at 0x4000_0000_0000\n') && after.includes('# keep'), after);
+    assert.deepStrictEqual(analyze(after).diagnostics.map((x) => `${x.rule} ${x.subject}`), []);
+  });
+
   it('offers no host alignment that lands on another resource, even where the misaligned BAR already overlapped it', () => {
     const text = 'host h { window w 0xf0000000 size 256M }\ndevice a at 01:00.0 {\n  bar 0 mem32 size 64K at 0xf0001000\n}\ndevice b at 02:00.0 { bar 0 mem32 size 64K at 0xf0010000 }\n';
     const a = analyze(text);

@@ -8,7 +8,7 @@ import { editedGuestNode, lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
 import { analyzeEditedGuest, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
-import { Bar, barAt, buildGuest, Device, devicesNamed, editedGuestModel, Guest } from './model';
+import { Bar, barAt, buildGuest, Device, devicesNamed, editedGuestModel, Guest, HostWindow } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
 import { resourcesIn } from './host';
@@ -595,6 +595,68 @@ function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   return fallback ? [fallback] : [];
 }
 
+/** Windows an *into a window* fix tries for one BAR (the host may declare thousands). */
+const MAX_WINDOWS_TRIED = 8;
+const FOUR_G = 1n << 32n;
+
+/** The windows an into-a-window fix tries, per analysis and kind of BAR: worked out once, not for each of thousands of BARs. */
+const windowChoices = new WeakMap<Analysis, Map<string, HostWindow[]>>();
+
+function windowsFor(a: Analysis, mem32: boolean, prefetch: boolean): HostWindow[] {
+  let byKind = windowChoices.get(a);
+  if (!byKind) windowChoices.set(a, (byKind = new Map()));
+  const key = `${mem32}|${prefetch}`;
+  let l = byKind.get(key);
+  if (!l) {
+    // A mem32 BAR decodes below 4 GiB, or in a translated window of at most 4 GiB; the BAR's prefetch flag first.
+    const fits32 = (w: HostWindow): boolean => w.start + w.size <= FOUR_G || w.size <= FOUR_G;
+    const ok = a.topology.host.windows.filter((w) => !mem32 || fits32(w));
+    l = [...ok.filter((w) => w.prefetch === prefetch), ...ok.filter((w) => w.prefetch !== prefetch)].slice(0, MAX_WINDOWS_TRIED);
+    byKind.set(key, l);
+  }
+  return l;
+}
+
+/**
+ * bar-outside-window of a BAR: move it to the lowest free address in a host window where it decodes — naturally
+ * aligned, in pages no other resource uses. Windows of the BAR's kind first: below 4 GiB for a mem32 BAR (a
+ * window reaching above is the host's translated 32-bit one, which the rule accepts too), and with the BAR's
+ * prefetch flag. ROMs and VF BARs are left to the user.
+ */
+function intoWindowFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
+  const t = d.target;
+  if (!t || t.vf || t.guest || t.bar === undefined || t.bar < 0) return [];
+  const bar = findBar(a, t.device, t.bar);
+  if (!bar || bar.host === undefined || bar.size === undefined || bar.kind === 'io' || !bar.node.address) return [];
+  const P = a.topology.host.pageSize;
+  const size = bar.size;
+  const align = size > P ? size : P;
+  const used = hostPages(a).without(bar, alignDown(bar.host, P), alignUp(bar.host + size, P));
+  const windows = windowsFor(a, bar.kind === 'mem32', bar.prefetch).filter((w) => w.size >= size);
+  const addrText = a.text.slice(bar.node.address.span.start, bar.node.address.span.end);
+  let fallback: Fix | undefined;
+  for (const w of windows) {
+    const end = w.start + w.size;
+    let at = alignUp(w.start, align);
+    // In a fix-all round, past the pages the round's other moves take too (as if already there).
+    const taken = (x: bigint): boolean => !!check.pagesTaken && (check.pagesTaken.has(alignDown(x, P)) || check.pagesTaken.has(alignDown(x + size - 1n, P)));
+    for (let tries = 0; tries < 10000 && at + size <= end; tries++) {
+      const o = used(alignDown(at, P), alignUp(at + size, P));
+      if (o) at = alignUp(o[1], align);
+      else if (taken(at)) at += align;
+      else break;
+    }
+    if (at + size > end) continue;
+    const edits: TextEdit[] = [{ span: bar.node.address.span, newText: formatAddressLike(at, addrText) }];
+    const v = check.verify(a, d, edits);
+    if (!v.ok) continue;
+    const fix: Fix = { title: `Move ${bar.id} into window ${w.name}: to ${hex(at)}, in pages of its own`, kind: 'quickfix', isPreferred: true, edits };
+    if (v.clean) return [fix];
+    fallback ??= fix;
+  }
+  return fallback ? [fallback] : [];
+}
+
 function relocateMsixFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   if (!a.topology.host.msixMappable) return [];
   const dev = a.topology.deviceByName.get(d.target?.device ?? '');
@@ -724,6 +786,8 @@ function fixesOf(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
         return relocateMsixFix(a, d, check);
       case 'bar-alignment':
         return alignmentFixes(a, d, check);
+      case 'bar-outside-window':
+        return intoWindowFix(a, d, check);
       default:
         return [];
     }
