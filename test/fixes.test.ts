@@ -219,6 +219,16 @@ describe('quick fixes', () => {
     assert.deepStrictEqual(analyze(after).diagnostics.map((x) => `${x.rule} ${x.subject}`), []);
   });
 
+  it('fix-all moves several BARs into a window in one round, each to pages of its own', () => {
+    let text = 'host h {\n  page-size 64K\n  window low 0x80000000 size 1G\n}\n';
+    // Each in a 64K page of its own outside the window (a page shared by all six would be left by five a round).
+    for (let i = 0; i < 6; i++) text += `device d${i} at 01:0${i}.0 {\n  group ${i + 1}\n  bar 0 mem32 size 4K at 0x700${i}0000\n}\n`;
+    const r = fixAll(analyze(text));
+    assert.strictEqual(r.applied.length, 6);
+    assert.strictEqual(r.rounds, 1, 'no two moves of the round picked the same page');
+    assert.deepStrictEqual(analyze(r.text).diagnostics.map((x) => `${x.rule} ${x.subject}`), []);
+  });
+
   it('offers no host alignment that lands on another resource, even where the misaligned BAR already overlapped it', () => {
     const text = 'host h { window w 0xf0000000 size 256M }\ndevice a at 01:00.0 {\n  bar 0 mem32 size 64K at 0xf0001000\n}\ndevice b at 02:00.0 { bar 0 mem32 size 64K at 0xf0010000 }\n';
     const a = analyze(text);
