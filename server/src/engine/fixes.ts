@@ -8,7 +8,7 @@ import { editedGuestNode, lowerBound, parseEditedCopy } from './incremental';
 import { applyEdits } from './textEdits';
 import { isBlank } from './lexer';
 import { analyzeEditedGuest, checkMsixPages, GuestAnalysis, IntervalSet, msixPageDiagnostics, msixRedoNames, walkFollowers } from './guest';
-import { Bar, barAt, buildGuest, Device, devicesNamed, editedGuestModel, Guest, HostWindow } from './model';
+import { Bar, barAt, buildGuest, Device, devicesNamed, editedGuestModel, FOUR_G, Guest, HostWindow } from './model';
 import { lineBreakOf } from './lineIndex';
 import { parse } from './parser';
 import { resourcesIn } from './host';
@@ -563,6 +563,22 @@ function guestPages(a: Analysis, ga: GuestAnalysis): PagesInUse {
   return u;
 }
 
+/**
+ * The lowest address from `from`, aligned to `align`, where `size` bytes end by `end` in host pages that no range of
+ * `used` holds and (in a fix-all round) no other move of the round takes, as if already there: the first and last
+ * page are asked. Undefined when the search runs past `end`.
+ */
+function freeHostRange(used: (x: bigint, y: bigint) => [bigint, bigint] | undefined, P: bigint, from: bigint, end: bigint, size: bigint, align: bigint, taken?: { has(page: bigint): boolean }): bigint | undefined {
+  let at = alignUp(from, align);
+  for (let tries = 0; tries < 10000 && at + size <= end; tries++) {
+    const o = used(alignDown(at, P), alignUp(at + size, P));
+    if (o) at = alignUp(o[1], align);
+    else if (taken && (taken.has(alignDown(at, P)) || taken.has(alignDown(at + size - 1n, P)))) at += align;
+    else break;
+  }
+  return at + size <= end ? at : undefined;
+}
+
 function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const bar = findBar(a, d.target?.device, d.target?.bar);
   if (!bar || bar.host === undefined || bar.size === undefined) return [];
@@ -576,14 +592,8 @@ function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const addrText = a.text.slice(bar.node.address!.span.start, bar.node.address!.span.end);
   let fallback: Fix | undefined;
   for (const s of starts) {
-    let at = alignUp(s, P);
-    for (let tries = 0; tries < 10000 && at + P <= end; tries++) {
-      const o = used(at, at + P);
-      if (o) at = alignUp(o[1], P);
-      else if (check.pagesTaken?.has(at)) at += P;
-      else break;
-    }
-    if (at + P > end || seen.has(at)) continue;
+    const at = freeHostRange(used, P, s, end, P, P, check.pagesTaken);
+    if (at === undefined || seen.has(at)) continue;
     seen.add(at);
     const edits: TextEdit[] = [{ span: bar.node.address!.span, newText: formatAddressLike(at, addrText) }];
     const v = check.verify(a, d, edits);
@@ -597,7 +607,6 @@ function alignHostFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
 
 /** Windows an *into a window* fix tries for one BAR (the host may declare thousands). */
 const MAX_WINDOWS_TRIED = 8;
-const FOUR_G = 1n << 32n;
 
 /** The windows an into-a-window fix tries, per analysis and kind of BAR: worked out once, not for each of thousands of BARs. */
 const windowChoices = new WeakMap<Analysis, Map<string, HostWindow[]>>();
@@ -636,17 +645,8 @@ function intoWindowFix(a: Analysis, d: Diagnostic, check: FixCheck): Fix[] {
   const addrText = a.text.slice(bar.node.address.span.start, bar.node.address.span.end);
   let fallback: Fix | undefined;
   for (const w of windows) {
-    const end = w.start + w.size;
-    let at = alignUp(w.start, align);
-    // In a fix-all round, past the pages the round's other moves take too (as if already there).
-    const taken = (x: bigint): boolean => !!check.pagesTaken && (check.pagesTaken.has(alignDown(x, P)) || check.pagesTaken.has(alignDown(x + size - 1n, P)));
-    for (let tries = 0; tries < 10000 && at + size <= end; tries++) {
-      const o = used(alignDown(at, P), alignUp(at + size, P));
-      if (o) at = alignUp(o[1], align);
-      else if (taken(at)) at += align;
-      else break;
-    }
-    if (at + size > end) continue;
+    const at = freeHostRange(used, P, w.start, w.start + w.size, size, align, check.pagesTaken);
+    if (at === undefined) continue;
     const edits: TextEdit[] = [{ span: bar.node.address.span, newText: formatAddressLike(at, addrText) }];
     const v = check.verify(a, d, edits);
     if (!v.ok) continue;

@@ -603,6 +603,7 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
   for (const reg of d.regions) {
     if (!reg.valid) continue;
     const shared: string[] = [];
+    let sharesTable = false;
     // In two BARs, offsets alone show no common range: the host addresses do.
     let regionHost: bigint | undefined;
     for (const [what, barIdx, off, len] of parts) {
@@ -625,19 +626,19 @@ function msix4kFindings(d: Device, overrides: Overrides): Diagnostic[] {
       if (a0 / K4 <= (b1 - 1n) / K4 && b0 / K4 <= (a1 - 1n) / K4) {
         const cross = barIdx !== reg.bar;
         if (cross) regionHost = b0;
+        if (what === 'table') sharesTable = true;
         shared.push(`${what} (bar${barIdx} ${formatRange(off, len)}${cross ? `, host ${formatRange(a0, len)}` : ''})`);
       }
     }
     if (shared.length === 0) continue;
     // Only the table's page traps (a VMM emulates the table, not the PBA): sharing with the PBA alone costs no exits.
-    const withTable = shared[0].startsWith('table');
-    const effect = withTable
+    const effect = sharesTable
       ? 'and a VMM that emulates the table traps these registers with it. Check the region\'s offset against the device\'s datasheet; if the device really mixes them, relocate the table in the guest (`msix relocate`).'
       : 'The PBA does not make its page trap, so this costs no exits, but a device laid out so breaks the rule. Check the region\'s offset against the device\'s datasheet.';
     r.add(
       'msix-4k-sharing',
       reg.span,
-      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}${regionHost !== undefined ? `, host ${formatRange(regionHost, reg.size)}` : ''}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves${withTable ? ', ' : '. '}${effect}`,
+      `${d.name}: region ${reg.name} (bar${reg.bar} ${formatRange(reg.offset, reg.size)}${regionHost !== undefined ? `, host ${formatRange(regionHost, reg.size)}` : ''}) shares a naturally aligned 4 KiB range with the MSI-X ${shared.join(' and the ')}; PCIe requires the table and PBA to have their 4 KiB ranges to themselves${sharesTable ? ', ' : '. '}${effect}`,
       { subject: `${d.name}.${reg.name}`, target: { device: d.name, region: reg.name }, related: [{ span: m.span, message: 'MSI-X capability' }] },
     );
   }

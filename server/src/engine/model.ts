@@ -14,7 +14,7 @@ import { Stmt } from './tree';
 import { aSized, endsBelow64, flat, formatPci, formatRange, formatSize, hex, isPowerOfTwo, shared, someOf, U64_LIMIT } from './values';
 
 export const DEFAULT_PAGE_SIZE = 4096n;
-const FOUR_G = 1n << 32n;
+export const FOUR_G = 1n << 32n;
 
 export interface HostWindow {
   name: string;
